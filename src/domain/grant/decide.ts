@@ -1,0 +1,212 @@
+import { formatMoney, money } from '../money.js';
+import { assertNever, refuse } from '../errors.js';
+import { appendEntry, checkReversal, effectiveEvents, entriesOf, type Entry, type History } from '../history.js';
+import type { GrantCommand } from './commands.js';
+import type { GrantEvent } from './events.js';
+import {
+  INITIAL_GRANT_FACTS,
+  applyGrantEvent,
+  grantBusinessDate,
+  remainingOf,
+  repaymentOutstandingOf,
+  unallocatedOf,
+  unusedOf,
+  type GrantFacts,
+} from './state.js';
+
+/** What the decider knows of a grant: the figures in force and the history behind them. */
+export interface GrantState {
+  readonly facts: GrantFacts;
+  readonly history: History<GrantEvent> | null;
+  readonly reversed: ReadonlySet<string>;
+}
+
+export const INITIAL_GRANT_STATE: GrantState = { facts: INITIAL_GRANT_FACTS, history: null, reversed: new Set() };
+
+export function evolveGrant(state: GrantState, entry: Entry<GrantEvent>): GrantState {
+  const history = appendEntry(state.history, entry);
+  if (entry.event.type !== 'EntryReversed') {
+    return { ...state, history, facts: applyGrantEvent(state.facts, entry.event) };
+  }
+  // A reversal changes the past, so the figures are folded again from the events still in force.
+  const reversed = new Set(state.reversed).add(entry.event.data.reversedEventId);
+  return { history, reversed, facts: foldGrantFacts(effectiveEvents(entriesOf(history), reversed)) };
+}
+
+export function foldGrantFacts(events: readonly GrantEvent[]): GrantFacts {
+  return events.reduce(applyGrantEvent, INITIAL_GRANT_FACTS);
+}
+
+function requireOpen(facts: GrantFacts): NonNullable<GrantFacts['grant']> {
+  if (facts.status === 'initial' || facts.grant === null) refuse('GRANT_NOT_FOUND', 'no such grant');
+  if (facts.status === 'closed') refuse('GRANT_CLOSED', `the grant was closed on ${facts.closedOn}`);
+  return facts.grant;
+}
+
+function requireOnOrAfterReceipt(grant: NonNullable<GrantFacts['grant']>, date: string, field: string): void {
+  if (date < grant.receivedOn) {
+    refuse('DATE_BEFORE_GRANT_RECEIVED', `${field} ${date} is before the grant was received (${grant.receivedOn})`, field);
+  }
+}
+
+function requireAllocation(facts: GrantFacts, allocationId: string) {
+  const allocation = facts.allocations.get(allocationId);
+  if (!allocation) refuse('ALLOCATION_NOT_FOUND', `no allocation ${allocationId} on this grant`, 'allocationId');
+  return allocation;
+}
+
+/**
+ * Every rule of a grant stream, judged for one event against the facts before it. decide uses it
+ * for new events, and reversals use it to replay the stream without the reversed event.
+ */
+export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
+  if (event.type === 'GrantReceived') {
+    if (facts.status !== 'initial') refuse('GRANT_ALREADY_EXISTS', `grant ${event.data.grantId} already exists`, 'grantId');
+    if (event.data.useBy < event.data.receivedOn) {
+      refuse('USE_BY_BEFORE_RECEIVED_ON', 'useBy must not be before receivedOn', 'useBy');
+    }
+    if (event.data.reportDue !== undefined && event.data.reportDue < event.data.receivedOn) {
+      refuse('REPORT_DUE_BEFORE_RECEIVED_ON', 'reportDue must not be before receivedOn', 'reportDue');
+    }
+    return;
+  }
+  if (event.type === 'EntryReversed') return; // judged by checkReversal, which needs the history
+  const grant = requireOpen(facts);
+  const date = grantBusinessDate(event);
+  switch (event.type) {
+    case 'GrantInstallmentReceived':
+      requireOnOrAfterReceipt(grant, event.data.receivedOn, 'receivedOn');
+      return;
+    case 'FundsAllocated': {
+      if (grant.kind !== 'riktat') {
+        refuse('ALLOCATION_REQUIRES_RIKTAT_GRANT', 'only earmarked (riktat) grants are allocated to activities');
+      }
+      if (facts.allocations.has(event.data.allocationId)) {
+        refuse('ALLOCATION_ALREADY_EXISTS', `allocation ${event.data.allocationId} already exists`, 'allocationId');
+      }
+      requireOnOrAfterReceipt(grant, event.data.allocatedOn, 'allocatedOn');
+      const unallocated = unallocatedOf(facts);
+      if (money(event.data.amount).gt(unallocated)) {
+        refuse('ALLOCATION_EXCEEDS_UNALLOCATED', `amount exceeds the unallocated ${unallocated.toFixed(2)}`, 'amount');
+      }
+      return;
+    }
+    case 'AllocationReleased': {
+      const allocation = requireAllocation(facts, event.data.allocationId);
+      if (event.data.releasedOn < allocation.allocatedOn) {
+        refuse('DATE_BEFORE_ALLOCATION', `releasedOn is before the allocation (${allocation.allocatedOn})`, 'releasedOn');
+      }
+      const remaining = remainingOf(allocation);
+      if (money(event.data.amount).gt(remaining)) {
+        refuse('RELEASE_EXCEEDS_REMAINING', `amount exceeds the allocation's remaining ${remaining.toFixed(2)}`, 'amount');
+      }
+      return;
+    }
+    case 'FundsSpent': {
+      const allocation = requireAllocation(facts, event.data.allocationId);
+      if (event.data.spentOn > grant.useBy) {
+        refuse('SPENDING_AFTER_USE_BY', `spentOn is after the grant's useBy ${grant.useBy}`, 'spentOn');
+      }
+      if (event.data.spentOn < allocation.allocatedOn) {
+        refuse('DATE_BEFORE_ALLOCATION', `spentOn is before the allocation (${allocation.allocatedOn})`, 'spentOn');
+      }
+      const remaining = remainingOf(allocation);
+      if (money(event.data.amount).gt(remaining)) {
+        refuse('SPENDING_EXCEEDS_REMAINING', `amount exceeds the allocation's remaining ${remaining.toFixed(2)}`, 'amount');
+      }
+      return;
+    }
+    case 'GrantReportSubmitted':
+      requireOnOrAfterReceipt(grant, event.data.submittedOn, 'submittedOn');
+      return;
+    case 'RepaymentDemanded': {
+      requireOnOrAfterReceipt(grant, event.data.demandedOn, 'demandedOn');
+      if (event.data.dueOn < event.data.demandedOn) refuse('DUE_DATE_BEFORE_DEMAND', 'dueOn must not be before demandedOn', 'dueOn');
+      const unused = unusedOf(facts);
+      if (money(event.data.amount).gt(unused)) {
+        refuse('REPAYMENT_EXCEEDS_UNUSED', `amount exceeds the unused ${unused.toFixed(2)}`, 'amount');
+      }
+      return;
+    }
+    case 'FundsReturned': {
+      requireOnOrAfterReceipt(grant, event.data.returnedOn, 'returnedOn');
+      const unallocated = unallocatedOf(facts);
+      if (money(event.data.amount).gt(unallocated)) {
+        refuse('RETURN_EXCEEDS_UNALLOCATED', `amount exceeds the unallocated ${unallocated.toFixed(2)}`, 'amount');
+      }
+      return;
+    }
+    case 'GrantClosed': {
+      const open = [...facts.allocations.values()].filter((allocation) => remainingOf(allocation).gt(0));
+      if (open.length > 0) {
+        refuse('ALLOCATIONS_STILL_REMAINING', `allocations with money remaining: ${open.map((a) => a.allocationId).join(', ')}`);
+      }
+      const unallocated = unallocatedOf(facts);
+      if (grant.repaymentRequired && unallocated.gt(0)) {
+        refuse('UNUSED_FUNDS_MUST_BE_REPAID', `${unallocated.toFixed(2)} unused must be returned before closing`);
+      }
+      const outstanding = repaymentOutstandingOf(facts);
+      if (outstanding.gt(0)) refuse('REPAYMENT_OUTSTANDING', `${outstanding.toFixed(2)} demanded by the grantor is not yet returned`);
+      if (facts.lastBusinessDate !== null && date !== null && date < facts.lastBusinessDate) {
+        refuse('CLOSING_DATE_BEFORE_LAST_ENTRY', `closedOn is before the last entry (${facts.lastBusinessDate})`, 'closedOn');
+      }
+      if (!money(event.data.retained).eq(unallocated)) {
+        refuse('RETAINED_MUST_EQUAL_UNALLOCATED', `retained must equal the unallocated ${unallocated.toFixed(2)}`);
+      }
+      return;
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+function revalidateGrant(events: readonly GrantEvent[]): void {
+  let facts = INITIAL_GRANT_FACTS;
+  for (const event of events) {
+    checkGrantEvent(facts, event);
+    facts = applyGrantEvent(facts, event);
+  }
+}
+
+/** Turns a command into the events it causes, or refuses it with a named rule. Pure. */
+export function decideGrant(command: GrantCommand, state: GrantState): GrantEvent[] {
+  const event = eventFor(command, state);
+  if (event.type === 'EntryReversed') {
+    if (state.facts.status === 'initial') refuse('GRANT_NOT_FOUND', 'no such grant');
+    checkReversal(entriesOf(state.history), state.reversed, event.data.reversedEventId, {
+      irreversible: { GrantReceived: 'GRANT_RECEIVED_CANNOT_BE_REVERSED' },
+      revalidate: revalidateGrant,
+    });
+  } else {
+    checkGrantEvent(state.facts, event);
+  }
+  return [event];
+}
+
+function eventFor(command: GrantCommand, state: GrantState): GrantEvent {
+  switch (command.type) {
+    case 'ReceiveGrant':
+      return { type: 'GrantReceived', data: command.data };
+    case 'ReceiveInstallment':
+      return { type: 'GrantInstallmentReceived', data: command.data };
+    case 'AllocateFunds':
+      return { type: 'FundsAllocated', data: command.data };
+    case 'ReleaseAllocation':
+      return { type: 'AllocationReleased', data: command.data };
+    case 'SpendFunds':
+      return { type: 'FundsSpent', data: command.data };
+    case 'SubmitGrantReport':
+      return { type: 'GrantReportSubmitted', data: command.data };
+    case 'DemandRepayment':
+      return { type: 'RepaymentDemanded', data: command.data };
+    case 'ReturnFunds':
+      return { type: 'FundsReturned', data: command.data };
+    case 'CloseGrant':
+      // What is left unallocated is kept as revenue; the rules refuse it when repayment is due.
+      return { type: 'GrantClosed', data: { closedOn: command.data.closedOn, retained: formatMoney(unallocatedOf(state.facts)) } };
+    case 'ReverseEntry':
+      return { type: 'EntryReversed', data: { reversedEventId: command.data.eventId, reason: command.data.reason } };
+    default:
+      return assertNever(command);
+  }
+}

@@ -1,0 +1,69 @@
+import { Decimal } from 'decimal.js';
+
+/**
+ * Money is SEK held as an exact decimal. On every boundary (JSON, events, the database)
+ * it is a string with two decimals, e.g. "8000000.00"; inside it is a Decimal. Never a JS number.
+ */
+export type Money = Decimal;
+
+export const MONEY_LIMIT = new Decimal('1e13');
+export const ZERO: Money = new Decimal(0);
+
+/** Digits with at most two decimals, optionally signed. No exponents, no spaces, no "+". */
+const MONEY_PATTERN = /^-?\d+(\.\d{1,2})?$/;
+
+export type MoneySign = 'positive' | 'nonNegative' | 'signed' | 'signedNonZero';
+
+export type MoneyProblem =
+  | 'AMOUNT_MUST_BE_A_DECIMAL_STRING'
+  | 'AMOUNT_HAS_MORE_THAN_TWO_DECIMALS'
+  | 'AMOUNT_MUST_BE_BELOW_10_POW_13'
+  | 'AMOUNT_MUST_BE_POSITIVE'
+  | 'AMOUNT_MUST_NOT_BE_NEGATIVE'
+  | 'AMOUNT_MUST_NOT_BE_ZERO';
+
+const PROBLEM_MESSAGES: Record<MoneyProblem, string> = {
+  AMOUNT_MUST_BE_A_DECIMAL_STRING: 'must be a decimal string such as "8000000.00"',
+  AMOUNT_HAS_MORE_THAN_TWO_DECIMALS: 'must have at most two decimals',
+  AMOUNT_MUST_BE_BELOW_10_POW_13: 'must be below 10^13 in absolute value',
+  AMOUNT_MUST_BE_POSITIVE: 'must be greater than zero',
+  AMOUNT_MUST_NOT_BE_NEGATIVE: 'must not be negative',
+  AMOUNT_MUST_NOT_BE_ZERO: 'must not be zero',
+};
+
+export function moneyProblemMessage(problem: MoneyProblem): string {
+  return PROBLEM_MESSAGES[problem];
+}
+
+/** Checks a money string; returns the problem, or null when it is acceptable for the sign. */
+export function checkMoney(text: string, sign: MoneySign): MoneyProblem | null {
+  if (!MONEY_PATTERN.test(text)) {
+    return /^-?\d+\.\d{3,}$/.test(text) ? 'AMOUNT_HAS_MORE_THAN_TWO_DECIMALS' : 'AMOUNT_MUST_BE_A_DECIMAL_STRING';
+  }
+  const value = new Decimal(text);
+  if (value.abs().gte(MONEY_LIMIT)) return 'AMOUNT_MUST_BE_BELOW_10_POW_13';
+  if (sign === 'positive' && !value.gt(0)) return 'AMOUNT_MUST_BE_POSITIVE';
+  if (sign === 'nonNegative' && value.isNeg() && !value.isZero()) return 'AMOUNT_MUST_NOT_BE_NEGATIVE';
+  if (sign === 'signedNonZero' && value.isZero()) return 'AMOUNT_MUST_NOT_BE_ZERO';
+  return null;
+}
+
+/** Parses a string already known to be valid money (events, the database). */
+export function money(text: string): Money {
+  return new Decimal(text);
+}
+
+/** The canonical boundary form: two decimals, "-0.00" normalised to "0.00". */
+export function formatMoney(value: Money): string {
+  return value.isZero() ? '0.00' : value.toFixed(2);
+}
+
+export function sum(values: Iterable<Money>): Money {
+  let total = ZERO;
+  for (const value of values) total = total.plus(value);
+  return total;
+}
+
+export function maxMoney(a: Money, b: Money): Money {
+  return a.gte(b) ? a : b;
+}

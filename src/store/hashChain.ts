@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** What the hash covers: everything that says what happened, where, when and by whom. */
+export interface HashedFields {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly data: unknown;
+}
+
+/**
+ * JSON with object keys sorted at every level and no insignificant white space, so the same event
+ * always has the same bytes whichever store or process wrote it. Event data holds only strings,
+ * booleans, integers and nested objects, for which this equals RFC 8785's canonical form.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error(`cannot hash the number ${value}`);
+    if (value === undefined) throw new Error('cannot hash undefined');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+export function eventHash(prevHash: string, fields: HashedFields): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(
+      canonicalJson({
+        streamId: fields.streamId,
+        revision: fields.revision,
+        eventId: fields.eventId,
+        type: fields.type,
+        recordedAt: fields.recordedAt,
+        actor: fields.actor,
+        commandId: fields.commandId,
+        correlationId: fields.correlationId,
+        data: fields.data,
+      }),
+    )
+    .digest('hex');
+}
+
+export interface ChainFailure {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly problem: 'revision-gap' | 'prev-hash-mismatch' | 'hash-mismatch';
+}
+
+/** The parts of a stored event that its hash covers or links. */
+export interface ChainedEvent {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: {
+    readonly recordedAt: string;
+    readonly actor: string;
+    readonly commandId: string;
+    readonly correlationId: string;
+    readonly prevHash: string;
+    readonly hash: string;
+  };
+}
+
+/** Checks one event against the previous one of its stream (null for the first). */
+export function checkLink(previous: ChainedEvent | null, event: ChainedEvent): ChainFailure | null {
+  const at = { streamId: event.streamId, revision: event.revision, eventId: event.eventId };
+  const expectedRevision = previous === null ? 0 : previous.revision + 1;
+  if (event.revision !== expectedRevision) return { ...at, problem: 'revision-gap' };
+  const expectedPrev = previous === null ? GENESIS_HASH : previous.metadata.hash;
+  if (event.metadata.prevHash !== expectedPrev) return { ...at, problem: 'prev-hash-mismatch' };
+  const recomputed = eventHash(expectedPrev, {
+    streamId: event.streamId,
+    revision: event.revision,
+    eventId: event.eventId,
+    type: event.type,
+    recordedAt: event.metadata.recordedAt,
+    actor: event.metadata.actor,
+    commandId: event.metadata.commandId,
+    correlationId: event.metadata.correlationId,
+    data: event.data,
+  });
+  return recomputed === event.metadata.hash ? null : { ...at, problem: 'hash-mismatch' };
+}

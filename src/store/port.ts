@@ -1,0 +1,140 @@
+/**
+ * The event store port, shaped after EventStoreDB's client so that the embedded SQLite store and
+ * the EventStoreDB adapter are interchangeable. Revisions and positions are safe integers
+ * (adapters assert it): a stream's revision counts from 0; the global position orders every
+ * event of the store and only grows.
+ */
+
+/**
+ * What an append expects of the stream, as EventStoreDB names it.
+ * - 'no_stream': the stream must not exist yet;
+ * - 'stream_exists': it must exist;
+ * - 'any': no check;
+ * - a number: the revision of the stream's last event.
+ */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+/** Metadata the ledger sets on every event; the store adds recordedAt and the hash chain. */
+export interface EventMetadata {
+  /** Who recorded it: the name behind the bearer token, or "system" / "cli:<user>". */
+  readonly actor: string;
+  /** The command that caused it (its Idempotency-Key when one was sent). */
+  readonly commandId: string;
+  readonly correlationId: string;
+  /** SHA-256 of the request that carried the command, so a reused Idempotency-Key with another body is caught. */
+  readonly requestHash?: string;
+}
+
+export interface NewEvent {
+  /** A uuid derived from the command id, so a re-sent append is recognised by its ids. */
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+}
+
+export interface RecordedMetadata extends EventMetadata {
+  /** Server time when the event was stored, ISO-8601 UTC; never decreases along the log. */
+  readonly recordedAt: string;
+  /** Hash of the previous event of the same stream (64 zeros for the first). */
+  readonly prevHash: string;
+  /** SHA-256 over prevHash and the event's canonical JSON: the stream's hash chain. */
+  readonly hash: string;
+}
+
+export interface RecordedEvent {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly type: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly data: unknown;
+  readonly metadata: RecordedMetadata;
+}
+
+export interface AppendResult {
+  /** The revision of the stream's last event after the append. */
+  readonly nextExpectedRevision: number;
+  /** The global position of the last appended event. */
+  readonly position: number;
+  readonly events: readonly RecordedEvent[];
+}
+
+export interface ReadStreamOptions {
+  /** The first revision to read; 0 when absent. */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Read events after this global position (exclusive); from the start when absent. */
+  readonly after?: number;
+  readonly maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  /** Deliver events after this global position (exclusive), first catching up, then live. */
+  readonly after?: number;
+}
+
+export interface Subscription {
+  /** Stops delivery; resolves when no handler call is running any more. */
+  stop(): Promise<void>;
+  /** Settles when the subscription ends: resolves on stop(), rejects when it fails (a handler threw). */
+  readonly done: Promise<void>;
+}
+
+export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
+
+export interface EventStore {
+  /** A short description for /health and logs, without credentials. */
+  readonly description: string;
+  appendToStream(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** A stream's events in revision order; empty when the stream does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** The whole log in global order. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** The position of the newest event, or 0 for an empty store (positions start at 1). */
+  headPosition(): Promise<number>;
+  /** Delivers every event after a position in global order, then new ones as they are stored. */
+  subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription;
+  close(): Promise<void>;
+}
+
+/** The stream's revision did not match the append's expectation. */
+export class WrongExpectedVersionError extends Error {
+  readonly type = 'wrong-expected-version';
+  override readonly name = 'WrongExpectedVersionError';
+  constructor(
+    readonly streamId: string,
+    readonly expectedRevision: ExpectedRevision,
+    /** The stream's actual last revision, or 'no_stream'. */
+    readonly actualRevision: number | 'no_stream',
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expectedRevision)}, actual ${String(actualRevision)}`);
+  }
+}
+
+/** An event id is already stored in another place than this append would put it. */
+export class DuplicateEventIdError extends Error {
+  readonly type = 'duplicate-event-id';
+  override readonly name = 'DuplicateEventIdError';
+  constructor(readonly eventId: string, readonly streamId: string) {
+    super(`event ${eventId} is already stored (append to ${streamId})`);
+  }
+}
+
+/** The store cannot be used: unreachable, read-only, full, locked. The message says which. */
+export class StoreUnavailableError extends Error {
+  readonly type = 'store-unavailable';
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export async function readStreamToArray(store: EventStore, streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readStream(streamId, options)) events.push(event);
+  return events;
+}

@@ -1,0 +1,340 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { eventHash, GENESIS_HASH } from '../hashChain.js';
+import {
+  DuplicateEventIdError,
+  StoreUnavailableError,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventHandler,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** Server time; injectable for tests. */
+  readonly clock?: () => Date;
+  /** How long a writer waits for another process's write lock before giving up. @defaultValue 5000 */
+  readonly busyTimeoutMs?: number;
+  /** How often subscriptions look for events written by other processes. @defaultValue 200 */
+  readonly pollIntervalMs?: number;
+  /** Rows fetched per page when reading. @defaultValue 1000 */
+  readonly pageSize?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  actor: string;
+  command_id: string;
+  correlation_id: string;
+  request_hash: string | null;
+  recorded_at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    type: row.type,
+    revision: row.revision,
+    position: row.position,
+    data: JSON.parse(row.data) as unknown,
+    metadata: {
+      actor: row.actor,
+      commandId: row.command_id,
+      correlationId: row.correlation_id,
+      ...(row.request_hash === null ? {} : { requestHash: row.request_hash }),
+      recordedAt: row.recorded_at,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    },
+  };
+}
+
+const SQLITE_UNAVAILABLE_CODES = new Set([
+  'SQLITE_READONLY',
+  'SQLITE_READONLY_DBMOVED',
+  'SQLITE_FULL',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR',
+  'SQLITE_IOERR_WRITE',
+  'SQLITE_IOERR_FSYNC',
+  'SQLITE_PERM',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT',
+]);
+
+/** Translates the driver's failures of the file itself into the port's StoreUnavailableError. */
+function translate(error: unknown, path: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (SQLITE_UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) {
+    return new StoreUnavailableError(`SQLite store ${path}: ${code}: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * The embedded event store: one SQLite file, WAL with synchronous = FULL (better-sqlite3's WAL
+ * default of NORMAL may lose the last commits on power loss), writes in BEGIN IMMEDIATE
+ * transactions, a busy timeout for other processes' writers.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly description: string;
+  private readonly db: Database.Database;
+  private readonly clock: () => Date;
+  private readonly pollIntervalMs: number;
+  private readonly pageSize: number;
+  private readonly listeners = new Set<() => void>();
+  private closed = false;
+
+  private readonly statements: {
+    streamHead: Database.Statement<[string], { revision: number; hash: string }>;
+    lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
+    byEventId: Database.Statement<[string], EventRow>;
+    insert: Database.Statement<unknown[]>;
+    readStream: Database.Statement<[string, number, number], EventRow>;
+    readAll: Database.Statement<[number, number], EventRow>;
+    head: Database.Statement<[], { position: number | null }>;
+  };
+
+  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
+    this.description = `sqlite:${path}`;
+    this.clock = options.clock ?? (() => new Date());
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.pageSize = options.pageSize ?? 1000;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+      this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA_SQL);
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
+    } catch (error) {
+      throw translate(error, path);
+    }
+    this.statements = {
+      streamHead: this.db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      lastRecordedAt: this.db.prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
+      byEventId: this.db.prepare('SELECT * FROM events WHERE event_id = ?'),
+      insert: this.db.prepare(
+        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      head: this.db.prepare('SELECT max(position) AS position FROM events'),
+    };
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('an append needs at least one event');
+    this.assertOpen();
+    let result: AppendResult;
+    try {
+      result = this.db.transaction(() => this.appendInTransaction(streamId, events, options.expectedRevision)).immediate();
+    } catch (error) {
+      throw translate(error, this.path);
+    }
+    for (const listener of this.listeners) listener();
+    return result;
+  }
+
+  private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
+    const head = this.statements.streamHead.get(streamId);
+    const replayed = this.alreadyAppended(streamId, events, expected);
+    if (replayed) return replayed;
+    const actual = head ? head.revision : 'no_stream';
+    const matches =
+      expected === 'any' ||
+      (expected === 'no_stream' && head === undefined) ||
+      (expected === 'stream_exists' && head !== undefined) ||
+      (typeof expected === 'number' && head !== undefined && head.revision === expected);
+    if (!matches) throw new WrongExpectedVersionError(streamId, expected, actual);
+
+    // recordedAt never decreases along the log, even if the clock steps back, so "known at a
+    // moment" always cuts the log at one position.
+    const last = this.statements.lastRecordedAt.get();
+    const now = this.clock().toISOString();
+    const recordedAt = last && last.recorded_at > now ? last.recorded_at : now;
+
+    let revision = head ? head.revision : -1;
+    let prevHash = head ? head.hash : GENESIS_HASH;
+    const recorded: RecordedEvent[] = [];
+    for (const event of events) {
+      revision += 1;
+      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor: event.metadata.actor, commandId: event.metadata.commandId, correlationId: event.metadata.correlationId, data: event.data });
+      let info: Database.RunResult;
+      try {
+        info = this.statements.insert.run(
+          streamId,
+          revision,
+          event.eventId,
+          event.type,
+          JSON.stringify(event.data),
+          event.metadata.actor,
+          event.metadata.commandId,
+          event.metadata.correlationId,
+          event.metadata.requestHash ?? null,
+          recordedAt,
+          prevHash,
+          hash,
+        );
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
+          throw new DuplicateEventIdError(event.eventId, streamId);
+        }
+        throw error;
+      }
+      recorded.push({
+        eventId: event.eventId,
+        streamId,
+        type: event.type,
+        revision,
+        position: Number(info.lastInsertRowid),
+        data: event.data,
+        metadata: { ...event.metadata, recordedAt, prevHash, hash },
+      });
+      prevHash = hash;
+    }
+    const lastEvent = recorded[recorded.length - 1]!;
+    return { nextExpectedRevision: lastEvent.revision, position: lastEvent.position, events: recorded };
+  }
+
+  /**
+   * As EventStoreDB does: an append whose event ids are already stored, in this stream, in the
+   * same order, right after the expected revision, succeeded before; it returns that result.
+   */
+  private alreadyAppended(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult | null {
+    const first = this.statements.byEventId.get(events[0]!.eventId);
+    if (!first) return null;
+    if (first.stream_id !== streamId) throw new DuplicateEventIdError(first.event_id, streamId);
+    const expectedFirstRevision = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : first.revision;
+    if (first.revision !== expectedFirstRevision) return null;
+    const stored: RecordedEvent[] = [];
+    for (const [index, event] of events.entries()) {
+      const row = this.statements.byEventId.get(event.eventId);
+      if (!row || row.stream_id !== streamId || row.revision !== first.revision + index) {
+        throw new DuplicateEventIdError(event.eventId, streamId);
+      }
+      stored.push(toRecordedEvent(row));
+    }
+    const lastEvent = stored[stored.length - 1]!;
+    return { nextExpectedRevision: lastEvent.revision, position: lastEvent.position, events: stored };
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = options.fromRevision ?? 0;
+    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    while (left > 0) {
+      this.assertOpen();
+      const rows = this.statements.readStream.all(streamId, from, Math.min(this.pageSize, left));
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < Math.min(this.pageSize, left)) return;
+      left -= rows.length;
+      from = rows[rows.length - 1]!.revision + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    let after = options.after ?? 0;
+    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    while (left > 0) {
+      this.assertOpen();
+      const rows = this.statements.readAll.all(after, Math.min(this.pageSize, left));
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < Math.min(this.pageSize, left)) return;
+      left -= rows.length;
+      after = rows[rows.length - 1]!.position;
+    }
+  }
+
+  /** One page of the log as rows, for callers that stream millions of events. */
+  readAllPage(after: number, limit: number): RecordedEvent[] {
+    this.assertOpen();
+    return this.statements.readAll.all(after, limit).map(toRecordedEvent);
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.statements.head.get()?.position ?? 0;
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription {
+    let cursor = options.after ?? 0;
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const signal = () => wake?.();
+    this.listeners.add(signal);
+    const sleep = () =>
+      new Promise<void>((resolveSleep) => {
+        const timer = setTimeout(() => {
+          wake = null;
+          resolveSleep();
+        }, this.pollIntervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          wake = null;
+          resolveSleep();
+        };
+      });
+    const loop = async () => {
+      try {
+        while (!stopped && !this.closed) {
+          const events = this.readAllPage(cursor, this.pageSize);
+          for (const event of events) {
+            if (stopped) return;
+            await handler(event);
+            cursor = event.position;
+          }
+          if (events.length < this.pageSize) await sleep();
+        }
+      } finally {
+        this.listeners.delete(signal);
+      }
+    };
+    const done = loop();
+    done.catch(() => undefined); // the caller observes failures through `done`
+    return {
+      done,
+      stop: async () => {
+        stopped = true;
+        signal();
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.listeners) listener();
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError(`SQLite store ${this.path} is closed`);
+  }
+}

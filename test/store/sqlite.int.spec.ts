@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { readStreamToArray } from '../../src/store/port.js';
+import { describeEventStoreContract } from './eventStoreContract.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'grantledger-store-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let counter = 0;
+const freshPath = () => join(directory, `ledger-${++counter}.db`);
+
+describeEventStoreContract('SQLite (temporary file)', {
+  open: async () => {
+    const store = new SqliteEventStore(freshPath(), { pollIntervalMs: 20 });
+    return { store, dispose: () => store.close() };
+  },
+});
+
+describe('SQLite store specifics', () => {
+  const event = (n: number) => ({
+    eventId: crypto.randomUUID(),
+    type: 'ThingHappened',
+    data: { n },
+    metadata: { actor: 'anna', commandId: crypto.randomUUID(), correlationId: crypto.randomUUID() },
+  });
+
+  it('sets WAL with synchronous = FULL on the file', async () => {
+    const path = freshPath();
+    const store = new SqliteEventStore(path);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    // synchronous is per connection: read it through the store's own connection.
+    expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(2);
+    await store.close();
+  });
+
+  it('refuses to update or delete events, even through SQL', async () => {
+    const path = freshPath();
+    const store = new SqliteEventStore(path);
+    await store.appendToStream('grant-x', [event(1)], { expectedRevision: 'no_stream' });
+    await store.close();
+    const db = new Database(path);
+    expect(() => db.prepare("UPDATE events SET data = '{}'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('keeps every event when the file is opened again', async () => {
+    const path = freshPath();
+    const first = new SqliteEventStore(path);
+    await first.appendToStream('grant-x', [event(1), event(2)], { expectedRevision: 'no_stream' });
+    await first.close();
+    const second = new SqliteEventStore(path);
+    expect((await readStreamToArray(second, 'grant-x')).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    await second.close();
+  });
+
+  it('sees events another process wrote to the same file through its subscription', async () => {
+    const path = freshPath();
+    const reader = new SqliteEventStore(path, { pollIntervalMs: 10 });
+    const writer = new SqliteEventStore(path);
+    const seen: number[] = [];
+    const subscription = reader.subscribeToAll({}, (e) => void seen.push((e.data as { n: number }).n));
+    await writer.appendToStream('grant-y', [event(7)], { expectedRevision: 'no_stream' });
+    for (let i = 0; i < 100 && seen.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([7]);
+    await subscription.stop();
+    await writer.close();
+    await reader.close();
+  });
+});
