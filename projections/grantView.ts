@@ -1,0 +1,110 @@
+import type { RecordedEvent } from '../src/store/port.js';
+import type { IsoDate } from '../src/domain/dates.js';
+import { formatMoney } from '../src/domain/money.js';
+import type { GrantEvent } from '../src/domain/grant/events.js';
+import {
+  allocatedRemainingOf,
+  grantBusinessDate,
+  remainingOf,
+  repaymentOutstandingOf,
+  unallocatedOf,
+  unusedOf,
+  type GrantFacts,
+} from '../src/domain/grant/state.js';
+import { foldGrantFacts } from '../src/domain/grant/decide.js';
+import { viewDateOf, visibleEvents, type Clocks } from './clocks.js';
+
+/** open; expired when the view date is after useBy with money unused; closed. */
+export type GrantViewStatus = 'open' | 'expired' | 'closed';
+
+export interface AllocationView {
+  readonly allocationId: string;
+  readonly activity: string;
+  readonly allocatedOn: IsoDate;
+  readonly allocated: string;
+  readonly released: string;
+  readonly spent: string;
+  readonly remaining: string;
+}
+
+export interface GrantView {
+  readonly grantId: string;
+  readonly grantor: string;
+  readonly title: string;
+  readonly purpose: string;
+  readonly kind: 'riktat' | 'generellt';
+  readonly committee: string;
+  readonly receivedOn: IsoDate;
+  readonly useBy: IsoDate;
+  readonly reportDue: IsoDate | null;
+  readonly reference: string | null;
+  readonly repaymentRequired: boolean;
+  readonly received: string;
+  readonly spent: string;
+  readonly returned: string;
+  readonly unused: string;
+  readonly unallocated: string;
+  readonly allocatedRemaining: string;
+  readonly retained: string;
+  readonly repaymentDemanded: string;
+  readonly repaymentOutstanding: string;
+  readonly status: GrantViewStatus;
+  readonly closedOn: IsoDate | null;
+  readonly reports: ReadonlyArray<{ readonly submittedOn: IsoDate; readonly reference: string }>;
+  readonly allocations: readonly AllocationView[];
+}
+
+export function grantStatusOf(facts: GrantFacts, viewDate: IsoDate): GrantViewStatus {
+  if (facts.status === 'closed') return 'closed';
+  // Only earmarked money is tracked as unused; a general grant is revenue when received.
+  if (facts.grant?.kind === 'riktat' && viewDate > facts.grant.useBy && unusedOf(facts).gt(0)) return 'expired';
+  return 'open';
+}
+
+export function grantFactsAt(stream: readonly RecordedEvent[], clocks: Clocks): GrantFacts {
+  return foldGrantFacts(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
+}
+
+/** The view of one grant from its facts; null when the grant did not exist in that view. */
+export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | null {
+  const grant = facts.grant;
+  if (grant === null) return null;
+  return {
+    grantId: grant.grantId,
+    grantor: grant.grantor,
+    title: grant.title,
+    purpose: grant.purpose,
+    kind: grant.kind,
+    committee: grant.committee,
+    receivedOn: grant.receivedOn,
+    useBy: grant.useBy,
+    reportDue: grant.reportDue ?? null,
+    reference: grant.reference ?? null,
+    repaymentRequired: grant.repaymentRequired,
+    received: formatMoney(facts.received),
+    spent: formatMoney(facts.spent),
+    returned: formatMoney(facts.returned),
+    unused: formatMoney(unusedOf(facts)),
+    unallocated: formatMoney(unallocatedOf(facts)),
+    allocatedRemaining: formatMoney(allocatedRemainingOf(facts)),
+    retained: formatMoney(facts.retained),
+    repaymentDemanded: formatMoney(facts.demanded),
+    repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
+    status: grantStatusOf(facts, viewDate),
+    closedOn: facts.closedOn,
+    reports: facts.reports.map((report) => ({ submittedOn: report.submittedOn, reference: report.reference })),
+    allocations: [...facts.allocations.values()].map((allocation) => ({
+      allocationId: allocation.allocationId,
+      activity: allocation.activity,
+      allocatedOn: allocation.allocatedOn,
+      allocated: formatMoney(allocation.allocated),
+      released: formatMoney(allocation.released),
+      spent: formatMoney(allocation.spent),
+      remaining: formatMoney(remainingOf(allocation)),
+    })),
+  };
+}
+
+export function grantView(stream: readonly RecordedEvent[], clocks: Clocks, today: IsoDate): GrantView | null {
+  return grantViewOf(grantFactsAt(stream, clocks), viewDateOf(clocks, today));
+}

@@ -1,0 +1,25 @@
+/** Failures of the application layer that are not domain rules; the HTTP layer maps each once. */
+
+/** The If-Match revision no longer matches the stream (HTTP 412). */
+export class StaleRevisionError extends Error {
+  override readonly name = 'StaleRevisionError';
+  constructor(readonly streamId: string, readonly expected: number, readonly actual: number | null) {
+    super(`stream ${streamId} is at revision ${actual ?? 'none'}, not ${expected}`);
+  }
+}
+
+/** An Idempotency-Key was used before with another request (HTTP 422). */
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor(readonly key: string) {
+    super(`Idempotency-Key ${key} was already used with a different request`);
+  }
+}
+
+/** Optimistic concurrency kept failing within the retry bound (HTTP 409, safe to retry). */
+export class ContentionError extends Error {
+  override readonly name = 'ContentionError';
+  constructor(readonly streamId: string, readonly attempts: number) {
+    super(`stream ${streamId} changed under ${attempts} attempts in a row; try again`);
+  }
+}
