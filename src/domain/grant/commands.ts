@@ -15,14 +15,17 @@ import { IsoDate, Uuid, Text } from '../schema.js';
  * Commands on a grant, imperative. Each carries the data its event will hold; ids (grantId,
  * allocationId) are chosen by the caller or the application layer, never by the decider.
  */
-export const ReceiveGrantData = GrantReceivedData.superRefine((data, ctx) => {
+/** The dates of a grant must follow its receipt; shared by the command and the HTTP body. */
+export function refineGrantDates(data: { receivedOn: string; useBy: string; reportDue?: string | undefined }, ctx: z.RefinementCtx): void {
   if (data.useBy < data.receivedOn) {
     ctx.addIssue({ code: 'custom', path: ['useBy'], message: 'must not be before receivedOn' });
   }
   if (data.reportDue !== undefined && data.reportDue < data.receivedOn) {
     ctx.addIssue({ code: 'custom', path: ['reportDue'], message: 'must not be before receivedOn' });
   }
-});
+}
+
+export const ReceiveGrantData = GrantReceivedData.superRefine(refineGrantDates);
 
 export const DemandRepaymentData = RepaymentDemandedData.superRefine((data, ctx) => {
   if (data.dueOn < data.demandedOn) {

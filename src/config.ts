@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** The environment the ledger reads, parsed once at start; a bad value stops it with a clear message. */
+export const ConfigSchema = z.object({
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number')
+    .transform(Number)
+    .refine((port) => port <= 65_535, 'must be at most 65535')
+    .default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LEDGER_STORE: z
+    .string()
+    .regex(/^(sqlite:.+|esdb(\+discover)?:\/\/.+)$/, 'must be sqlite:<path> or esdb://host:2113?tls=false')
+    .default('sqlite:./data/ledger.db'),
+  LEDGER_ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{20,256}$/, 'must be 20–256 characters usable in a bearer token')
+    .optional(),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = ConfigSchema.safeParse({
+    PORT: env.PORT || undefined,
+    HOST: env.HOST || undefined,
+    LEDGER_STORE: env.LEDGER_STORE || undefined,
+    LEDGER_ADMIN_TOKEN: env.LEDGER_ADMIN_TOKEN || undefined,
+  });
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  }
+  return result.data;
+}

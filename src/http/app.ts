@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import type { Ledger } from '../app/ledger.js';
+import type { IssuedToken } from '../app/readModel.js';
+import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '../app/errors.js';
+import { DomainError } from '../domain/errors.js';
+import { StoreUnavailableError } from '../store/port.js';
+import { HttpProblem, invalidInput, statusOfRule, type InputLocation } from './problems.js';
+import { openApiDocument } from './openapi.js';
+import type { RouteSpec } from './route.js';
+import { grantRoutes } from './routes/grants.js';
+import { budgetRoutes } from './routes/budgets.js';
+import { reportRoutes } from './routes/reports.js';
+import { systemRoutes } from './routes/system.js';
+
+export const ROUTES: readonly RouteSpec[] = [...grantRoutes, ...budgetRoutes, ...reportRoutes, ...systemRoutes];
+
+/** Body size limit: the largest command is a few kilobytes. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface HttpOptions {
+  /** Writes one structured log line; never given a token. */
+  readonly log?: (line: Record<string, unknown>) => void;
+  readonly version?: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Invalid input',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Refused by a rule',
+  412: 'Precondition failed',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable request',
+  500: 'Internal error',
+  503: 'Store unavailable',
+};
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, location: InputLocation): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidInput(result.error, location);
+  return result.data;
+}
+
+function authenticate(request: Request, ledger: Ledger): IssuedToken {
+  const header = request.get('Authorization');
+  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/.exec(header);
+  if (!match) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'send Authorization: Bearer <token>');
+  const caller = ledger.authenticate(match[1]!);
+  if (!caller) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'the token is not valid');
+  return caller;
+}
+
+/** Maps every failure to problem details in one place. */
+export function problemOf(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) {
+    const status = statusOfRule(error.rule);
+    return new HttpProblem(status, error.rule, TITLES[status]!, error.message, error.field ? [{ path: `body.${error.field}`, message: error.message }] : undefined);
+  }
+  if (error instanceof StaleRevisionError) return new HttpProblem(412, 'STALE_REVISION', TITLES[412]!, error.message);
+  if (error instanceof IdempotencyKeyReusedError) {
+    return new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', TITLES[422]!, error.message, [{ path: 'header.Idempotency-Key', message: error.message }]);
+  }
+  if (error instanceof ContentionError) return new HttpProblem(409, 'CONTENTION', TITLES[409]!, error.message);
+  if (error instanceof StoreUnavailableError) return new HttpProblem(503, 'STORE_UNAVAILABLE', TITLES[503]!, error.message);
+  const bodyError = error as { type?: string; status?: number };
+  if (bodyError.type === 'entity.too.large') {
+    return new HttpProblem(413, 'PAYLOAD_TOO_LARGE', TITLES[413]!, `the body must be at most ${BODY_LIMIT_BYTES} bytes`);
+  }
+  if (bodyError.type === 'entity.parse.failed') {
+    return new HttpProblem(400, 'MALFORMED_JSON', TITLES[400]!, 'the body is not a JSON object', [{ path: 'body', message: 'malformed JSON' }]);
+  }
+  if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.type !== undefined) {
+    return new HttpProblem(bodyError.status, 'BAD_REQUEST', TITLES[bodyError.status] ?? 'Bad request', `the request could not be read (${bodyError.type})`);
+  }
+  return new HttpProblem(500, 'INTERNAL_ERROR', TITLES[500]!, 'an internal error occurred; it has been logged');
+}
+
+export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): express.Express {
+  const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const given = request.get('X-Request-Id');
+    request.id = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    const started = process.hrtime.bigint();
+    response.setHeader('X-Request-Id', request.id);
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Cache-Control', 'no-store');
+    response.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    response.setHeader('Referrer-Policy', 'no-referrer');
+    response.on('finish', () => {
+      log({
+        time: new Date().toISOString(),
+        level: response.statusCode >= 500 ? 'error' : 'info',
+        requestId: request.id,
+        method: request.method,
+        path: request.path,
+        status: response.statusCode,
+        durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        actor: response.locals.actor ?? null,
+      });
+    });
+    next();
+  });
+  app.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/health', (_request, response) => {
+    const failure = ledger.readModel.failure;
+    response.status(failure ? 503 : 200).json({
+      status: failure ? 'failing' : 'ok',
+      store: ledger.store.description,
+      position: ledger.readModel.position,
+      ...(failure ? { problem: failure.message } : {}),
+    });
+  });
+  const document = openApiDocument([...ROUTES], options.version ?? '0.0.0');
+  app.get('/api/openapi.json', (_request, response) => void response.json(document));
+
+  for (const spec of ROUTES) {
+    app[spec.method](spec.path, async (request: Request, response: Response) => {
+      let caller: IssuedToken | null = null;
+      if (spec.access !== 'public') {
+        caller = authenticate(request, ledger);
+        response.locals.actor = caller.name;
+        if (!spec.access.includes(caller.role)) {
+          throw new HttpProblem(403, 'FORBIDDEN', TITLES[403]!, `role ${caller.role} may not ${spec.method.toUpperCase()} ${spec.path}`);
+        }
+      }
+      const params = parse(spec.params, { ...request.params }, 'path');
+      const query = parse(spec.query, { ...(request.query as object) }, 'query');
+      const body = spec.method === 'post' ? parse(spec.body, request.body ?? null, 'body') : undefined;
+      const result = await spec.handle({ body, query, params, caller, raw: request, ledger });
+      if (result.revision !== undefined) response.setHeader('ETag', `"${result.revision}"`);
+      if (result.contentType !== undefined) {
+        response.status(result.status).type(result.contentType).send(result.body);
+      } else {
+        response.status(result.status).json(result.body);
+      }
+    });
+  }
+
+  app.use((request: Request) => {
+    throw new HttpProblem(404, 'NO_SUCH_ROUTE', TITLES[404]!, `no route ${request.method} ${request.path}`);
+  });
+
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const problem = problemOf(error);
+    if (problem.status >= 500) {
+      log({ time: new Date().toISOString(), level: 'error', requestId: request.id, error: error instanceof Error ? error.stack : String(error) });
+    }
+    if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toProblem()));
+  });
+  return app;
+}

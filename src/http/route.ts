@@ -1,0 +1,54 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import type { Role } from '../domain/access.js';
+import type { IssuedToken } from '../app/readModel.js';
+import type { Ledger } from '../app/ledger.js';
+
+/** Who may call a route: roles, or anyone (health, the OpenAPI document). */
+export type Access = readonly Role[] | 'public';
+
+export const READERS: Access = ['ekonom', 'revisor'];
+export const WRITERS: Access = ['ekonom'];
+export const ADMINS: Access = ['admin'];
+
+export interface RouteRequest<Body, Query, Params> {
+  readonly body: Body;
+  readonly query: Query;
+  readonly params: Params;
+  readonly caller: IssuedToken | null;
+  readonly raw: Request;
+  readonly ledger: Ledger;
+}
+
+export interface RouteResponse {
+  readonly status: number;
+  readonly body: unknown;
+  /** The stream revision, sent as ETag. */
+  readonly revision?: number;
+  /** A non-JSON body (CSV, xlsx) with its content type. */
+  readonly contentType?: string;
+}
+
+/**
+ * One HTTP route, declared once: the router, the OpenAPI document and the access tests are all
+ * generated from the same list of these.
+ */
+export interface RouteSpec<Body = unknown, Query = unknown, Params = unknown> {
+  readonly method: 'get' | 'post';
+  /** Express path syntax, e.g. "/api/grants/:grantId". */
+  readonly path: string;
+  readonly summary: string;
+  readonly access: Access;
+  readonly successStatus: number;
+  /** True for routes that append events: they accept Idempotency-Key and If-Match. */
+  readonly writes?: boolean;
+  readonly params?: z.ZodType<Params>;
+  readonly query?: z.ZodType<Query>;
+  readonly body?: z.ZodType<Body>;
+  readonly handle: (request: RouteRequest<Body, Query, Params>) => Promise<RouteResponse> | RouteResponse;
+}
+
+/** Keeps each route's types while collecting routes of different shapes in one list. */
+export function route<Body, Query, Params>(spec: RouteSpec<Body, Query, Params>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
