@@ -54,10 +54,15 @@ export interface GrantView {
   readonly allocations: readonly AllocationView[];
 }
 
+/**
+ * A view as of a date shows the books at the close of that day. Money to be used by a date can no
+ * longer be used once that day has closed, so DOMAIN.md's worked example (useBy 2020-12-31, viewed
+ * as of 2020-12-31) is already expired.
+ */
 export function grantStatusOf(facts: GrantFacts, viewDate: IsoDate): GrantViewStatus {
   if (facts.status === 'closed') return 'closed';
   // Only earmarked money is tracked as unused; a general grant is revenue when received.
-  if (facts.grant?.kind === 'riktat' && viewDate > facts.grant.useBy && unusedOf(facts).gt(0)) return 'expired';
+  if (facts.grant?.kind === 'riktat' && viewDate >= facts.grant.useBy && unusedOf(facts).gt(0)) return 'expired';
   return 'open';
 }
 
