@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../config.js';
+import { openStore } from '../../store/openStore.js';
+import { serve } from '../../server.js';
+import { parseOptions, type CliCommand } from '../usage.js';
+
+export function packageVersion(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return packageJson.version;
+}
+
+export const serveCommand: CliCommand = {
+  words: ['serve'],
+  usage: 'serve',
+  summary: 'serve the HTTP API (PORT, HOST, LEDGER_STORE, LEDGER_ADMIN_TOKEN)',
+  async run(args) {
+    parseOptions(args, {});
+    const config = parseConfig(process.env);
+    const store = await openStore(config.LEDGER_STORE);
+    const version = packageVersion();
+    const server = await serve(store, { host: config.HOST, port: config.PORT, adminToken: config.LEDGER_ADMIN_TOKEN, version });
+    process.stderr.write(`grantledger ${version} serving ${server.url} on ${store.description}\n`);
+    const shutdown = (signal: string) => {
+      process.stderr.write(`grantledger: ${signal}, stopping\n`);
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`grantledger: error while stopping: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  },
+};

@@ -1,0 +1,17 @@
+import { parseConfig } from '../config.js';
+import { openStore } from '../store/openStore.js';
+import { Ledger } from '../app/ledger.js';
+
+/** Runs work on a ledger over the store LEDGER_STORE names, replayed, and closes it afterwards. */
+export async function withLedger<T>(work: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const config = parseConfig(process.env);
+  const store = await openStore(config.LEDGER_STORE);
+  const ledger = new Ledger(store);
+  try {
+    await ledger.start();
+    return await work(ledger);
+  } finally {
+    await ledger.stop();
+    await store.close();
+  }
+}
