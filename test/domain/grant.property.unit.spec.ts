@@ -1,0 +1,216 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.js';
+import { effectiveEvents, entriesOf } from '../../src/domain/history.js';
+import type { GrantCommand } from '../../src/domain/grant/commands.js';
+import { GrantEvent } from '../../src/domain/grant/events.js';
+import { INITIAL_GRANT_STATE, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
+import { remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
+import { ZERO, formatMoney, sum } from '../../src/domain/money.js';
+import type { RecordedEvent } from '../../src/store/port.js';
+import { grantFactsAt } from '../../projections/grantView.js';
+
+/**
+ * Random command sequences on one grant, each decided against the state so far and, when
+ * accepted, evolved into it. Refused commands are skipped: they must leave nothing behind.
+ */
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const START = Date.UTC(2020, 0, 1);
+const dateOf = (day: number) => new Date(START + day * 86_400_000).toISOString().slice(0, 10);
+
+const day = fc.integer({ min: 0, max: 450 });
+// Whole kronor with now and then an odd öre, so exact boundaries are hit as well as rounding.
+const amount = fc
+  .tuple(fc.integer({ min: 1, max: 600 }), fc.constantFrom(0, 0, 0, 1, 50, 99))
+  .map(([kronor, ore]) => `${kronor}.${String(ore).padStart(2, '0')}`);
+const allocationId = fc.constantFrom('a', 'b', 'c');
+
+/** A command that may refer to earlier events by index; the index is resolved when the sequence runs. */
+type Step = { readonly command: GrantCommand } | { readonly reverse: number };
+
+const receive: fc.Arbitrary<Step> = fc
+    .record({
+      kind: fc.constantFrom('riktat' as const, 'riktat' as const, 'generellt' as const),
+      repay: fc.boolean(),
+      amount: fc.integer({ min: 1, max: 3000 }).map((kronor) => `${kronor}.00`),
+      on: fc.integer({ min: 0, max: 30 }),
+      useByAfter: fc.integer({ min: 0, max: 400 }),
+    })
+    .map(({ kind, repay, amount, on, useByAfter }) => ({
+      command: {
+        type: 'ReceiveGrant',
+        data: {
+          grantId: 'g-1',
+          grantor: 'Tillväxtverket',
+          title: 'T',
+          purpose: 'P',
+          kind,
+          committee: 'socialnamnden',
+          amount,
+          receivedOn: dateOf(on),
+          useBy: dateOf(on + useByAfter),
+          repaymentRequired: repay,
+        },
+      } as GrantCommand,
+    }));
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  receive,
+  fc.record({ amount, on: day }).map(({ amount, on }) => ({ command: { type: 'ReceiveInstallment', data: { amount, receivedOn: dateOf(on) } } as GrantCommand })),
+  fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'AllocateFunds', data: { allocationId, activity: 'IFO', amount, allocatedOn: dateOf(on) } } as GrantCommand })),
+  fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'ReleaseAllocation', data: { allocationId, amount, releasedOn: dateOf(on) } } as GrantCommand })),
+  fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'SpendFunds', data: { allocationId, amount, spentOn: dateOf(on), voucher: 'V' } } as GrantCommand })),
+  fc.record({ amount, on: day }).map(({ amount, on }) => ({ command: { type: 'ReturnFunds', data: { amount, returnedOn: dateOf(on) } } as GrantCommand })),
+  fc
+    .record({ amount, on: day, dueAfter: fc.integer({ min: -5, max: 60 }) })
+    .map(({ amount, on, dueAfter }) => ({
+      command: { type: 'DemandRepayment', data: { amount, demandedOn: dateOf(on), dueOn: dateOf(on + dueAfter), reference: 'Å' } } as GrantCommand,
+    })),
+  day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R' } } as GrantCommand })),
+  day.map((on) => ({ command: { type: 'CloseGrant', data: { closedOn: dateOf(on) } } as GrantCommand })),
+  fc.nat({ max: 1000 }).map((reverse) => ({ reverse })),
+  // Allocation and spending drive most figures, so they come up more often.
+  fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'AllocateFunds', data: { allocationId, activity: 'IFO', amount, allocatedOn: dateOf(on) } } as GrantCommand })),
+  fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'SpendFunds', data: { allocationId, amount, spentOn: dateOf(on), voucher: 'V' } } as GrantCommand })),
+);
+
+/** A receipt first, so sequences get past GRANT_NOT_FOUND; then anything, another receipt included. */
+const sequence = fc.tuple(receive, fc.array(step, { minLength: 5, maxLength: 39 }));
+
+/** Facts in comparable form: exact decimals as strings, the allocation map as entries. */
+function comparable(facts: GrantFacts) {
+  return {
+    ...facts,
+    received: facts.received.toFixed(2),
+    spent: facts.spent.toFixed(2),
+    returned: facts.returned.toFixed(2),
+    netAllocated: facts.netAllocated.toFixed(2),
+    demanded: facts.demanded.toFixed(2),
+    returnedAfterFirstDemand: facts.returnedAfterFirstDemand.toFixed(2),
+    retained: facts.retained.toFixed(2),
+    allocations: [...facts.allocations.entries()].map(([key, allocation]) => [
+      key,
+      { ...allocation, allocated: allocation.allocated.toFixed(2), released: allocation.released.toFixed(2), spent: allocation.spent.toFixed(2) },
+    ]),
+  };
+}
+
+function checkInvariants(facts: GrantFacts): void {
+  const allocations = [...facts.allocations.values()];
+  const remaining = sum(allocations.map(remainingOf));
+  const unallocated = unallocatedOf(facts);
+  for (const allocation of allocations) expect(remainingOf(allocation).gte(0), `remaining of ${allocation.allocationId}`).toBe(true);
+  expect(unallocated.gte(0), 'unallocated ≥ 0').toBe(true);
+  expect(repaymentOutstandingOf(facts).gte(0), 'repaymentOutstanding ≥ 0').toBe(true);
+  // unused = unallocated + Σ remaining, computed from the allocations rather than from the totals.
+  expect(formatMoney(unusedOf(facts))).toBe(formatMoney(unallocated.plus(remaining)));
+  // Conservation: received = spent + returned + unused + retained, the spending counted per allocation.
+  const spentPerAllocation = sum(allocations.map((allocation) => allocation.spent));
+  expect(formatMoney(facts.spent)).toBe(formatMoney(spentPerAllocation));
+  expect(formatMoney(facts.received)).toBe(formatMoney(spentPerAllocation.plus(facts.returned).plus(unallocated).plus(remaining).plus(facts.retained)));
+  expect(formatMoney(facts.netAllocated)).toBe(formatMoney(sum(allocations.map((a) => a.allocated.minus(a.released)))));
+  if (facts.status !== 'closed') expect(facts.retained.eq(ZERO), 'retained only once closed').toBe(true);
+  if (facts.status === 'closed') expect(formatMoney(unallocated), 'nothing unallocated once closed').toBe('0.00');
+  if (facts.grant?.kind === 'generellt') expect(facts.allocations.size, 'a general grant has no allocations').toBe(0);
+}
+
+interface Run {
+  readonly state: GrantState;
+  readonly recorded: RecordedEvent[];
+  readonly accepted: number;
+}
+
+function run(steps: readonly Step[]): Run {
+  let state = INITIAL_GRANT_STATE;
+  const recorded: RecordedEvent[] = [];
+  let accepted = 0;
+  for (const [index, current] of steps.entries()) {
+    let command: GrantCommand;
+    if ('reverse' in current) {
+      // Name an earlier event when there is one, else an id that is in no stream.
+      const target = recorded.length > 0 ? recorded[current.reverse % recorded.length]!.eventId : id(999_999);
+      command = { type: 'ReverseEntry', data: { eventId: target, reason: 'Rättelse' } };
+    } else {
+      command = current.command;
+    }
+    let events: GrantEvent[];
+    try {
+      events = decideGrant(command, state);
+    } catch (error) {
+      if (error instanceof DomainError) continue;
+      throw error;
+    }
+    accepted += 1;
+    for (const event of events) {
+      // What the decider writes is a valid event in canonical form.
+      expect(GrantEvent.parse(event)).toEqual(event);
+      const eventId = id(index + 1);
+      state = evolveGrant(state, { eventId, event });
+      recorded.push({
+        eventId,
+        streamId: 'grant-g-1',
+        type: event.type,
+        revision: recorded.length,
+        position: recorded.length + 1,
+        data: event.data,
+        metadata: {
+          actor: 'test',
+          commandId: eventId,
+          correlationId: eventId,
+          recordedAt: new Date(Date.UTC(2022, 0, 1, 0, 0, recorded.length)).toISOString(),
+          prevHash: '0'.repeat(64),
+          hash: '0'.repeat(64),
+        },
+      });
+    }
+    checkInvariants(state.facts);
+    expect(comparable(foldGrantFacts(effectiveEvents(entriesOf(state.history), state.reversed)))).toEqual(comparable(state.facts));
+  }
+  return { state, recorded, accepted };
+}
+
+describe('grant decider under random command sequences', () => {
+  it('keeps the money conserved and every balance non-negative after every step', () => {
+    fc.assert(
+      fc.property(sequence, ([first, rest]) => {
+        run([first, ...rest]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('folds the same facts from scratch, through the projection, as it evolved step by step', () => {
+    fc.assert(
+      fc.property(sequence, ([first, rest]) => {
+        const { state, recorded } = run([first, ...rest]);
+        expect(comparable(grantFactsAt(recorded, {}))).toEqual(comparable(state.facts));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('the generator reaches every kind of event, so the properties above mean something', () => {
+    let longRuns = 0;
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(sequence, ([first, rest]) => {
+        const { recorded, accepted } = run([first, ...rest]);
+        if (accepted >= 5) longRuns += 1;
+        for (const event of recorded) seen.add(event.type);
+      }),
+      { numRuns: 200, seed: 42 },
+    );
+    expect(longRuns).toBeGreaterThan(20);
+    expect([...seen].sort()).toEqual([...GrantEvent.options.map((option) => option.shape.type.value)].sort());
+  });
+});
