@@ -55,7 +55,9 @@ export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly Reco
         add(committee, event.data.receivedOn, event.data.amount);
       } else if (kind === 'riktat' && event.type === 'FundsSpent') {
         add(committee, event.data.spentOn, event.data.amount);
-      } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
+      } else if (kind === 'riktat' && event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
+        // Earmarked money becomes revenue as it is used, and what is kept at closing then; a
+        // general grant was revenue in full when received.
         add(committee, event.data.closedOn, event.data.retained);
       }
     }

@@ -307,6 +307,11 @@ describe('DemandRepayment', () => {
     given(history).when(cmd.demand('700.01')).thenRefuses('REPAYMENT_EXCEEDS_UNUSED', 'amount');
   });
 
+  it('refuses demands that together exceed the unused funds, so the grant can still be settled', () => {
+    given([...history, ev.demanded('700.00')]).when(cmd.demand('0.01')).thenRefuses('REPAYMENT_EXCEEDS_UNUSED', 'amount');
+    given([...history, ev.demanded('400.00')]).when(cmd.demand('300.00')).then([ev.demanded('300.00')]);
+  });
+
   it('refuses a due date before the demand', () => {
     given(history).when(cmd.demand('1.00', '2021-02-01', '2021-01-31')).thenRefuses('DUE_DATE_BEFORE_DEMAND', 'dueOn');
   });

@@ -124,14 +124,14 @@ describe('the worked example', () => {
     expect(report.totals).toEqual({ received: '8000000.00', spent: '0.00', returned: '0.00', unused: '8000000.00' });
   });
 
-  // DOMAIN.md's figures say "expired when the view date is AFTER useBy", and spending on the useBy
-  // date itself is allowed; its worked example calls the grant expired as of 2020-12-31 = useBy.
-  // The projection follows the rule; the example's wording is reported as a contradiction.
-  it('the grant is open on its useBy date and expired from the next day while money is unused', () => {
-    expect(viewOf(grantBeforeReturn, { asOf: '2020-12-31' }).status).toBe('open');
-    expect(viewOf(grantBeforeReturn, { asOf: '2021-01-01' }).status).toBe('expired');
+  // DOMAIN.md's figures say "expired when the view date is after useBy", yet its worked example calls
+  // the grant expired as of 2020-12-31 = useBy. A view as of a date is the books at the close of that
+  // day, when the last day of use is over: the example decides (see grantStatusOf).
+  it('4. as of its useBy date, the close of the last day of use, the unused grant is expired', () => {
+    expect(viewOf(grantBeforeReturn, { asOf: '2020-12-30' }).status).toBe('open');
+    expect(viewOf(grantBeforeReturn, { asOf: '2020-12-31' }).status).toBe('expired');
     expect(viewOf(grantBeforeReturn, { knownAt: '2021-01-01T00:00:00.000Z' }).status).toBe('expired');
-    const expired = unusedGrantsReport([viewOf(grantBeforeReturn, { asOf: '2021-01-01' })], { status: 'expired' });
+    const expired = unusedGrantsReport([viewOf(grantBeforeReturn, { asOf: '2020-12-31' })], { status: 'expired' });
     expect(expired.rows.map((row) => row.grantId)).toEqual(['tvv-segregation-2020']);
   });
 
@@ -254,7 +254,17 @@ describe('grantRevenue', () => {
   const elsewhere = recordedStream('grant-k1', [
     { event: received('k1', 'kulturnamnden', 'generellt', '999.00', '2020-03-01'), recordedAt: '2020-03-01T09:00:00.000Z' },
   ]);
+  // Generellt and closed: what it retains was revenue when received, so closing adds nothing.
+  const generalClosed = recordedStream('grant-g2', [
+    { event: received('g2', 'socialnamnden', 'generellt', '1000.00', '2020-03-01'), recordedAt: '2020-03-01T09:00:00.000Z' },
+    { event: { type: 'GrantClosed', data: { closedOn: '2020-12-31', retained: '1000.00' } }, recordedAt: '2020-12-31T09:00:00.000Z' },
+  ]);
   const streams = [earmarked, general, elsewhere, grantStream];
+
+  it('counts a closed general grant once, when received, not again for what it retains', () => {
+    const revenue = grantRevenueByCommitteeYear([generalClosed], {});
+    expect(revenue.get('socialnamnden/2020')?.toFixed(2)).toBe('1000.00');
+  });
 
   it('counts spending in the year, retained at closing, and general grants received in the year', () => {
     const revenue = grantRevenueByCommitteeYear(streams, {});

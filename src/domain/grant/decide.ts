@@ -122,9 +122,11 @@ export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
     case 'RepaymentDemanded': {
       requireOnOrAfterReceipt(grant, event.data.demandedOn, 'demandedOn');
       if (event.data.dueOn < event.data.demandedOn) refuse('DUE_DATE_BEFORE_DEMAND', 'dueOn must not be before demandedOn', 'dueOn');
-      const unused = unusedOf(facts);
-      if (money(event.data.amount).gt(unused)) {
-        refuse('REPAYMENT_EXCEEDS_UNUSED', `amount exceeds the unused ${unused.toFixed(2)}`, 'amount');
+      // Claims already outstanding are covered by the same unused money: together they may not
+      // exceed it, or the grant could never be settled and closed.
+      const claimable = unusedOf(facts).minus(repaymentOutstandingOf(facts));
+      if (money(event.data.amount).gt(claimable)) {
+        refuse('REPAYMENT_EXCEEDS_UNUSED', `amount exceeds the unused ${formatMoney(claimable)} not already demanded`, 'amount');
       }
       return;
     }
