@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
-import { readStreamToArray } from '../../src/store/port.js';
+import { readStreamToArray, WrongExpectedVersionError } from '../../src/store/port.js';
 import { describeEventStoreContract } from './eventStoreContract.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-store-'));
@@ -57,6 +57,39 @@ describe('SQLite store specifics', () => {
     const second = new SqliteEventStore(path);
     expect((await readStreamToArray(second, 'grant-x')).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
     await second.close();
+  });
+
+  it('commits appends that arrive together in one durable transaction, failing only the conflicting one', async () => {
+    const store = new SqliteEventStore(freshPath());
+    await store.appendToStream('grant-busy', [event(0)], { expectedRevision: 'no_stream' });
+    const commitsBefore = store.stats.commits;
+    const appends = Array.from({ length: 50 }, (_, i) => store.appendToStream(`grant-${i}`, [event(i)], { expectedRevision: 'no_stream' }));
+    const stale = store.appendToStream('grant-busy', [event(99)], { expectedRevision: 5 });
+    const fresh = store.appendToStream('grant-busy', [event(100)], { expectedRevision: 0 });
+    const outcomes = await Promise.allSettled([...appends, stale, fresh]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(51);
+    expect(outcomes[50]!.status).toBe('rejected');
+    expect((outcomes[50] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+    expect(store.stats.commits - commitsBefore).toBe(1);
+    expect((await readStreamToArray(store, 'grant-busy')).map((e) => e.data)).toEqual([{ n: 0 }, { n: 100 }]);
+    const positions = (await Promise.all(appends)).map((r) => r.position);
+    expect(new Set(positions).size).toBe(50);
+    await store.close();
+  });
+
+  it('rolls back a failing append inside a group without touching the others', async () => {
+    const store = new SqliteEventStore(freshPath());
+    const taken = event(1);
+    await store.appendToStream('grant-a', [taken], { expectedRevision: 'no_stream' });
+    const [ok, duplicate] = await Promise.allSettled([
+      store.appendToStream('grant-b', [event(2), event(3)], { expectedRevision: 'no_stream' }),
+      store.appendToStream('grant-c', [event(4), taken], { expectedRevision: 'no_stream' }),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    expect(duplicate.status).toBe('rejected');
+    expect(await readStreamToArray(store, 'grant-c')).toEqual([]);
+    expect(await readStreamToArray(store, 'grant-b')).toHaveLength(2);
+    await store.close();
   });
 
   it('sees events another process wrote to the same file through its subscription', async () => {

@@ -28,6 +28,16 @@ export interface SqliteStoreOptions {
   readonly pollIntervalMs?: number;
   /** Rows fetched per page when reading. @defaultValue 1000 */
   readonly pageSize?: number;
+  /** The most appends that share one durable transaction (group commit). @defaultValue 256 */
+  readonly maxAppendsPerCommit?: number;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 interface EventRow {
@@ -102,6 +112,11 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
   private readonly listeners = new Set<() => void>();
+  private readonly maxAppendsPerCommit: number;
+  private pending: PendingAppend[] = [];
+  /** Counters of durable commits and of the appends they carried: appends / commits is the group size. */
+  readonly stats = { commits: 0, appends: 0 };
+  private flushScheduled = false;
   private closed = false;
 
   private readonly statements: {
@@ -119,6 +134,7 @@ export class SqliteEventStore implements EventStore {
     this.clock = options.clock ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.pageSize = options.pageSize ?? 1000;
+    this.maxAppendsPerCommit = options.maxAppendsPerCommit ?? 256;
     try {
       if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
       this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
@@ -145,22 +161,69 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  async appendToStream(
-    streamId: string,
-    events: readonly NewEvent[],
-    options: { expectedRevision: ExpectedRevision },
-  ): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('an append needs at least one event');
-    this.assertOpen();
-    let result: AppendResult;
+  /**
+   * Appends join the next group commit: every append that arrives before the current turn of the
+   * event loop ends shares one BEGIN IMMEDIATE … COMMIT, so one fsync makes many appends durable.
+   * Each runs in its own savepoint and is checked against its own expected revision, so a conflict
+   * fails only its own append. A promise resolves only after the commit is durable.
+   */
+  appendToStream(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('an append needs at least one event'));
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`SQLite store ${this.path} is closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ streamId, events, expectedRevision: options.expectedRevision, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0, this.maxAppendsPerCommit);
+    if (this.pending.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const append of batch) append.reject(new StoreUnavailableError(`SQLite store ${this.path} is closed`));
+      return;
+    }
+    const outcomes: Array<{ result: AppendResult } | { error: unknown }> = [];
     try {
-      result = this.db.transaction(() => this.appendInTransaction(streamId, events, options.expectedRevision)).immediate();
+      this.db
+        .transaction(() => {
+          for (const append of batch) {
+            try {
+              // A nested better-sqlite3 transaction is a savepoint: a failing append rolls back alone.
+              const result = this.appendOne(append.streamId, append.events, append.expectedRevision);
+              outcomes.push({ result });
+            } catch (error) {
+              outcomes.push({ error });
+            }
+          }
+        })
+        .immediate();
     } catch (error) {
-      throw translate(error, this.path);
+      // The commit itself failed (disk full, read-only, locked): nothing of the batch is stored.
+      const translated = translate(error, this.path);
+      for (const append of batch) append.reject(translated);
+      return;
+    }
+    this.stats.commits += 1;
+    this.stats.appends += batch.length;
+    for (const [index, append] of batch.entries()) {
+      const outcome = outcomes[index]!;
+      if ('result' in outcome) append.resolve(outcome.result);
+      else append.reject(translate(outcome.error, this.path));
     }
     for (const listener of this.listeners) listener();
-    return result;
   }
+
+  private readonly appendOne = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult =>
+    this.db.transaction(() => this.appendInTransaction(streamId, events, expected))();
 
   private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
     const head = this.statements.streamHead.get(streamId);
@@ -329,6 +392,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already accepted are committed before the file closes.
+    while (this.pending.length > 0) this.flush();
     this.closed = true;
     for (const listener of this.listeners) listener();
     this.db.close();
