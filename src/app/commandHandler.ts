@@ -42,6 +42,19 @@ export interface CommandOutcome {
 export interface CommandHandlerOptions {
   /** Attempts when another process wins the race for a stream. @defaultValue 20 */
   readonly maxAttempts?: number;
+  /** Streams whose folded state is kept between commands. @defaultValue 10000 */
+  readonly cachedStreams?: number;
+}
+
+/**
+ * A stream's state as of a revision, with the events of each command in it (for idempotency).
+ * Only a shortcut: every command still reads the events after `revision` before deciding, and
+ * appends with the revision it decided on, so a stale entry can cost a retry, never a wrong write.
+ */
+interface CachedStream<State> {
+  readonly revision: number | null;
+  readonly state: State;
+  readonly byCommand: Map<string, RecordedEvent[]>;
 }
 
 /**
@@ -52,9 +65,13 @@ export interface CommandHandlerOptions {
 export class CommandHandler {
   private readonly mutex = new KeyedMutex();
   private readonly maxAttempts: number;
+  private readonly cachedStreams: number;
+  /** Insertion-ordered, so the oldest entry is evicted first (least recently decided on). */
+  private readonly cache = new Map<string, CachedStream<unknown>>();
 
   constructor(private readonly store: EventStore, options: CommandHandlerOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.cachedStreams = options.cachedStreams ?? 10_000;
   }
 
   handle<Command, Event, State>(
@@ -66,6 +83,31 @@ export class CommandHandler {
     return this.mutex.run(streamId, () => this.attempt(streamId, decider, command, context));
   }
 
+  /** Brings a stream's cached state up to the store's latest revision. */
+  private async load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>): Promise<CachedStream<State>> {
+    const cached = this.cache.get(streamId) as CachedStream<State> | undefined;
+    let revision = cached?.revision ?? null;
+    let state = cached?.state ?? decider.initialState;
+    // The entry is owned by this handler and used under the stream's lock, so it grows in place.
+    const byCommand = cached?.byCommand ?? new Map<string, RecordedEvent[]>();
+    for await (const event of this.store.readStream(streamId, { fromRevision: revision === null ? 0 : revision + 1 })) {
+      state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
+      const ofCommand = byCommand.get(event.metadata.commandId);
+      if (ofCommand) ofCommand.push(event);
+      else byCommand.set(event.metadata.commandId, [event]);
+      revision = event.revision;
+    }
+    const loaded = { revision, state, byCommand };
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  private remember(streamId: string, entry: CachedStream<unknown>): void {
+    this.cache.delete(streamId);
+    this.cache.set(streamId, entry);
+    if (this.cache.size > this.cachedStreams) this.cache.delete(this.cache.keys().next().value!);
+  }
+
   private async attempt<Command, Event, State>(
     streamId: string,
     decider: Decider<Command, Event, State>,
@@ -73,16 +115,10 @@ export class CommandHandler {
     context: CommandContext,
   ): Promise<CommandOutcome> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const stored: RecordedEvent[] = [];
-      let state = decider.initialState;
-      for await (const event of this.store.readStream(streamId)) {
-        stored.push(event);
-        state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
-      }
-      const earlier = stored.filter((event) => event.metadata.commandId === context.commandId);
-      if (earlier.length > 0) return this.replay(earlier, context);
+      const { revision, state, byCommand } = await this.load(streamId, decider as Decider<unknown, Event, State>);
+      const earlier = byCommand.get(context.commandId);
+      if (earlier !== undefined) return this.replay(earlier, context);
 
-      const revision = stored.length === 0 ? null : stored[stored.length - 1]!.revision;
       if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
         throw new StaleRevisionError(streamId, context.expectedRevision, revision);
       }
@@ -114,7 +150,7 @@ export class CommandHandler {
     throw new ContentionError(streamId, this.maxAttempts);
   }
 
-  private replay(earlier: RecordedEvent[], context: CommandContext): CommandOutcome {
+  private replay(earlier: readonly RecordedEvent[], context: CommandContext): CommandOutcome {
     const first = earlier[0]!;
     if (first.metadata.requestHash !== context.requestHash) throw new IdempotencyKeyReusedError(context.commandId);
     const last = earlier[earlier.length - 1]!;
