@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { GRANTS, grantIdOf, receiveGrant } from './commandWorkload.js';
+import { peakRssMiB, round, type WorkloadResult } from './measure.js';
+
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+
+/** The server's peak resident set (VmHWM) in MiB, read from Linux's /proc; null elsewhere. */
+function peakRssOfMiB(pid: number | undefined): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? round(Number(match[1]) / 1024, 1) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startServer(storePath: string): Promise<{ url: string; stop: () => Promise<void>; peakRssMiB: () => number | null }> {
+  const child = spawn(process.execPath, [resolve('dist/src/cli/main.js'), 'serve'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LEDGER_STORE: `sqlite:${storePath}`, LEDGER_ADMIN_TOKEN: ADMIN },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    });
+  });
+  return {
+    url,
+    peakRssMiB: () => peakRssOfMiB(child.pid),
+    stop: () =>
+      new Promise((resolveStop) => {
+        child.once('exit', () => resolveStop());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The same allocate commands over HTTP on 127.0.0.1: 64 connections for a bounded duration. */
+export async function httpCommands(directory: string, seconds: number): Promise<WorkloadResult> {
+  const server = await startServer(join(directory, 'http.db'));
+  try {
+    const post = async (path: string, token: string, body: unknown) => {
+      const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Record<string, string>;
+    };
+    const token = (await post('/api/tokens', ADMIN, { name: 'bench', role: 'ekonom' })).token!;
+    for (let index = 0; index < GRANTS; index += 1) await post('/api/grants', token, receiveGrant(index).data);
+    let counter = 0;
+    const result = await autocannon({
+      url: server.url,
+      connections: 64,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            counter += 1;
+            return {
+              ...request,
+              path: `/api/grants/${grantIdOf(counter % GRANTS)}/allocations`,
+              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+              body: JSON.stringify({ activity: 'IFO', amount: '1.00', allocatedOn: '2021-02-01' }),
+            };
+          },
+        },
+      ],
+    });
+    const ok = result['2xx'];
+    return {
+      workload: 'http',
+      variant: 'grantledger over HTTP (autocannon, 64 connections)',
+      throughputPerS: round(ok / result.duration, 0),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      peakRssMiB: server.peakRssMiB() ?? peakRssMiB(),
+      operations: ok,
+      seconds: round(result.duration, 2),
+      notes: `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS is the server's`,
+    };
+  } finally {
+    await server.stop();
+  }
+}

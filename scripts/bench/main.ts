@@ -1,0 +1,94 @@
+/**
+ * npm run bench [-- --quick]: every workload side by side with its references, in one run on one
+ * machine, each in its own process. Prints a table and writes bench/results.json. Ratios between
+ * rows of one run are what count; absolute numbers move with the machine.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { WorkloadResult } from './measure.js';
+import { peerInstalled } from './peerWorkload.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results.json' }, 'skip-peer': { type: 'boolean', default: false } }, strict: true });
+const quick = values.quick;
+const plan = quick
+  ? { commandSeconds: 2, httpSeconds: 2, events: 50_000, queries: 40 }
+  : { commandSeconds: 10, httpSeconds: 10, events: 1_000_000, queries: 400 };
+
+const directory = resolve('bench/tmp');
+rmSync(directory, { recursive: true, force: true });
+mkdirSync(directory, { recursive: true });
+
+function workload(name: string, size = 0, seconds = 0): WorkloadResult[] {
+  process.stderr.write(`bench: ${name} …\n`);
+  const child = spawnSync(process.execPath, [resolve('dist/scripts/bench/workload.js'), name, directory, String(seconds), String(size)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15 * 60 * 1000,
+  });
+  if (child.status !== 0) throw new Error(`workload ${name} failed with ${child.status ?? child.signal}`);
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as WorkloadResult | WorkloadResult[];
+  return Array.isArray(result) ? result : [result];
+}
+
+function ensurePeer(): boolean {
+  if (values['skip-peer']) return false;
+  if (!peerInstalled()) {
+    process.stderr.write('bench: installing the peer (Emmett SQLite) into bench/peer; sqlite3 builds from source, about two minutes …\n');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: resolve('bench/peer'), stdio: 'inherit' });
+  }
+  return peerInstalled();
+}
+
+const results: WorkloadResult[] = [];
+results.push(...workload('commands-ledger', 0, plan.commandSeconds));
+results.push(...workload('commands-raw-1', 0, plan.commandSeconds));
+results.push(...workload('commands-raw-64', 0, plan.commandSeconds));
+if (ensurePeer()) results.push(...workload('commands-peer', 0, plan.commandSeconds));
+results.push(...workload('http', 0, plan.httpSeconds));
+results.push(...workload('replay-generate', plan.events));
+results.push(...workload('replay-ledger'));
+results.push(...workload('replay-ceiling'));
+results.push(...workload('reports', plan.queries));
+
+const find = (workload: string, prefix: string) => results.find((r) => r.workload === workload && r.variant.startsWith(prefix));
+const ratio = (a: WorkloadResult | undefined, b: WorkloadResult | undefined) =>
+  a?.throughputPerS && b?.throughputPerS ? Math.round((a.throughputPerS / b.throughputPerS) * 100) / 100 : null;
+const ledger = find('commands', 'grantledger');
+const replay = find('replay', 'grantledger');
+const ratios = {
+  commandsVsPeer: ratio(ledger, find('commands', 'peer')),
+  commandsVsBatchedCeiling: ratio(ledger, find('commands', 'ceiling: raw inserts, 64')),
+  commandsVsOnePerTransaction: ratio(ledger, find('commands', 'ceiling: raw inserts, 1 ')),
+  httpVsApplicationLayer: ratio(find('http', 'grantledger'), ledger),
+  replayVsParseCeiling: ratio(replay, find('replay', 'ceiling')),
+};
+const targets = {
+  'commands ≥ 3× peer': ratios.commandsVsPeer === null ? null : ratios.commandsVsPeer >= 3,
+  'commands ≥ 50 % of batched ceiling': ratios.commandsVsBatchedCeiling === null ? null : ratios.commandsVsBatchedCeiling >= 0.5,
+  'replay ≥ 50 % of parse ceiling': ratios.replayVsParseCeiling === null ? null : ratios.replayVsParseCeiling >= 0.5,
+  'replay ≥ 300 000 events/s': (replay?.throughputPerS ?? 0) >= 300_000,
+  'current reports p99 < 5 ms': results.filter((r) => r.variant.endsWith('current')).every((r) => (r.p99Ms ?? Infinity) < 5),
+  'historical reports p99 < 100 ms': results.filter((r) => r.variant.endsWith('historical')).every((r) => (r.p99Ms ?? Infinity) < 100),
+  'peak RSS < 1 GiB with the log loaded': (replay?.peakRssMiB ?? Infinity) < 1024,
+};
+
+const header = ['workload', 'variant', 'ops/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'ops', 's'];
+const rows = results.map((r) => [r.workload, r.variant, r.throughputPerS ?? '', r.p50Ms ?? '', r.p99Ms ?? '', r.peakRssMiB, r.operations, r.seconds].map(String));
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+const line = (cells: string[]) => cells.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ');
+console.log(`grantledger bench${quick ? ' (quick: checks that it works, not its speed)' : ''} — ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const row of rows) console.log(line(row));
+console.log('\nratios (same run):', JSON.stringify(ratios));
+console.log('targets:', JSON.stringify(targets));
+for (const r of results) if (r.notes) console.log(`  ${r.workload} / ${r.variant}: ${r.notes}`);
+
+const out = resolve(values.out!);
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ quick, node: process.version, cores: cpus().length, at: new Date().toISOString(), results, ratios, targets }, null, 2)}\n`);
+console.log(`\nwrote ${out}`);
+if (existsSync(directory)) rmSync(directory, { recursive: true, force: true });

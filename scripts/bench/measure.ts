@@ -1,0 +1,46 @@
+/** Small, dependency-free measuring tools for the benchmarks. */
+
+export function percentile(sortedMs: readonly number[], p: number): number {
+  if (sortedMs.length === 0) return Number.NaN;
+  const index = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
+  return sortedMs[index]!;
+}
+
+export class Latencies {
+  private readonly samples: number[] = [];
+  record(ms: number): void {
+    this.samples.push(ms);
+  }
+  summary(): { count: number; p50Ms: number; p99Ms: number } {
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    return { count: sorted.length, p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)) };
+  }
+}
+
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+export function round(value: number, digits = 3): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Peak resident set size of this process so far, in MiB. */
+export function peakRssMiB(): number {
+  return round(process.resourceUsage().maxRSS / 1024, 1);
+}
+
+/** One workload's result, as printed in the table and written to bench/results.json. */
+export interface WorkloadResult {
+  readonly workload: string;
+  readonly variant: string;
+  /** Operations (events, commands, requests, queries) per second. */
+  readonly throughputPerS: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly peakRssMiB: number;
+  readonly operations: number;
+  readonly seconds: number;
+  readonly notes?: string;
+}
