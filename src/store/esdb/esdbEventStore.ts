@@ -1,0 +1,542 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BACKWARDS,
+  END,
+  ErrorType,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError as ClientWrongExpectedVersionError,
+  excludeSystemEvents,
+  isCommandError,
+  jsonEvent,
+  type AllStreamResolvedEvent,
+  type CommandError,
+  type Position,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { eventHash, GENESIS_HASH } from '../hashChain.js';
+import {
+  DuplicateEventIdError,
+  StoreUnavailableError,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventHandler,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type RecordedMetadata,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.js';
+
+export interface EsdbStoreOptions {
+  /** The client's clock; injectable for tests. @defaultValue () => new Date() */
+  readonly clock?: () => Date;
+  /** How often an `any` / `stream_exists` append re-reads the head after losing a race. @defaultValue 5 */
+  readonly appendAttemptsMax?: number;
+  /** Events fetched per page when reading $all. @defaultValue 1000 */
+  readonly pageSize?: number;
+  /** How far back from a stream's end a re-sent `any` append looks for its events. @defaultValue 1000 */
+  readonly replayScanEventsMax?: number;
+  /** Consecutive failed resubscriptions after which a subscription gives up. @defaultValue 60 */
+  readonly resubscribeAttemptsMax?: number;
+  /** Pause between resubscriptions, doubled up to 2 s. @defaultValue 50 */
+  readonly resubscribeDelayMs?: number;
+}
+
+/**
+ * Event ids are unique in the ledger's whole log (the port's DuplicateEventIdError), but
+ * EventStoreDB only recognises a re-sent event id inside the stream it is appended to. So each id
+ * is first reserved for its stream in a stream of its own, created with NO_STREAM: the server
+ * decides which stream got an id first. The reservation streams and events start with `$`, so
+ * `excludeSystemEvents()` and the system-event rule of readAll hide them like any system event.
+ */
+const RESERVATION_STREAM_PREFIX = '$grantledger-event-id-';
+const RESERVATION_EVENT_TYPE = '$grantledger-event-id-reserved';
+
+/** A stream's last event as far as an append needs it: where to chain and what time to follow. */
+interface StreamTip {
+  readonly revision: number;
+  readonly hash: string;
+  readonly recordedAt: string;
+}
+
+/** Where an append goes: the exact expectation it is sent with, and the event it chains to. */
+interface AppendTarget {
+  readonly tip: StreamTip | null;
+}
+
+/** Raised inside a subscription when the handler threw, so it is not mistaken for a dropped connection. */
+class HandlerFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('subscription handler failed');
+  }
+}
+
+const TRANSIENT_SUBSCRIPTION_ERRORS = new Set<string>([
+  ErrorType.UNAVAILABLE,
+  ErrorType.CANCELLED,
+  ErrorType.DEADLINE_EXCEEDED,
+  ErrorType.TIMEOUT,
+  ErrorType.NOT_LEADER,
+]);
+
+const UNAVAILABLE_ERRORS = new Set<string>([...TRANSIENT_SUBSCRIPTION_ERRORS, ErrorType.ACCESS_DENIED]);
+
+function toSafeInteger(value: bigint, what: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) throw new Error(`${what} ${value} is beyond the port's safe integer range`);
+  return number;
+}
+
+function isClientError(error: unknown): error is CommandError {
+  return error instanceof Error && isCommandError(error);
+}
+
+function isSystemEvent(streamId: string, type: string): boolean {
+  return streamId.startsWith('$') || type.startsWith('$');
+}
+
+/**
+ * The position the port uses for an event is its prepare position. Why not the commit position:
+ * the events of one append are one implicit transaction, and the proto gives each event a
+ * (commit, prepare) pair while an append's result carries a single position for all of them; a
+ * server may report the transaction's commit position for every event of it (explicit
+ * transactions always did), so commit positions need not tell the events of one append apart.
+ * Prepare positions are the log offsets of the events' own records: distinct, and in log order.
+ * Servers from 20.6 commit every append as one uninterleaved run of records, so ordering by
+ * prepare position equals ordering $all by (commit, prepare). To resume after a prepare position
+ * P the adapter asks for (P, P), which is where such an event is read in $all (each record of an
+ * implicit transaction is flagged committed at its own position), and it drops every event at or
+ * before P itself, so the result is exclusive whichever of the two the server includes.
+ */
+function portPosition(position: Position | undefined, eventId: string): number {
+  if (position === undefined) throw new Error(`event ${eventId} was read without a position`);
+  return toSafeInteger(position.prepare, `prepare position of event ${eventId}`);
+}
+
+function resumePosition(after: number): Position {
+  return { commit: BigInt(after), prepare: BigInt(after) };
+}
+
+function readString(record: Record<string, unknown>, key: string, eventId: string): string {
+  const value = record[key];
+  if (typeof value !== 'string') throw new Error(`event ${eventId} has no ledger metadata field ${key}`);
+  return value;
+}
+
+function toRecordedMetadata(metadata: unknown, eventId: string): RecordedMetadata {
+  if (metadata === null || typeof metadata !== 'object' || metadata instanceof Uint8Array) {
+    throw new Error(`event ${eventId} carries no JSON ledger metadata`);
+  }
+  const record = metadata as Record<string, unknown>;
+  const requestHash = record['requestHash'];
+  return {
+    actor: readString(record, 'actor', eventId),
+    commandId: readString(record, 'commandId', eventId),
+    correlationId: readString(record, 'correlationId', eventId),
+    ...(typeof requestHash === 'string' ? { requestHash } : {}),
+    recordedAt: readString(record, 'recordedAt', eventId),
+    prevHash: readString(record, 'prevHash', eventId),
+    hash: readString(record, 'hash', eventId),
+  };
+}
+
+function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null {
+  const event = resolved.event;
+  if (event === undefined) return null;
+  if (!event.isJson) throw new Error(`event ${event.id} in ${event.streamId} is not JSON`);
+  return {
+    eventId: event.id,
+    streamId: event.streamId,
+    type: event.type,
+    revision: toSafeInteger(event.revision, `revision of event ${event.id}`),
+    position: portPosition(event.position, event.id),
+    data: event.data,
+    metadata: toRecordedMetadata(event.metadata, event.id),
+  };
+}
+
+/** Strips user name and password from a connection string so it can be logged. */
+function describeConnection(connectionString: string): string {
+  return connectionString.replace(/^(esdb(?:\+discover)?:\/\/)[^@/]*@/, '$1');
+}
+
+/**
+ * The production event store on EventStoreDB (client 6.2.1, servers 20.6.1 and later). The adapter
+ * computes recordedAt and the hash chain itself, as the SQLite store does, and always appends with
+ * the exact revision it chained to, so that the server's revision check protects the chain and its
+ * idempotency check (which is exact only with an exact revision) recognises a re-sent append.
+ */
+export class EsdbEventStore implements EventStore {
+  readonly description: string;
+  private readonly client: EventStoreDBClient;
+  private readonly clock: () => Date;
+  private readonly appendAttemptsMax: number;
+  private readonly pageSize: number;
+  private readonly replayScanEventsMax: number;
+  private readonly resubscribeAttemptsMax: number;
+  private readonly resubscribeDelayMs: number;
+  private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
+  /** The latest recordedAt this process wrote, so its own appends never go back in time. */
+  private lastRecordedAt = '';
+  private closed = false;
+
+  constructor(connectionString: string, options: EsdbStoreOptions = {}) {
+    this.description = describeConnection(connectionString);
+    // The client parses esdb:// and esdb+discover:// strings itself: hosts, TLS, node preference.
+    this.client = EventStoreDBClient.connectionString(connectionString);
+    this.clock = options.clock ?? (() => new Date());
+    this.appendAttemptsMax = options.appendAttemptsMax ?? 5;
+    this.pageSize = options.pageSize ?? 1000;
+    this.replayScanEventsMax = options.replayScanEventsMax ?? 1000;
+    this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
+    this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('an append needs at least one event');
+    if (new Set(events.map((event) => event.eventId)).size !== events.length) throw new Error('an append must not repeat an event id');
+    this.assertOpen();
+    const expected = options.expectedRevision;
+    try {
+      const reservedBefore = await this.reserveEventIds(streamId, events);
+      for (let attempt = 1; ; attempt += 1) {
+        const target = await this.resolveTarget(streamId, expected);
+        if (reservedBefore && (expected === 'any' || expected === 'stream_exists')) {
+          // With no revision named, the server's duplicate check is best effort; look ourselves.
+          const replayed = await this.findReplay(streamId, events);
+          if (replayed) return replayed;
+        }
+        try {
+          return await this.write(streamId, events, target);
+        } catch (error) {
+          const retriable = expected === 'any' || expected === 'stream_exists';
+          if (error instanceof ClientWrongExpectedVersionError && retriable && attempt < this.appendAttemptsMax) continue;
+          throw error;
+        }
+      }
+    } catch (error) {
+      throw this.translate(error, streamId, expected);
+    }
+  }
+
+  /**
+   * Reserves every event id for this stream. Returns true when all of them were reserved for it
+   * before (a re-sent append, or one that failed after reserving); throws DuplicateEventIdError
+   * when any is reserved for another stream.
+   */
+  private async reserveEventIds(streamId: string, events: readonly NewEvent[]): Promise<boolean> {
+    const outcomes = await Promise.all(events.map((event) => this.reserveEventId(streamId, event.eventId)));
+    return outcomes.every((outcome) => outcome === 'reserved-before');
+  }
+
+  private async reserveEventId(streamId: string, eventId: string): Promise<'reserved-now' | 'reserved-before'> {
+    const reservationStream = `${RESERVATION_STREAM_PREFIX}${eventId}`;
+    try {
+      await this.client.appendToStream(
+        reservationStream,
+        jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId } }),
+        { expectedRevision: NO_STREAM },
+      );
+      return 'reserved-now';
+    } catch (error) {
+      if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
+    }
+    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: START, maxCount: 1 })) {
+      const data = resolved.event?.data as { streamId?: unknown } | undefined;
+      if (data?.streamId === streamId) return 'reserved-before';
+    }
+    throw new DuplicateEventIdError(eventId, streamId);
+  }
+
+  /** Reads the event the append chains to, refusing early what the server would refuse. */
+  private async resolveTarget(streamId: string, expected: ExpectedRevision): Promise<AppendTarget> {
+    if (expected === 'no_stream') return { tip: null };
+    if (typeof expected === 'number') {
+      const [atExpected] = await this.readRaw(streamId, BigInt(expected), 1, 'forwards');
+      if (atExpected && atExpected.revision === expected) return { tip: toTip(atExpected) };
+      const head = await this.readHead(streamId);
+      if (head && head.revision === expected) return { tip: toTip(head) };
+      throw new WrongExpectedVersionError(streamId, expected, head ? head.revision : 'no_stream');
+    }
+    const head = await this.readHead(streamId);
+    if (!head && expected === 'stream_exists') throw new WrongExpectedVersionError(streamId, expected, 'no_stream');
+    return { tip: head ? toTip(head) : null };
+  }
+
+  /** An append of these ids that is already stored at the end of the stream, found by its first id. */
+  private async findReplay(streamId: string, events: readonly NewEvent[]): Promise<AppendResult | null> {
+    const recent = await this.readRaw(streamId, END, this.replayScanEventsMax, 'backwards');
+    const first = recent.find((event) => event.eventId === events[0]!.eventId);
+    if (!first) return null;
+    const stored = await this.readRaw(streamId, BigInt(first.revision), events.length, 'forwards');
+    const sameOrder = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
+    if (!sameOrder) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
+    return toAppendResult(stored);
+  }
+
+  private async write(streamId: string, events: readonly NewEvent[], target: AppendTarget): Promise<AppendResult> {
+    const firstRevision = target.tip ? target.tip.revision + 1 : 0;
+    // recordedAt never decreases along a stream nor along this process's appends, even if the
+    // clock steps back, so "known at a moment" cuts the log at one place.
+    const now = this.clock().toISOString();
+    const recordedAt = [now, target.tip?.recordedAt ?? '', this.lastRecordedAt].reduce((latest, time) => (time > latest ? time : latest));
+    let prevHash = target.tip ? target.tip.hash : GENESIS_HASH;
+    const proposed = events.map((event, index) => {
+      const revision = firstRevision + index;
+      const hash = eventHash(prevHash, {
+        streamId,
+        revision,
+        eventId: event.eventId,
+        type: event.type,
+        recordedAt,
+        actor: event.metadata.actor,
+        commandId: event.metadata.commandId,
+        correlationId: event.metadata.correlationId,
+        data: event.data,
+      });
+      const metadata: RecordedMetadata = { ...event.metadata, recordedAt, prevHash, hash };
+      prevHash = hash;
+      // The port's data is any JSON value; the client's type only names objects, arrays and strings.
+      return jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata: { ...metadata } });
+    });
+    await this.client.appendToStream(streamId, proposed, {
+      expectedRevision: target.tip ? BigInt(target.tip.revision) : NO_STREAM,
+    });
+    if (recordedAt > this.lastRecordedAt) this.lastRecordedAt = recordedAt;
+    // Read the events back rather than trusting what was sent: when the server recognised a
+    // re-sent append it wrote nothing, and the stored events carry the first attempt's time and hashes.
+    const stored = await this.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');
+    const matches = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
+    if (!matches) throw new Error(`append to ${streamId} succeeded but revisions ${firstRevision}.. do not hold its events`);
+    return toAppendResult(stored);
+  }
+
+  private async readHead(streamId: string): Promise<RecordedEvent | undefined> {
+    const [head] = await this.readRaw(streamId, END, 1, 'backwards');
+    return head;
+  }
+
+  /** Reads a stream page; a missing stream is empty. */
+  private async readRaw(
+    streamId: string,
+    fromRevision: bigint | typeof END,
+    maxCount: number,
+    direction: 'forwards' | 'backwards',
+  ): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    try {
+      const reading = this.client.readStream(streamId, {
+        fromRevision,
+        maxCount,
+        direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+      });
+      for await (const resolved of reading) {
+        const event = toRecordedEvent(resolved);
+        if (event) events.push(event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    let from = options.fromRevision ?? 0;
+    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    while (left > 0) {
+      const want = Math.min(this.pageSize, left);
+      let page: RecordedEvent[];
+      try {
+        page = await this.readRaw(streamId, BigInt(from), want, 'forwards');
+      } catch (error) {
+        throw this.translate(error, streamId);
+      }
+      yield* page;
+      if (page.length < want) return;
+      left -= page.length;
+      from = page[page.length - 1]!.revision + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    let after = options.after ?? 0;
+    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let from: Position | typeof START = options.after === undefined ? START : resumePosition(options.after);
+    while (left > 0) {
+      let page: AllStreamResolvedEvent[];
+      try {
+        page = await this.readAllPage(from, this.pageSize, 'forwards');
+      } catch (error) {
+        throw this.translate(error);
+      }
+      for (const resolved of page) {
+        const event = resolved.event;
+        if (!event || isSystemEvent(event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (!recorded || recorded.position <= after) continue;
+        yield recorded;
+        after = recorded.position;
+        left -= 1;
+        if (left === 0) return;
+      }
+      if (page.length < this.pageSize) return;
+      // Continue from the last raw event's full position; it is read again and dropped above.
+      const lastPosition = page[page.length - 1]!.event?.position;
+      if (!lastPosition) return;
+      from = lastPosition;
+    }
+  }
+
+  private async readAllPage(from: Position | typeof START | typeof END, maxCount: number, direction: 'forwards' | 'backwards'): Promise<AllStreamResolvedEvent[]> {
+    const page: AllStreamResolvedEvent[] = [];
+    const reading = this.client.readAll({ fromPosition: from, maxCount, direction: direction === 'forwards' ? FORWARDS : BACKWARDS });
+    for await (const resolved of reading) page.push(resolved);
+    return page;
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    // The newest ledger event may sit behind system events (statistics, scavenges), so read
+    // backwards page by page; a limit keeps a log of nothing but system events from looping long.
+    const pagesMax = 1000;
+    let from: Position | typeof END = END;
+    try {
+      for (let pageIndex = 0; pageIndex < pagesMax; pageIndex += 1) {
+        const page = await this.readAllPage(from, this.pageSize, 'backwards');
+        for (const resolved of page) {
+          const event = resolved.event;
+          if (event && !isSystemEvent(event.streamId, event.type)) return portPosition(event.position, event.id);
+        }
+        const oldest = page[page.length - 1]?.event?.position;
+        if (page.length < this.pageSize || !oldest) return 0;
+        from = oldest;
+      }
+    } catch (error) {
+      throw this.translate(error);
+    }
+    throw new StoreUnavailableError(`${this.description}: no ledger event among the last ${pagesMax * this.pageSize} events of $all`);
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription {
+    this.assertOpen();
+    let after = options.after ?? 0;
+    let from: Position | typeof START = options.after === undefined ? START : resumePosition(options.after);
+    let stopped = false;
+    let current: ReturnType<EventStoreDBClient['subscribeToAll']> | null = null;
+
+    const runOnce = async (): Promise<void> => {
+      const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
+      current = subscription;
+      for await (const resolved of subscription) {
+        if (stopped) return;
+        const event = resolved.event;
+        if (!event || isSystemEvent(event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        // Start positions are exclusive, and after a resubscription nothing is delivered twice.
+        if (!recorded || recorded.position <= after) continue;
+        try {
+          await handler(recorded);
+        } catch (error) {
+          throw new HandlerFailure(error);
+        }
+        after = recorded.position;
+        from = event.position;
+      }
+    };
+
+    const loop = async (): Promise<void> => {
+      let failedAttempts = 0;
+      while (!stopped && !this.closed) {
+        const deliveredBefore = after;
+        try {
+          await runOnce();
+          // The server ended the subscription without an error: treat it as a dropped connection.
+        } catch (error) {
+          if (stopped || this.closed) return;
+          if (error instanceof HandlerFailure) throw error.original;
+          if (!(isClientError(error) && TRANSIENT_SUBSCRIPTION_ERRORS.has(error.type))) throw this.translate(error);
+        } finally {
+          current = null;
+        }
+        if (stopped || this.closed) return;
+        failedAttempts = after === deliveredBefore ? failedAttempts + 1 : 1;
+        if (failedAttempts > this.resubscribeAttemptsMax) {
+          throw new StoreUnavailableError(`${this.description}: subscription dropped ${failedAttempts} times in a row`);
+        }
+        const delayMs = Math.min(2000, this.resubscribeDelayMs * 2 ** Math.min(failedAttempts - 1, 6));
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    };
+
+    const done = loop();
+    done.catch(() => undefined); // the caller observes failures through `done`
+    const handle = {
+      stop: async () => {
+        stopped = true;
+        const subscription = current as ReturnType<EventStoreDBClient['subscribeToAll']> | null;
+        if (subscription) {
+          await subscription.unsubscribe();
+          // Cancelling on the client ends the gRPC call quietly; end the iteration too.
+          subscription.destroy();
+        }
+        await done.catch(() => undefined);
+        this.subscriptions.delete(handle);
+      },
+    };
+    this.subscriptions.add(handle);
+    return { done, stop: handle.stop };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.closed = true;
+    await this.client.dispose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError(`${this.description} is closed`);
+  }
+
+  /** Turns the client's failures into the port's errors at the boundary. */
+  private translate(error: unknown, streamId?: string, expected?: ExpectedRevision): unknown {
+    if (error instanceof ClientWrongExpectedVersionError && streamId !== undefined && expected !== undefined) {
+      const actual = error.actualVersion;
+      return new WrongExpectedVersionError(streamId, expected, typeof actual === 'bigint' ? toSafeInteger(actual, 'actual revision') : 'no_stream');
+    }
+    if (isClientError(error) && UNAVAILABLE_ERRORS.has(error.type)) {
+      return new StoreUnavailableError(`${this.description}: ${error.type}: ${error.message}`, { cause: error });
+    }
+    return error;
+  }
+}
+
+function toTip(event: RecordedEvent): StreamTip {
+  return { revision: event.revision, hash: event.metadata.hash, recordedAt: event.metadata.recordedAt };
+}
+
+function toAppendResult(stored: readonly RecordedEvent[]): AppendResult {
+  const last = stored[stored.length - 1]!;
+  return { nextExpectedRevision: last.revision, position: last.position, events: stored };
+}
+
+/** Opens the EventStoreDB store for an `esdb://` or `esdb+discover://` connection string. */
+export function openEsdbStore(connectionString: string, options?: EsdbStoreOptions): EsdbEventStore {
+  if (!/^esdb(\+discover)?:\/\//.test(connectionString)) throw new Error('an EventStoreDB connection string starts with esdb:// or esdb+discover://');
+  return new EsdbEventStore(connectionString, options);
+}
