@@ -253,10 +253,13 @@ export class EsdbEventStore implements EventStore {
     } catch (error) {
       if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
     }
+    // Read to the end rather than returning from inside the loop: leaving the client's read
+    // stream early leaves its gRPC call open, and dispose() then waits for it.
+    let reservedFor: unknown;
     for await (const resolved of this.client.readStream(reservationStream, { fromRevision: START, maxCount: 1 })) {
-      const data = resolved.event?.data as { streamId?: unknown } | undefined;
-      if (data?.streamId === streamId) return 'reserved-before';
+      reservedFor = (resolved.event?.data as { streamId?: unknown } | undefined)?.streamId;
     }
+    if (reservedFor === streamId) return 'reserved-before';
     throw new DuplicateEventIdError(eventId, streamId);
   }
 

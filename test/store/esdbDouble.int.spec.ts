@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
+import { readStreamToArray, type NewEvent } from '../../src/store/port.js';
+import { EsdbDouble } from '../esdb-double/esdbDouble.js';
+import { describeEventStoreContract } from './eventStoreContract.js';
+
+// One double serves the contract; each test gets a fresh client and fresh stream names, and the
+// contract's readAll and subscription checks start from the head, as they would on a shared server.
+let double: EsdbDouble;
+beforeAll(async () => {
+  double = await EsdbDouble.start();
+});
+afterAll(async () => {
+  await double.stop();
+});
+
+describeEventStoreContract('EventStoreDB (gRPC conformance double)', {
+  open: async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    return { store, dispose: () => store.close() };
+  },
+});
+
+describe('EventStoreDB store specifics (double)', () => {
+  const event = (n: number): NewEvent => ({
+    eventId: randomUUID(),
+    type: 'ThingHappened',
+    data: { n },
+    metadata: { actor: 'anna', commandId: randomUUID(), correlationId: randomUUID() },
+  });
+
+  it('keeps delivering every event exactly once when the server drops the connection', async () => {
+    const store = new EsdbEventStore(double.connectionString, { resubscribeDelayMs: 20 });
+    const stream = `grant-${randomUUID()}`;
+    const start = await store.headPosition();
+    const seen: number[] = [];
+    const subscription = store.subscribeToAll({ after: start }, (e) => {
+      if (e.streamId === stream) seen.push((e.data as { n: number }).n);
+    });
+    await store.appendToStream(stream, [event(1), event(2)], { expectedRevision: 'no_stream' });
+    await waitFor(() => seen.length === 2);
+    await double.restart(100);
+    await store.appendToStream(stream, [event(3)], { expectedRevision: 1 });
+    await store.appendToStream(stream, [event(4), event(5)], { expectedRevision: 2 });
+    await waitFor(() => seen.length === 5);
+    await double.restart();
+    await store.appendToStream(stream, [event(6)], { expectedRevision: 4 });
+    await waitFor(() => seen.length === 6);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    await subscription.stop();
+    await store.close();
+  });
+
+  it('hides system events and the event-id reservations from readAll and subscriptions', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    const start = await store.headPosition();
+    await store.appendToStream(stream, [event(1)], { expectedRevision: 'no_stream' });
+    double.log.appendSystemEvent('$stats-127.0.0.1:2113', '$statsCollected');
+    const all: string[] = [];
+    for await (const e of store.readAll({ after: start })) all.push(e.streamId);
+    expect(all).toEqual([stream]);
+    expect(await store.headPosition()).toBe((await readStreamToArray(store, stream))[0]!.position);
+    expect(double.log.events.some((e) => e.streamId.startsWith('$grantledger-event-id-'))).toBe(true);
+    await store.close();
+  });
+
+  it('passes the event ids through, so the server sees the ids the application derived', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    const sent = event(1);
+    await store.appendToStream(stream, [sent], { expectedRevision: 'no_stream' });
+    expect(double.log.stream(stream)?.map((e) => e.eventId)).toEqual([sent.eventId]);
+    await store.close();
+  });
+
+  it('recognises a re-sent append with expectation any as done once', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    await store.appendToStream(stream, [event(1)], { expectedRevision: 'no_stream' });
+    const resent = [event(2), event(3)];
+    const first = await store.appendToStream(stream, resent, { expectedRevision: 'any' });
+    const second = await store.appendToStream(stream, resent, { expectedRevision: 'any' });
+    expect(second).toEqual(first);
+    expect(await readStreamToArray(store, stream)).toHaveLength(3);
+    await store.close();
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('timed out');
+}
