@@ -211,6 +211,8 @@ export class EsdbDouble {
   private server: grpc.Server | null = null;
   private readonly liveCalls = new Set<grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>>();
   private boundPort = 0;
+  /** How many subscriptions to $all were opened, so a test can see that a client resubscribed. */
+  subscriptionsOpened = 0;
 
   static async start(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
     const double = new EsdbDouble();
@@ -393,6 +395,7 @@ export class EsdbDouble {
     filter: (event: StoredEvent) => boolean,
   ): void {
     this.liveCalls.add(call);
+    this.subscriptionsOpened += 1;
     const confirmation = new ReadResp.SubscriptionConfirmation();
     confirmation.setSubscriptionId(randomUUID());
     const confirmed = new ReadResp();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
-import { readStreamToArray, type NewEvent } from '../../src/store/port.js';
+import { StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
 import { EsdbDouble } from '../esdb-double/esdbDouble.js';
 import { describeEventStoreContract } from './eventStoreContract.js';
 
@@ -35,6 +35,7 @@ describe('EventStoreDB store specifics (double)', () => {
     const stream = `grant-${randomUUID()}`;
     const start = await store.headPosition();
     const seen: number[] = [];
+    const opened = double.subscriptionsOpened;
     const subscription = store.subscribeToAll({ after: start }, (e) => {
       if (e.streamId === stream) seen.push((e.data as { n: number }).n);
     });
@@ -49,7 +50,20 @@ describe('EventStoreDB store specifics (double)', () => {
     await waitFor(() => seen.length === 6);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(double.subscriptionsOpened - opened).toBeGreaterThanOrEqual(3);
     await subscription.stop();
+    await store.close();
+  });
+
+  it('reports an unreachable server as StoreUnavailableError', async () => {
+    const gone = await EsdbDouble.start();
+    const store = new EsdbEventStore(gone.connectionString);
+    await gone.stop();
+    await expect(store.appendToStream(`grant-${randomUUID()}`, [event(1)], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    await expect(readStreamToArray(store, 'grant-x')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
     await store.close();
   });
 

@@ -9,6 +9,7 @@ import {
   START,
   StreamNotFoundError,
   WrongExpectedVersionError as ClientWrongExpectedVersionError,
+  convertToCommandError,
   excludeSystemEvents,
   isCommandError,
   jsonEvent,
@@ -95,8 +96,20 @@ function toSafeInteger(value: bigint, what: string): number {
   return number;
 }
 
-function isClientError(error: unknown): error is CommandError {
-  return error instanceof Error && isCommandError(error);
+/**
+ * The client's error for a failure, or undefined for one that is not the client's. Some paths
+ * (fetching server features, opening a channel) reject with gRPC's raw service error; the
+ * client's own converter turns those into its error classes.
+ */
+function asClientError(error: unknown): CommandError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const converted = convertToCommandError(error);
+  return converted instanceof Error && isCommandError(converted) ? converted : undefined;
+}
+
+/** Cluster discovery gives up with a plain Error; the client has no class for it. */
+function isDiscoveryFailure(error: unknown): boolean {
+  return error instanceof Error && /^Failed to discover after \d+ attempts/.test(error.message);
 }
 
 function isSystemEvent(streamId: string, type: string): boolean {
@@ -195,6 +208,8 @@ export class EsdbEventStore implements EventStore {
     this.clock = options.clock ?? (() => new Date());
     this.appendAttemptsMax = options.appendAttemptsMax ?? 5;
     this.pageSize = options.pageSize ?? 1000;
+    // Paging re-reads the last event of a page (reads include their start), so a page must hold more.
+    if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 2) throw new Error('pageSize must be an integer of at least 2');
     this.replayScanEventsMax = options.replayScanEventsMax ?? 1000;
     this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
     this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
@@ -445,6 +460,15 @@ export class EsdbEventStore implements EventStore {
     const runOnce = async (): Promise<void> => {
       const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
       current = subscription;
+      try {
+        await deliver(subscription);
+      } finally {
+        // End the gRPC call whatever ended the iteration (a handler error, a drop, stop()).
+        await subscription.unsubscribe().catch(() => undefined);
+      }
+    };
+
+    const deliver = async (subscription: ReturnType<EventStoreDBClient['subscribeToAll']>): Promise<void> => {
       for await (const resolved of subscription) {
         if (stopped) return;
         const event = resolved.event;
@@ -472,7 +496,9 @@ export class EsdbEventStore implements EventStore {
         } catch (error) {
           if (stopped || this.closed) return;
           if (error instanceof HandlerFailure) throw error.original;
-          if (!(isClientError(error) && TRANSIENT_SUBSCRIPTION_ERRORS.has(error.type))) throw this.translate(error);
+          const clientError = asClientError(error);
+          const transient = (clientError !== undefined && TRANSIENT_SUBSCRIPTION_ERRORS.has(clientError.type)) || isDiscoveryFailure(error);
+          if (!transient) throw this.translate(error);
         } finally {
           current = null;
         }
@@ -522,9 +548,11 @@ export class EsdbEventStore implements EventStore {
       const actual = error.actualVersion;
       return new WrongExpectedVersionError(streamId, expected, typeof actual === 'bigint' ? toSafeInteger(actual, 'actual revision') : 'no_stream');
     }
-    if (isClientError(error) && UNAVAILABLE_ERRORS.has(error.type)) {
-      return new StoreUnavailableError(`${this.description}: ${error.type}: ${error.message}`, { cause: error });
+    const clientError = asClientError(error);
+    if (clientError && UNAVAILABLE_ERRORS.has(clientError.type)) {
+      return new StoreUnavailableError(`${this.description}: ${clientError.type}: ${clientError.message}`, { cause: error });
     }
+    if (isDiscoveryFailure(error)) return new StoreUnavailableError(`${this.description}: ${(error as Error).message}`, { cause: error });
     return error;
   }
 }
