@@ -565,9 +565,3 @@ function toAppendResult(stored: readonly RecordedEvent[]): AppendResult {
   const last = stored[stored.length - 1]!;
   return { nextExpectedRevision: last.revision, position: last.position, events: stored };
 }
-
-/** Opens the EventStoreDB store for an `esdb://` or `esdb+discover://` connection string. */
-export function openEsdbStore(connectionString: string, options?: EsdbStoreOptions): EsdbEventStore {
-  if (!/^esdb(\+discover)?:\/\//.test(connectionString)) throw new Error('an EventStoreDB connection string starts with esdb:// or esdb+discover://');
-  return new EsdbEventStore(connectionString, options);
-}

@@ -1,0 +1,14 @@
+import { isEsdbUrl, openEsdbStore } from './esdb/openEsdbStore.js';
+import type { EventStore } from './port.js';
+import { SqliteEventStore } from './sqlite/sqliteEventStore.js';
+
+/** Opens the store a URL names: `sqlite:<path>` for the embedded store, `esdb://…` for EventStoreDB. */
+export function openStore(url: string): EventStore {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./data/ledger.db');
+    return new SqliteEventStore(path);
+  }
+  if (isEsdbUrl(url)) return openEsdbStore(url);
+  throw new Error(`unknown store URL ${url.replace(/\/\/[^@/]*@/, '//')}: use sqlite:<path> or esdb://host:2113?tls=false`);
+}
