@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
-import { StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
+import { DuplicateEventIdError, StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
 import { EsdbDouble } from '../esdb-double/esdbDouble.js';
 import { describeEventStoreContract } from './eventStoreContract.js';
 
@@ -57,7 +57,7 @@ describe('EventStoreDB store specifics (double)', () => {
 
   it('reports an unreachable server as StoreUnavailableError', async () => {
     const gone = await EsdbDouble.start();
-    const store = new EsdbEventStore(gone.connectionString);
+    const store = new EsdbEventStore(gone.connectionString, { unavailableRetriesMax: 1 });
     await gone.stop();
     await expect(store.appendToStream(`grant-${randomUUID()}`, [event(1)], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
       StoreUnavailableError,
@@ -99,6 +99,46 @@ describe('EventStoreDB store specifics (double)', () => {
     const second = await store.appendToStream(stream, resent, { expectedRevision: 'any' });
     expect(second).toEqual(first);
     expect(await readStreamToArray(store, stream)).toHaveLength(3);
+    await store.close();
+  });
+
+  it('accepts the ids of an append that lost a race when it is sent again at the new revision', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    await store.appendToStream(stream, [event(0)], { expectedRevision: 'no_stream' });
+    const [winner, loser] = [event(1), event(2)];
+    const outcomes = await Promise.allSettled([
+      store.appendToStream(stream, [winner], { expectedRevision: 0 }),
+      store.appendToStream(stream, [loser], { expectedRevision: 0 }),
+    ]);
+    const lost = outcomes[0].status === 'rejected' ? winner : loser;
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+    const retried = await store.appendToStream(stream, [lost], { expectedRevision: 1 });
+    expect(retried.nextExpectedRevision).toBe(2);
+    expect((await readStreamToArray(store, stream)).map((e) => e.eventId).sort()).toEqual([expect.any(String), winner.eventId, loser.eventId].sort());
+    await store.close();
+  });
+
+  it('refuses an event id stored earlier in the same stream when sent for another revision', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    const once = event(1);
+    await store.appendToStream(stream, [once], { expectedRevision: 'no_stream' });
+    await store.appendToStream(stream, [event(2)], { expectedRevision: 0 });
+    await expect(store.appendToStream(stream, [once], { expectedRevision: 1 })).rejects.toBeInstanceOf(DuplicateEventIdError);
+    expect(await readStreamToArray(store, stream)).toHaveLength(2);
+    await store.close();
+  });
+
+  it('answers a re-sent exact append with the first attempt\'s stored events, not new hashes', async () => {
+    let now = Date.parse('2026-03-01T10:00:00.000Z');
+    const store = new EsdbEventStore(double.connectionString, { clock: () => new Date((now += 60_000)) });
+    const stream = `grant-${randomUUID()}`;
+    const sent = [event(1), event(2)];
+    const first = await store.appendToStream(stream, sent, { expectedRevision: 'no_stream' });
+    await store.appendToStream(stream, [event(3)], { expectedRevision: 1 });
+    const again = await store.appendToStream(stream, sent, { expectedRevision: 'no_stream' });
+    expect(again).toEqual(first);
     await store.close();
   });
 });

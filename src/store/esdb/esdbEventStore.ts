@@ -43,8 +43,14 @@ export interface EsdbStoreOptions {
   readonly appendAttemptsMax?: number;
   /** Events fetched per page when reading $all. @defaultValue 1000 */
   readonly pageSize?: number;
-  /** How far back from a stream's end a re-sent `any` append looks for its events. @defaultValue 1000 */
-  readonly replayScanEventsMax?: number;
+  /** How often claiming one event id re-reads its reservation after losing a race. @defaultValue 3 */
+  readonly claimAttemptsMax?: number;
+  /**
+   * How often an operation is tried again when the server was unreachable or no longer the leader
+   * (a restart, an election); safe for appends too, since a re-sent append is recognised.
+   * @defaultValue 3
+   */
+  readonly unavailableRetriesMax?: number;
   /** Consecutive failed resubscriptions after which a subscription gives up. @defaultValue 60 */
   readonly resubscribeAttemptsMax?: number;
   /** Pause between resubscriptions, doubled up to 2 s. @defaultValue 50 */
@@ -53,10 +59,18 @@ export interface EsdbStoreOptions {
 
 /**
  * Event ids are unique in the ledger's whole log (the port's DuplicateEventIdError), but
- * EventStoreDB only recognises a re-sent event id inside the stream it is appended to. So each id
- * is first reserved for its stream in a stream of its own, created with NO_STREAM: the server
- * decides which stream got an id first. The reservation streams and events start with `$`, so
- * `excludeSystemEvents()` and the system-event rule of readAll hide them like any system event.
+ * EventStoreDB only recognises a re-sent event id at the revision an append names, inside that
+ * stream. So before an append each id is claimed in a reservation stream of its own, whose last
+ * event names the stream and revision the id is meant for:
+ * - the first claim creates the reservation stream with NO_STREAM, so the server decides which
+ *   stream got an id first, and an id claimed for another stream is refused for good;
+ * - when the id is already stored where its reservation points, the append was done before and
+ *   its stored events are the answer (the SQLite store's rule for re-sent appends);
+ * - when an earlier attempt at another revision failed, the reservation is moved, with the
+ *   reservation stream's exact revision so that two movers cannot both win.
+ * The reservation streams and events start with `$`, so `excludeSystemEvents()` and the
+ * system-event rule of readAll hide them like the server's own. On a secure server the ledger's
+ * user therefore needs write access to these system streams (readAll needs $admins anyway).
  */
 const RESERVATION_STREAM_PREFIX = '$grantledger-event-id-';
 const RESERVATION_EVENT_TYPE = '$grantledger-event-id-reserved';
@@ -68,9 +82,19 @@ interface StreamTip {
   readonly recordedAt: string;
 }
 
-/** Where an append goes: the exact expectation it is sent with, and the event it chains to. */
+/** Where an append goes: the event it chains to (null for a new stream). */
 interface AppendTarget {
   readonly tip: StreamTip | null;
+}
+
+/** What claiming an event id found: it is now meant for the append's place, or stored already. */
+type Claim = { readonly kind: 'claimed' } | { readonly kind: 'stored'; readonly revision: number };
+
+/** The last reservation of an event id and the reservation stream's revision it sits at. */
+interface Reservation {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly reservationRevision: bigint;
 }
 
 /** Raised inside a subscription when the handler threw, so it is not mistaken for a dropped connection. */
@@ -193,8 +217,9 @@ export class EsdbEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly appendAttemptsMax: number;
   private readonly pageSize: number;
-  private readonly replayScanEventsMax: number;
+  private readonly claimAttemptsMax: number;
   private readonly resubscribeAttemptsMax: number;
+  private readonly unavailableRetriesMax: number;
   private readonly resubscribeDelayMs: number;
   private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
   /** The latest recordedAt this process wrote, so its own appends never go back in time. */
@@ -210,8 +235,9 @@ export class EsdbEventStore implements EventStore {
     this.pageSize = options.pageSize ?? 1000;
     // Paging re-reads the last event of a page (reads include their start), so a page must hold more.
     if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 2) throw new Error('pageSize must be an integer of at least 2');
-    this.replayScanEventsMax = options.replayScanEventsMax ?? 1000;
+    this.claimAttemptsMax = options.claimAttemptsMax ?? 3;
     this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
+    this.unavailableRetriesMax = options.unavailableRetriesMax ?? 3;
     this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
   }
 
@@ -225,57 +251,111 @@ export class EsdbEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision;
     try {
-      const reservedBefore = await this.reserveEventIds(streamId, events);
-      for (let attempt = 1; ; attempt += 1) {
-        const target = await this.resolveTarget(streamId, expected);
-        if (reservedBefore && (expected === 'any' || expected === 'stream_exists')) {
-          // With no revision named, the server's duplicate check is best effort; look ourselves.
-          const replayed = await this.findReplay(streamId, events);
-          if (replayed) return replayed;
-        }
-        try {
-          return await this.write(streamId, events, target);
-        } catch (error) {
-          const retriable = expected === 'any' || expected === 'stream_exists';
-          if (error instanceof ClientWrongExpectedVersionError && retriable && attempt < this.appendAttemptsMax) continue;
-          throw error;
-        }
-      }
+      return await this.retryingUnavailable(() => this.appendOnce(streamId, events, expected));
     } catch (error) {
       throw this.translate(error, streamId, expected);
     }
   }
 
   /**
-   * Reserves every event id for this stream. Returns true when all of them were reserved for it
-   * before (a re-sent append, or one that failed after reserving); throws DuplicateEventIdError
-   * when any is reserved for another stream.
+   * One append: chain to the expected event, claim the ids, then write with that exact revision.
+   * `any` and `stream_exists` name no revision, so losing a race to another writer only means
+   * reading the new head and trying again, a bounded number of times.
    */
-  private async reserveEventIds(streamId: string, events: readonly NewEvent[]): Promise<boolean> {
-    const outcomes = await Promise.all(events.map((event) => this.reserveEventId(streamId, event.eventId)));
-    return outcomes.every((outcome) => outcome === 'reserved-before');
+  private async appendOnce(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      const target = await this.resolveTarget(streamId, expected);
+      const firstRevision = target.tip ? target.tip.revision + 1 : 0;
+      const claims = await Promise.all(events.map((event, index) => this.claimEventId(streamId, event.eventId, firstRevision + index)));
+      const replayed = await this.storedBefore(streamId, events, claims, expected);
+      if (replayed) return replayed;
+      try {
+        return await this.write(streamId, events, target);
+      } catch (error) {
+        const retriable = expected === 'any' || expected === 'stream_exists';
+        if (error instanceof ClientWrongExpectedVersionError && retriable && attempt < this.appendAttemptsMax) continue;
+        throw error;
+      }
+    }
   }
 
-  private async reserveEventId(streamId: string, eventId: string): Promise<'reserved-now' | 'reserved-before'> {
-    const reservationStream = `${RESERVATION_STREAM_PREFIX}${eventId}`;
-    try {
-      await this.client.appendToStream(
-        reservationStream,
-        jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId } }),
-        { expectedRevision: NO_STREAM },
-      );
-      return 'reserved-now';
-    } catch (error) {
-      if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
+  /**
+   * Runs an operation again, a bounded number of times, when the server could not be reached or
+   * was not the leader: the client replaces its channel after such a failure, so the next call
+   * goes to the restarted server or the new leader.
+   */
+  private async retryingUnavailable<T>(operation: () => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await operation();
+      } catch (error) {
+        const type = asClientError(error)?.type;
+        const reconnectable = type === ErrorType.UNAVAILABLE || type === ErrorType.NOT_LEADER;
+        if (!reconnectable || retry >= this.unavailableRetriesMax || this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** retry));
+      }
     }
+  }
+
+  /**
+   * The stored result when every event id was stored before, together and in order, as one
+   * append (a re-sent append); null when none was. An id stored anywhere else is a duplicate.
+   */
+  private async storedBefore(
+    streamId: string,
+    events: readonly NewEvent[],
+    claims: readonly Claim[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult | null> {
+    if (claims.every((claim) => claim.kind === 'claimed')) return null;
+    const first = claims[0]!;
+    const together =
+      first.kind === 'stored' && claims.every((claim, index) => claim.kind === 'stored' && claim.revision === first.revision + index);
+    if (!together) throw new DuplicateEventIdError(events[claims.findIndex((claim) => claim.kind === 'stored')]!.eventId, streamId);
+    // An exact expectation names where the events go; stored elsewhere they are not this append.
+    const expectedFirst = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : first.revision;
+    if (first.revision !== expectedFirst) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
+    return toAppendResult(await this.readRaw(streamId, BigInt(first.revision), events.length, 'forwards'));
+  }
+
+  /** Claims an event id for a place in a stream; see RESERVATION_STREAM_PREFIX for the rules. */
+  private async claimEventId(streamId: string, eventId: string, revision: number): Promise<Claim> {
+    const reservationStream = `${RESERVATION_STREAM_PREFIX}${eventId}`;
+    let expectedReservation: bigint | typeof NO_STREAM = NO_STREAM;
+    for (let attempt = 0; attempt < this.claimAttemptsMax; attempt += 1) {
+      try {
+        await this.client.appendToStream(
+          reservationStream,
+          jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId, revision } }),
+          { expectedRevision: expectedReservation },
+        );
+        return { kind: 'claimed' };
+      } catch (error) {
+        if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
+      }
+      const reservation = await this.readReservation(reservationStream);
+      if (reservation.streamId !== streamId) throw new DuplicateEventIdError(eventId, streamId);
+      const [atReserved] = await this.readRaw(streamId, BigInt(reservation.revision), 1, 'forwards');
+      if (atReserved?.eventId === eventId) return { kind: 'stored', revision: reservation.revision };
+      if (reservation.revision === revision) return { kind: 'claimed' };
+      expectedReservation = reservation.reservationRevision;
+    }
+    throw new Error(`event id ${eventId}: its reservation kept moving under ${this.claimAttemptsMax} claims for ${streamId}`);
+  }
+
+  private async readReservation(reservationStream: string): Promise<Reservation> {
     // Read to the end rather than returning from inside the loop: leaving the client's read
     // stream early leaves its gRPC call open, and dispose() then waits for it.
-    let reservedFor: unknown;
-    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: START, maxCount: 1 })) {
-      reservedFor = (resolved.event?.data as { streamId?: unknown } | undefined)?.streamId;
+    let reservation: Reservation | undefined;
+    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: END, maxCount: 1, direction: BACKWARDS })) {
+      const event = resolved.event;
+      const data = event?.data as { streamId?: unknown; revision?: unknown } | undefined;
+      if (event && typeof data?.streamId === 'string' && typeof data.revision === 'number') {
+        reservation = { streamId: data.streamId, revision: data.revision, reservationRevision: event.revision };
+      }
     }
-    if (reservedFor === streamId) return 'reserved-before';
-    throw new DuplicateEventIdError(eventId, streamId);
+    if (!reservation) throw new Error(`${reservationStream} holds no reservation the ledger wrote`);
+    return reservation;
   }
 
   /** Reads the event the append chains to, refusing early what the server would refuse. */
@@ -291,17 +371,6 @@ export class EsdbEventStore implements EventStore {
     const head = await this.readHead(streamId);
     if (!head && expected === 'stream_exists') throw new WrongExpectedVersionError(streamId, expected, 'no_stream');
     return { tip: head ? toTip(head) : null };
-  }
-
-  /** An append of these ids that is already stored at the end of the stream, found by its first id. */
-  private async findReplay(streamId: string, events: readonly NewEvent[]): Promise<AppendResult | null> {
-    const recent = await this.readRaw(streamId, END, this.replayScanEventsMax, 'backwards');
-    const first = recent.find((event) => event.eventId === events[0]!.eventId);
-    if (!first) return null;
-    const stored = await this.readRaw(streamId, BigInt(first.revision), events.length, 'forwards');
-    const sameOrder = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
-    if (!sameOrder) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
-    return toAppendResult(stored);
   }
 
   private async write(streamId: string, events: readonly NewEvent[], target: AppendTarget): Promise<AppendResult> {
@@ -379,7 +448,7 @@ export class EsdbEventStore implements EventStore {
       const want = Math.min(this.pageSize, left);
       let page: RecordedEvent[];
       try {
-        page = await this.readRaw(streamId, BigInt(from), want, 'forwards');
+        page = await this.retryingUnavailable(() => this.readRaw(streamId, BigInt(from), want, 'forwards'));
       } catch (error) {
         throw this.translate(error, streamId);
       }
@@ -398,7 +467,8 @@ export class EsdbEventStore implements EventStore {
     while (left > 0) {
       let page: AllStreamResolvedEvent[];
       try {
-        page = await this.readAllPage(from, this.pageSize, 'forwards');
+        const pageFrom: Position | typeof START = from;
+        page = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'forwards'));
       } catch (error) {
         throw this.translate(error);
       }
@@ -435,12 +505,13 @@ export class EsdbEventStore implements EventStore {
     let from: Position | typeof END = END;
     try {
       for (let pageIndex = 0; pageIndex < pagesMax; pageIndex += 1) {
-        const page = await this.readAllPage(from, this.pageSize, 'backwards');
+        const pageFrom: Position | typeof END = from;
+        const page: AllStreamResolvedEvent[] = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'backwards'));
         for (const resolved of page) {
           const event = resolved.event;
           if (event && !isSystemEvent(event.streamId, event.type)) return portPosition(event.position, event.id);
         }
-        const oldest = page[page.length - 1]?.event?.position;
+        const oldest: Position | undefined = page[page.length - 1]?.event?.position;
         if (page.length < this.pageSize || !oldest) return 0;
         from = oldest;
       }
