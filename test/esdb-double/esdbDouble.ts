@@ -68,7 +68,7 @@ export class DoubleLog {
 
   constructor() {
     // A fresh server writes its own events first; the ledger must skip them.
-    this.write('$settings', { kind: 'any' }, [systemEvent('$settings')]);
+    this.write('$settings', [systemEvent('$settings')]);
   }
 
   stream(streamId: string): readonly StoredEvent[] | undefined {
@@ -92,11 +92,11 @@ export class DoubleLog {
       (expectation.kind === 'stream_exists' && current >= 0) ||
       (expectation.kind === 'revision' && expectation.revision === current);
     if (!matches) return { actual: current === -1 ? 'no_stream' : current };
-    return { written: this.write(streamId, expectation, proposed) };
+    return { written: this.write(streamId, proposed) };
   }
 
   appendSystemEvent(streamId: string, type: string): void {
-    this.write(streamId, { kind: 'any' }, [systemEvent(type)]);
+    this.write(streamId, [systemEvent(type)]);
   }
 
   private findReplay(existing: readonly StoredEvent[], expectation: Expectation, proposed: readonly ProposedEvent[]): readonly StoredEvent[] | null {
@@ -110,7 +110,7 @@ export class DoubleLog {
     return candidate.every((event, index) => event.eventId === proposed[index]!.eventId) ? candidate : null;
   }
 
-  private write(streamId: string, _expectation: Expectation, proposed: readonly ProposedEvent[]): StoredEvent[] {
+  private write(streamId: string, proposed: readonly ProposedEvent[]): StoredEvent[] {
     const stream = this.streams.get(streamId) ?? [];
     this.streams.set(streamId, stream);
     const createdTicks = String(BigInt(Date.now()) * 10_000n);
@@ -248,15 +248,12 @@ export class EsdbDouble {
 
   private async listen(port: number): Promise<void> {
     const server = new grpc.Server();
-    const unimplemented = (_call: unknown, callback?: grpc.sendUnaryData<unknown>) =>
-      callback?.({ code: grpc.status.UNIMPLEMENTED, details: 'not in the double' }, null);
+    // Only Read and Append: grpc-js answers the methods left out (Delete, Tombstone, BatchAppend)
+    // with UNIMPLEMENTED, and the client never calls BatchAppend without server features.
     server.addService(streamsGrpc.StreamsService, {
       read: (call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>) => this.read(call),
       append: (call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>) =>
         this.append(call, callback),
-      delete: unimplemented,
-      tombstone: unimplemented,
-      batchAppend: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.emit('error', { code: grpc.status.UNIMPLEMENTED }),
     });
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),

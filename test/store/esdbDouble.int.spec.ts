@@ -67,6 +67,29 @@ describe('EventStoreDB store specifics (double)', () => {
     await store.close();
   });
 
+  it('stops a subscription at once while it waits for the server to come back', async () => {
+    const away = await EsdbDouble.start();
+    const store = new EsdbEventStore(away.connectionString, { resubscribeDelayMs: 1000, unavailableRetriesMax: 0 });
+    const subscription = store.subscribeToAll({}, () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await away.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stoppingAt = Date.now();
+    await subscription.stop();
+    expect(Date.now() - stoppingAt).toBeLessThan(500);
+    await expect(subscription.done).resolves.toBeUndefined();
+    await store.close();
+  });
+
+  it('gives up with StoreUnavailableError after a bounded number of failed resubscriptions', async () => {
+    const away = await EsdbDouble.start();
+    const store = new EsdbEventStore(away.connectionString, { resubscribeDelayMs: 10, resubscribeAttemptsMax: 2 });
+    await away.stop();
+    const subscription = store.subscribeToAll({}, () => undefined);
+    await expect(subscription.done).rejects.toBeInstanceOf(StoreUnavailableError);
+    await store.close();
+  });
+
   it('hides system events and the event-id reservations from readAll and subscriptions', async () => {
     const store = new EsdbEventStore(double.connectionString);
     const stream = `grant-${randomUUID()}`;

@@ -527,6 +527,7 @@ export class EsdbEventStore implements EventStore {
     let from: Position | typeof START = options.after === undefined ? START : resumePosition(options.after);
     let stopped = false;
     let current: ReturnType<EventStoreDBClient['subscribeToAll']> | null = null;
+    let wakeFromPause: (() => void) | null = null;
 
     const runOnce = async (): Promise<void> => {
       const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
@@ -579,7 +580,15 @@ export class EsdbEventStore implements EventStore {
           throw new StoreUnavailableError(`${this.description}: subscription dropped ${failedAttempts} times in a row`);
         }
         const delayMs = Math.min(2000, this.resubscribeDelayMs * 2 ** Math.min(failedAttempts - 1, 6));
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // stop() ends the pause at once rather than waiting for the next attempt.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          wakeFromPause = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeFromPause = null;
       }
     };
 
@@ -588,6 +597,7 @@ export class EsdbEventStore implements EventStore {
     const handle = {
       stop: async () => {
         stopped = true;
+        (wakeFromPause as (() => void) | null)?.();
         const subscription = current as ReturnType<EventStoreDBClient['subscribeToAll']> | null;
         if (subscription) {
           await subscription.unsubscribe();
