@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
 import { DuplicateEventIdError, StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
@@ -101,6 +102,28 @@ describe('EventStoreDB store specifics (double)', () => {
     expect(all).toEqual([stream]);
     expect(await store.headPosition()).toBe((await readStreamToArray(store, stream))[0]!.position);
     expect(double.log.events.some((e) => e.streamId.startsWith('$grantledger-event-id-'))).toBe(true);
+    await store.close();
+  });
+
+  it('leaves other applications\' events on a shared server out of the ledger\'s log', async () => {
+    const store = new EsdbEventStore(double.connectionString);
+    const other = EventStoreDBClient.connectionString(double.connectionString);
+    const stream = `grant-${randomUUID()}`;
+    const start = await store.headPosition();
+    const seen: string[] = [];
+    const subscription = store.subscribeToAll({ after: start }, (e) => void seen.push(e.streamId));
+    await other.appendToStream(`orders-${randomUUID()}`, jsonEvent({ type: 'OrderPlaced', data: { n: 1 } }));
+    await store.appendToStream(stream, [event(1)], { expectedRevision: 'no_stream' });
+    await other.appendToStream(`orders-${randomUUID()}`, jsonEvent({ type: 'OrderPlaced', data: { n: 2 }, metadata: { actor: 'x' } }));
+    await waitFor(() => seen.length === 1);
+    const all: string[] = [];
+    for await (const e of store.readAll({ after: start })) all.push(e.streamId);
+    expect(all).toEqual([stream]);
+    expect(await store.headPosition()).toBe((await readStreamToArray(store, stream))[0]!.position);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([stream]);
+    await subscription.stop();
+    await other.dispose();
     await store.close();
   });
 

@@ -140,6 +140,22 @@ function isSystemEvent(streamId: string, type: string): boolean {
   return streamId.startsWith('$') || type.startsWith('$');
 }
 
+const LEDGER_METADATA_FIELDS = ['actor', 'commandId', 'correlationId', 'recordedAt', 'prevHash', 'hash'] as const;
+
+/**
+ * Whether an event of $all belongs to the ledger's log. A server may be shared: $all then also
+ * holds the server's own events and other applications' events, which the ledger's log skips.
+ * Ledger events are the JSON events that carry the ledger's metadata. Reading a stream, by
+ * contrast, refuses an event without it (see toRecordedMetadata): a ledger stream must not hold one.
+ */
+function isLedgerEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): boolean {
+  const event = resolved.event;
+  if (!event || isSystemEvent(event.streamId, event.type) || !event.isJson) return false;
+  const metadata = event.metadata;
+  if (metadata === null || typeof metadata !== 'object' || metadata instanceof Uint8Array) return false;
+  return LEDGER_METADATA_FIELDS.every((field) => typeof (metadata as Record<string, unknown>)[field] === 'string');
+}
+
 /**
  * The position the port uses for an event is its prepare position. Why not the commit position:
  * the events of one append are one implicit transaction, and the proto gives each event a
@@ -473,8 +489,7 @@ export class EsdbEventStore implements EventStore {
         throw this.translate(error);
       }
       for (const resolved of page) {
-        const event = resolved.event;
-        if (!event || isSystemEvent(event.streamId, event.type)) continue;
+        if (!isLedgerEvent(resolved)) continue;
         const recorded = toRecordedEvent(resolved);
         if (!recorded || recorded.position <= after) continue;
         yield recorded;
@@ -509,7 +524,7 @@ export class EsdbEventStore implements EventStore {
         const page: AllStreamResolvedEvent[] = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'backwards'));
         for (const resolved of page) {
           const event = resolved.event;
-          if (event && !isSystemEvent(event.streamId, event.type)) return portPosition(event.position, event.id);
+          if (event && isLedgerEvent(resolved)) return portPosition(event.position, event.id);
         }
         const oldest: Position | undefined = page[page.length - 1]?.event?.position;
         if (page.length < this.pageSize || !oldest) return 0;
@@ -544,7 +559,7 @@ export class EsdbEventStore implements EventStore {
       for await (const resolved of subscription) {
         if (stopped) return;
         const event = resolved.event;
-        if (!event || isSystemEvent(event.streamId, event.type)) continue;
+        if (!event || !isLedgerEvent(resolved)) continue;
         const recorded = toRecordedEvent(resolved);
         // Start positions are exclusive, and after a resubscription nothing is delivered twice.
         if (!recorded || recorded.position <= after) continue;
