@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import gossipGrpc from '@eventstore/db-client/generated/gossip_grpc_pb.js';
+import gossipPb from '@eventstore/db-client/generated/gossip_pb.js';
 import sharedPb from '@eventstore/db-client/generated/shared_pb.js';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
@@ -8,8 +10,9 @@ import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
  * A conformance double of EventStoreDB's gRPC streams service, served from memory on 127.0.0.1
  * with the service definitions the client ships. It answers what `@eventstore/db-client` 6.2.1
  * calls for the ledger: Append (unary-streaming; the double leaves ServerFeatures unimplemented, as
- * servers before 21.10 did, so the client does not use BatchAppend), Read of a stream, Read of $all
- * and a subscription to $all. The rules follow the server:
+ * servers before 21.10 did, so the client does not use BatchAppend), Read of a stream, Read of $all,
+ * a subscription to $all, and Gossip.Read, which the client calls first when a connection string
+ * names several hosts. The rules follow the server:
  * - expected revisions: no stream, any, stream exists, exact;
  * - a re-sent append whose event ids are already stored right after the expected revision succeeds
  *   without writing (with `any` / `stream exists`, when the ids are the stream's in order);
@@ -200,6 +203,12 @@ function fail(call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>, 
   call.emit('error', { code, details });
 }
 
+/** A member the double's gossip lists: the client connects to the one its node preference picks. */
+export interface ClusterMember {
+  readonly port: number;
+  readonly state: 'leader' | 'follower';
+}
+
 export interface EsdbDoubleOptions {
   /** The port to listen on; 0 picks a free one. */
   readonly port?: number;
@@ -211,6 +220,8 @@ export class EsdbDouble {
   private server: grpc.Server | null = null;
   private readonly liveCalls = new Set<grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>>();
   private boundPort = 0;
+  /** What Gossip.Read answers; by default the double alone, as leader. */
+  clusterMembers: readonly ClusterMember[] | null = null;
   /** How many subscriptions to $all were opened, so a test can see that a client resubscribed. */
   subscriptionsOpened = 0;
 
@@ -255,10 +266,36 @@ export class EsdbDouble {
       append: (call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>) =>
         this.append(call, callback),
     });
+    server.addService(gossipGrpc.GossipService, {
+      read: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<InstanceType<typeof gossipPb.ClusterInfo>>) =>
+        callback(null, this.clusterInfo()),
+    });
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.server = server;
+  }
+
+  private clusterInfo(): InstanceType<typeof gossipPb.ClusterInfo> {
+    const members = this.clusterMembers ?? [{ port: this.boundPort, state: 'leader' }];
+    const info = new gossipPb.ClusterInfo();
+    info.setMembersList(
+      members.map((member) => {
+        const endpoint = new gossipPb.EndPoint();
+        endpoint.setAddress('127.0.0.1');
+        endpoint.setPort(member.port);
+        const instanceId = new sharedPb.UUID();
+        instanceId.setString(randomUUID());
+        const memberInfo = new gossipPb.MemberInfo();
+        memberInfo.setInstanceId(instanceId);
+        memberInfo.setTimeStamp(String(BigInt(Date.now()) * 10_000n));
+        memberInfo.setState(member.state === 'leader' ? gossipPb.MemberInfo.VNodeState.LEADER : gossipPb.MemberInfo.VNodeState.FOLLOWER);
+        memberInfo.setIsAlive(true);
+        memberInfo.setHttpEndPoint(endpoint);
+        return memberInfo;
+      }),
+    );
+    return info;
   }
 
   private append(call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>): void {

@@ -127,6 +127,21 @@ describe('EventStoreDB store specifics (double)', () => {
     await store.close();
   });
 
+  it('finds the leader through gossip for a cluster connection string with nodePreference=leader', async () => {
+    const follower = await EsdbDouble.start();
+    follower.clusterMembers = [
+      { port: follower.port, state: 'follower' },
+      { port: double.port, state: 'leader' },
+    ];
+    const store = new EsdbEventStore(`esdb://127.0.0.1:${follower.port},127.0.0.1:${double.port}?tls=false&nodePreference=leader`);
+    const stream = `grant-${randomUUID()}`;
+    await store.appendToStream(stream, [event(1)], { expectedRevision: 'no_stream' });
+    expect(double.log.stream(stream)).toHaveLength(1);
+    expect(follower.log.stream(stream)).toBeUndefined();
+    await store.close();
+    await follower.stop();
+  });
+
   it('passes the event ids through, so the server sees the ids the application derived', async () => {
     const store = new EsdbEventStore(double.connectionString);
     const stream = `grant-${randomUUID()}`;
