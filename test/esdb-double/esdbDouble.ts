@@ -212,11 +212,20 @@ export interface ClusterMember {
 export interface EsdbDoubleOptions {
   /** The port to listen on; 0 picks a free one. */
   readonly port?: number;
+  /** A log to serve, shared with another double as the nodes of a cluster share theirs. */
+  readonly log?: DoubleLog;
 }
 
 /** The double's gRPC server on 127.0.0.1. `restart()` drops every connection and listens again on the same port. */
 export class EsdbDouble {
-  readonly log = new DoubleLog();
+  readonly log: DoubleLog;
+  /**
+   * When set, the double acts as a follower: a call that requires the leader (the client asks for
+   * it with nodePreference=leader) is refused with the server's not-leader error naming this port.
+   */
+  leaderPort: number | null = null;
+  /** How many calls the double refused as a follower. */
+  refusedAsFollower = 0;
   private server: grpc.Server | null = null;
   private readonly liveCalls = new Set<grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>>();
   private boundPort = 0;
@@ -225,8 +234,12 @@ export class EsdbDouble {
   /** How many subscriptions to $all were opened, so a test can see that a client resubscribed. */
   subscriptionsOpened = 0;
 
+  private constructor(log: DoubleLog) {
+    this.log = log;
+  }
+
   static async start(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
-    const double = new EsdbDouble();
+    const double = new EsdbDouble(options.log ?? new DoubleLog());
     await double.listen(options.port ?? 0);
     return double;
   }
@@ -262,9 +275,16 @@ export class EsdbDouble {
     // Only Read and Append: grpc-js answers the methods left out (Delete, Tombstone, BatchAppend)
     // with UNIMPLEMENTED, and the client never calls BatchAppend without server features.
     server.addService(streamsGrpc.StreamsService, {
-      read: (call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>) => this.read(call),
-      append: (call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>) =>
-        this.append(call, callback),
+      read: (call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>) => {
+        const refusal = this.notLeader(call.metadata);
+        if (refusal) call.emit('error', refusal);
+        else this.read(call);
+      },
+      append: (call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>) => {
+        const refusal = this.notLeader(call.metadata);
+        if (refusal) callback(refusal, null);
+        else this.append(call, callback);
+      },
     });
     server.addService(gossipGrpc.GossipService, {
       read: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<InstanceType<typeof gossipPb.ClusterInfo>>) =>
@@ -274,6 +294,17 @@ export class EsdbDouble {
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.server = server;
+  }
+
+  /** The server's refusal of a leader-only call on a follower: NotFound with the leader's endpoint. */
+  private notLeader(metadata: grpc.Metadata): Partial<grpc.StatusObject> | null {
+    if (this.leaderPort === null || metadata.get('requires-leader')[0] !== 'true') return null;
+    this.refusedAsFollower += 1;
+    const trailers = new grpc.Metadata();
+    trailers.set('exception', 'not-leader');
+    trailers.set('leader-endpoint-host', '127.0.0.1');
+    trailers.set('leader-endpoint-port', String(this.leaderPort));
+    return { code: grpc.status.NOT_FOUND, details: 'Leader info available', metadata: trailers };
   }
 
   private clusterInfo(): InstanceType<typeof gossipPb.ClusterInfo> {

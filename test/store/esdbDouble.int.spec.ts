@@ -142,6 +142,31 @@ describe('EventStoreDB store specifics (double)', () => {
     await follower.stop();
   });
 
+  it('follows a leader change: a refused append goes to the new leader the refusal names', async () => {
+    const first = await EsdbDouble.start();
+    const second = await EsdbDouble.start({ log: first.log });
+    const store = new EsdbEventStore(`esdb://127.0.0.1:${first.port},127.0.0.1:${second.port}?tls=false&nodePreference=leader`);
+    first.clusterMembers = second.clusterMembers = [
+      { port: first.port, state: 'leader' },
+      { port: second.port, state: 'follower' },
+    ];
+    const stream = `grant-${randomUUID()}`;
+    await store.appendToStream(stream, [event(1)], { expectedRevision: 'no_stream' });
+    // An election: the first node now refuses leader-only calls and names the second.
+    first.leaderPort = second.port;
+    first.clusterMembers = second.clusterMembers = [
+      { port: first.port, state: 'follower' },
+      { port: second.port, state: 'leader' },
+    ];
+    const appended = await store.appendToStream(stream, [event(2)], { expectedRevision: 0 });
+    expect(appended.nextExpectedRevision).toBe(1);
+    expect(first.refusedAsFollower).toBeGreaterThan(0);
+    expect((await readStreamToArray(store, stream)).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    await store.close();
+    await first.stop();
+    await second.stop();
+  });
+
   it('passes the event ids through, so the server sees the ids the application derived', async () => {
     const store = new EsdbEventStore(double.connectionString);
     const stream = `grant-${randomUUID()}`;

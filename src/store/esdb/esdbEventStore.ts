@@ -104,6 +104,14 @@ class HandlerFailure extends Error {
   }
 }
 
+/**
+ * Every call goes to the leader. A follower would forward appends but answer reads from its own,
+ * possibly older, copy; an append chained to a stale read is refused and an `any` append would
+ * retry on the same stale head. With `requiresLeader` a follower answers NotLeader instead, naming
+ * the leader, and the client reconnects there (the retry in retryingUnavailable).
+ */
+const ON_LEADER = { requiresLeader: true } as const;
+
 const TRANSIENT_SUBSCRIPTION_ERRORS = new Set<string>([
   ErrorType.UNAVAILABLE,
   ErrorType.CANCELLED,
@@ -343,7 +351,7 @@ export class EsdbEventStore implements EventStore {
         await this.client.appendToStream(
           reservationStream,
           jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId, revision } }),
-          { expectedRevision: expectedReservation },
+          { expectedRevision: expectedReservation, ...ON_LEADER },
         );
         return { kind: 'claimed' };
       } catch (error) {
@@ -363,7 +371,7 @@ export class EsdbEventStore implements EventStore {
     // Read to the end rather than returning from inside the loop: leaving the client's read
     // stream early leaves its gRPC call open, and dispose() then waits for it.
     let reservation: Reservation | undefined;
-    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: END, maxCount: 1, direction: BACKWARDS })) {
+    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: END, maxCount: 1, direction: BACKWARDS, ...ON_LEADER })) {
       const event = resolved.event;
       const data = event?.data as { streamId?: unknown; revision?: unknown } | undefined;
       if (event && typeof data?.streamId === 'string' && typeof data.revision === 'number') {
@@ -416,6 +424,7 @@ export class EsdbEventStore implements EventStore {
     });
     await this.client.appendToStream(streamId, proposed, {
       expectedRevision: target.tip ? BigInt(target.tip.revision) : NO_STREAM,
+      ...ON_LEADER,
     });
     if (recordedAt > this.lastRecordedAt) this.lastRecordedAt = recordedAt;
     // Read the events back rather than trusting what was sent: when the server recognised a
@@ -444,6 +453,7 @@ export class EsdbEventStore implements EventStore {
         fromRevision,
         maxCount,
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+        ...ON_LEADER,
       });
       for await (const resolved of reading) {
         const event = toRecordedEvent(resolved);
@@ -507,7 +517,7 @@ export class EsdbEventStore implements EventStore {
 
   private async readAllPage(from: Position | typeof START | typeof END, maxCount: number, direction: 'forwards' | 'backwards'): Promise<AllStreamResolvedEvent[]> {
     const page: AllStreamResolvedEvent[] = [];
-    const reading = this.client.readAll({ fromPosition: from, maxCount, direction: direction === 'forwards' ? FORWARDS : BACKWARDS });
+    const reading = this.client.readAll({ fromPosition: from, maxCount, direction: direction === 'forwards' ? FORWARDS : BACKWARDS, ...ON_LEADER });
     for await (const resolved of reading) page.push(resolved);
     return page;
   }
@@ -545,7 +555,7 @@ export class EsdbEventStore implements EventStore {
     let wakeFromPause: (() => void) | null = null;
 
     const runOnce = async (): Promise<void> => {
-      const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
+      const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents(), ...ON_LEADER });
       current = subscription;
       try {
         await deliver(subscription);
