@@ -167,6 +167,19 @@ describe('EventStoreDB store specifics (double)', () => {
     await second.stop();
   });
 
+  it('keeps recordedAt in log order when one process appends to many streams at once', async () => {
+    let tick = Date.parse('2026-03-01T10:00:00.000Z');
+    const store = new EsdbEventStore(double.connectionString, { clock: () => new Date((tick += 1000)) });
+    const start = await store.headPosition();
+    const prefix = `grant-${randomUUID()}`;
+    await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendToStream(`${prefix}-${n}`, [event(n)], { expectedRevision: 'no_stream' })));
+    const times: string[] = [];
+    for await (const e of store.readAll({ after: start })) if (e.streamId.startsWith(prefix)) times.push(e.metadata.recordedAt);
+    expect(times).toHaveLength(20);
+    expect([...times].sort()).toEqual(times);
+    await store.close();
+  });
+
   it('passes the event ids through, so the server sees the ids the application derived', async () => {
     const store = new EsdbEventStore(double.connectionString);
     const stream = `grant-${randomUUID()}`;

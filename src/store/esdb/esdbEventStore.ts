@@ -248,6 +248,8 @@ export class EsdbEventStore implements EventStore {
   private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
   /** The latest recordedAt this process wrote, so its own appends never go back in time. */
   private lastRecordedAt = '';
+  /** Settles when the write in flight has; see oneWriteAtATime. */
+  private writeQueue: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(connectionString: string, options: EsdbStoreOptions = {}) {
@@ -399,6 +401,37 @@ export class EsdbEventStore implements EventStore {
 
   private async write(streamId: string, events: readonly NewEvent[], target: AppendTarget): Promise<AppendResult> {
     const firstRevision = target.tip ? target.tip.revision + 1 : 0;
+    await this.oneWriteAtATime(() => this.sendStamped(streamId, events, target, firstRevision));
+    // Read the events back rather than trusting what was sent: when the server recognised a
+    // re-sent append it wrote nothing, and the stored events carry the first attempt's time and hashes.
+    const stored = await this.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');
+    const matches = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
+    if (!matches) throw new Error(`append to ${streamId} succeeded but revisions ${firstRevision}.. do not hold its events`);
+    return toAppendResult(stored);
+  }
+
+  /**
+   * Runs writes of this process one after another. recordedAt is taken on the client, so two
+   * appends in flight at once could reach the log in the other order than their times; one at a
+   * time, the log's order is the order of the times. (Writers in other processes are only kept in
+   * order by their clocks; EventStoreDB has no lock across streams.)
+   */
+  private async oneWriteAtATime<T>(write: () => Promise<T>): Promise<T> {
+    const previous = this.writeQueue;
+    let release!: () => void;
+    this.writeQueue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      return await write();
+    } finally {
+      release();
+    }
+  }
+
+  /** Stamps the events with recordedAt and the hash chain and sends them at the exact revision. */
+  private async sendStamped(streamId: string, events: readonly NewEvent[], target: AppendTarget, firstRevision: number): Promise<void> {
     // recordedAt never decreases along a stream nor along this process's appends, even if the
     // clock steps back, so "known at a moment" cuts the log at one place.
     const now = this.clock().toISOString();
@@ -427,12 +460,6 @@ export class EsdbEventStore implements EventStore {
       ...ON_LEADER,
     });
     if (recordedAt > this.lastRecordedAt) this.lastRecordedAt = recordedAt;
-    // Read the events back rather than trusting what was sent: when the server recognised a
-    // re-sent append it wrote nothing, and the stored events carry the first attempt's time and hashes.
-    const stored = await this.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');
-    const matches = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
-    if (!matches) throw new Error(`append to ${streamId} succeeded but revisions ${firstRevision}.. do not hold its events`);
-    return toAppendResult(stored);
   }
 
   private async readHead(streamId: string): Promise<RecordedEvent | undefined> {
