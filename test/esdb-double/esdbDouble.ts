@@ -224,6 +224,8 @@ export class EsdbDouble {
    * it with nodePreference=leader) is refused with the server's not-leader error naming this port.
    */
   leaderPort: number | null = null;
+  /** Up to how long an append waits before it is committed, at random, so appends in flight can overtake each other. */
+  appendJitterMs = 0;
   /** How many calls the double refused as a follower. */
   refusedAsFollower = 0;
   private server: grpc.Server | null = null;
@@ -363,6 +365,10 @@ export class EsdbDouble {
       });
     });
     call.on('end', () => {
+      if (this.appendJitterMs > 0) setTimeout(commit, Math.random() * this.appendJitterMs);
+      else commit();
+    });
+    const commit = () => {
       if (streamId === null) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'append without options' }, null);
       const outcome = this.log.append(streamId, expectation, proposed);
       const response = new AppendResp();
@@ -391,7 +397,7 @@ export class EsdbDouble {
         response.setWrongExpectedVersion(wrong);
       }
       callback(null, response);
-    });
+    };
   }
 
   private read(call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>): void {

@@ -168,8 +168,10 @@ describe('EventStoreDB store specifics (double)', () => {
   });
 
   it('keeps recordedAt in log order when one process appends to many streams at once', async () => {
+    const jittery = await EsdbDouble.start();
+    jittery.appendJitterMs = 20;
     let tick = Date.parse('2026-03-01T10:00:00.000Z');
-    const store = new EsdbEventStore(double.connectionString, { clock: () => new Date((tick += 1000)) });
+    const store = new EsdbEventStore(jittery.connectionString, { clock: () => new Date((tick += 1000)) });
     const start = await store.headPosition();
     const prefix = `grant-${randomUUID()}`;
     await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendToStream(`${prefix}-${n}`, [event(n)], { expectedRevision: 'no_stream' })));
@@ -178,6 +180,7 @@ describe('EventStoreDB store specifics (double)', () => {
     expect(times).toHaveLength(20);
     expect([...times].sort()).toEqual(times);
     await store.close();
+    await jittery.stop();
   });
 
   it('passes the event ids through, so the server sees the ids the application derived', async () => {
