@@ -19,7 +19,8 @@ import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
  * - each event's record has its own log position, reported as commit = prepare position in reads,
  *   the way the server reads implicit transactions; positions grow by the record's size;
  * - stream reads of a missing stream answer StreamNotFound; $all reads include their start position;
- *   subscriptions start after it, send a confirmation, catch up, send CaughtUp, then go live.
+ *   subscriptions start after it, send a confirmation, catch up, send a checkpoint and CaughtUp,
+ *   then go live.
  */
 
 const { ReadReq, ReadResp, AppendReq, AppendResp } = streamsPb;
@@ -475,6 +476,17 @@ export class EsdbDouble {
     // Catch-up and the switch to live happen in one turn of the event loop, so no append falls between.
     const catchUp = from === 'end' ? [] : from === 'start' ? this.log.events.slice() : this.log.events.filter((event) => compare(positionOf(event), from) > 0);
     for (const event of catchUp) if (filter(event)) call.write(toReadResp(event));
+    // A filtered subscription reports how far it has searched, so a client can store a position
+    // even when nothing matched; the server sends such checkpoints as it reads.
+    const searched = catchUp[catchUp.length - 1];
+    if (searched) {
+      const checkpoint = new ReadResp.Checkpoint();
+      checkpoint.setCommitPosition(String(searched.logPosition));
+      checkpoint.setPreparePosition(String(searched.logPosition));
+      const checkpointed = new ReadResp();
+      checkpointed.setCheckpoint(checkpoint);
+      call.write(checkpointed);
+    }
     const caughtUp = new ReadResp();
     caughtUp.setCaughtUp(new ReadResp.CaughtUp());
     call.write(caughtUp);

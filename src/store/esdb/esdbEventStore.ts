@@ -2,21 +2,16 @@ import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
   END,
-  ErrorType,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
   START,
   StreamNotFoundError,
   WrongExpectedVersionError as ClientWrongExpectedVersionError,
-  convertToCommandError,
   excludeSystemEvents,
-  isCommandError,
   jsonEvent,
   type AllStreamResolvedEvent,
-  type CommandError,
   type Position,
-  type ResolvedEvent,
 } from '@eventstore/db-client';
 import { eventHash, GENESIS_HASH } from '../hashChain.js';
 import {
@@ -35,6 +30,8 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
+import { isReconnectable, isTransientForSubscription, translateClientError } from './clientErrors.js';
+import { isLedgerEvent, portPosition, resumePosition, toRecordedEvent } from './ledgerEvents.js';
 
 export interface EsdbStoreOptions {
   /** The client's clock; injectable for tests. @defaultValue () => new Date() */
@@ -112,118 +109,6 @@ class HandlerFailure extends Error {
  */
 const ON_LEADER = { requiresLeader: true } as const;
 
-const TRANSIENT_SUBSCRIPTION_ERRORS = new Set<string>([
-  ErrorType.UNAVAILABLE,
-  ErrorType.CANCELLED,
-  ErrorType.DEADLINE_EXCEEDED,
-  ErrorType.TIMEOUT,
-  ErrorType.NOT_LEADER,
-]);
-
-const UNAVAILABLE_ERRORS = new Set<string>([...TRANSIENT_SUBSCRIPTION_ERRORS, ErrorType.ACCESS_DENIED]);
-
-function toSafeInteger(value: bigint, what: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new Error(`${what} ${value} is beyond the port's safe integer range`);
-  return number;
-}
-
-/**
- * The client's error for a failure, or undefined for one that is not the client's. Some paths
- * (fetching server features, opening a channel) reject with gRPC's raw service error; the
- * client's own converter turns those into its error classes.
- */
-function asClientError(error: unknown): CommandError | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const converted = convertToCommandError(error);
-  return converted instanceof Error && isCommandError(converted) ? converted : undefined;
-}
-
-/** Cluster discovery gives up with a plain Error; the client has no class for it. */
-function isDiscoveryFailure(error: unknown): boolean {
-  return error instanceof Error && /^Failed to discover after \d+ attempts/.test(error.message);
-}
-
-function isSystemEvent(streamId: string, type: string): boolean {
-  return streamId.startsWith('$') || type.startsWith('$');
-}
-
-const LEDGER_METADATA_FIELDS = ['actor', 'commandId', 'correlationId', 'recordedAt', 'prevHash', 'hash'] as const;
-
-/**
- * Whether an event of $all belongs to the ledger's log. A server may be shared: $all then also
- * holds the server's own events and other applications' events, which the ledger's log skips.
- * Ledger events are the JSON events that carry the ledger's metadata. Reading a stream, by
- * contrast, refuses an event without it (see toRecordedMetadata): a ledger stream must not hold one.
- */
-function isLedgerEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): boolean {
-  const event = resolved.event;
-  if (!event || isSystemEvent(event.streamId, event.type) || !event.isJson) return false;
-  const metadata = event.metadata;
-  if (metadata === null || typeof metadata !== 'object' || metadata instanceof Uint8Array) return false;
-  return LEDGER_METADATA_FIELDS.every((field) => typeof (metadata as Record<string, unknown>)[field] === 'string');
-}
-
-/**
- * The position the port uses for an event is its prepare position. Why not the commit position:
- * the events of one append are one implicit transaction, and the proto gives each event a
- * (commit, prepare) pair while an append's result carries a single position for all of them; a
- * server may report the transaction's commit position for every event of it (explicit
- * transactions always did), so commit positions need not tell the events of one append apart.
- * Prepare positions are the log offsets of the events' own records: distinct, and in log order.
- * Servers from 20.6 commit every append as one uninterleaved run of records, so ordering by
- * prepare position equals ordering $all by (commit, prepare). To resume after a prepare position
- * P the adapter asks for (P, P), which is where such an event is read in $all (each record of an
- * implicit transaction is flagged committed at its own position), and it drops every event at or
- * before P itself, so the result is exclusive whichever of the two the server includes.
- */
-function portPosition(position: Position | undefined, eventId: string): number {
-  if (position === undefined) throw new Error(`event ${eventId} was read without a position`);
-  return toSafeInteger(position.prepare, `prepare position of event ${eventId}`);
-}
-
-function resumePosition(after: number): Position {
-  return { commit: BigInt(after), prepare: BigInt(after) };
-}
-
-function readString(record: Record<string, unknown>, key: string, eventId: string): string {
-  const value = record[key];
-  if (typeof value !== 'string') throw new Error(`event ${eventId} has no ledger metadata field ${key}`);
-  return value;
-}
-
-function toRecordedMetadata(metadata: unknown, eventId: string): RecordedMetadata {
-  if (metadata === null || typeof metadata !== 'object' || metadata instanceof Uint8Array) {
-    throw new Error(`event ${eventId} carries no JSON ledger metadata`);
-  }
-  const record = metadata as Record<string, unknown>;
-  const requestHash = record['requestHash'];
-  return {
-    actor: readString(record, 'actor', eventId),
-    commandId: readString(record, 'commandId', eventId),
-    correlationId: readString(record, 'correlationId', eventId),
-    ...(typeof requestHash === 'string' ? { requestHash } : {}),
-    recordedAt: readString(record, 'recordedAt', eventId),
-    prevHash: readString(record, 'prevHash', eventId),
-    hash: readString(record, 'hash', eventId),
-  };
-}
-
-function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null {
-  const event = resolved.event;
-  if (event === undefined) return null;
-  if (!event.isJson) throw new Error(`event ${event.id} in ${event.streamId} is not JSON`);
-  return {
-    eventId: event.id,
-    streamId: event.streamId,
-    type: event.type,
-    revision: toSafeInteger(event.revision, `revision of event ${event.id}`),
-    position: portPosition(event.position, event.id),
-    data: event.data,
-    metadata: toRecordedMetadata(event.metadata, event.id),
-  };
-}
-
 /** Strips user name and password from a connection string so it can be logged. */
 function describeConnection(connectionString: string): string {
   return connectionString.replace(/^(esdb(?:\+discover)?:\/\/)[^@/]*@/, '$1');
@@ -279,7 +164,7 @@ export class EsdbEventStore implements EventStore {
     try {
       return await this.retryingUnavailable(() => this.appendOnce(streamId, events, expected));
     } catch (error) {
-      throw this.translate(error, streamId, expected);
+      throw translateClientError(error, this.description, { streamId, expected });
     }
   }
 
@@ -315,9 +200,7 @@ export class EsdbEventStore implements EventStore {
       try {
         return await operation();
       } catch (error) {
-        const type = asClientError(error)?.type;
-        const reconnectable = type === ErrorType.UNAVAILABLE || type === ErrorType.NOT_LEADER;
-        if (!reconnectable || retry >= this.unavailableRetriesMax || this.closed) throw error;
+        if (!isReconnectable(error) || retry >= this.unavailableRetriesMax || this.closed) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** retry));
       }
     }
@@ -503,7 +386,7 @@ export class EsdbEventStore implements EventStore {
       try {
         page = await this.retryingUnavailable(() => this.readRaw(streamId, BigInt(from), want, 'forwards'));
       } catch (error) {
-        throw this.translate(error, streamId);
+        throw translateClientError(error, this.description);
       }
       yield* page;
       if (page.length < want) return;
@@ -523,7 +406,7 @@ export class EsdbEventStore implements EventStore {
         const pageFrom: Position | typeof START = from;
         page = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'forwards'));
       } catch (error) {
-        throw this.translate(error);
+        throw translateClientError(error, this.description);
       }
       for (const resolved of page) {
         if (!isLedgerEvent(resolved)) continue;
@@ -568,7 +451,7 @@ export class EsdbEventStore implements EventStore {
         from = oldest;
       }
     } catch (error) {
-      throw this.translate(error);
+      throw translateClientError(error, this.description);
     }
     throw new StoreUnavailableError(`${this.description}: no ledger event among the last ${pagesMax * this.pageSize} events of $all`);
   }
@@ -620,9 +503,7 @@ export class EsdbEventStore implements EventStore {
         } catch (error) {
           if (stopped || this.closed) return;
           if (error instanceof HandlerFailure) throw error.original;
-          const clientError = asClientError(error);
-          const transient = (clientError !== undefined && TRANSIENT_SUBSCRIPTION_ERRORS.has(clientError.type)) || isDiscoveryFailure(error);
-          if (!transient) throw this.translate(error);
+          if (!isTransientForSubscription(error)) throw translateClientError(error, this.description);
         } finally {
           current = null;
         }
@@ -675,19 +556,6 @@ export class EsdbEventStore implements EventStore {
     if (this.closed) throw new StoreUnavailableError(`${this.description} is closed`);
   }
 
-  /** Turns the client's failures into the port's errors at the boundary. */
-  private translate(error: unknown, streamId?: string, expected?: ExpectedRevision): unknown {
-    if (error instanceof ClientWrongExpectedVersionError && streamId !== undefined && expected !== undefined) {
-      const actual = error.actualVersion;
-      return new WrongExpectedVersionError(streamId, expected, typeof actual === 'bigint' ? toSafeInteger(actual, 'actual revision') : 'no_stream');
-    }
-    const clientError = asClientError(error);
-    if (clientError && UNAVAILABLE_ERRORS.has(clientError.type)) {
-      return new StoreUnavailableError(`${this.description}: ${clientError.type}: ${clientError.message}`, { cause: error });
-    }
-    if (isDiscoveryFailure(error)) return new StoreUnavailableError(`${this.description}: ${(error as Error).message}`, { cause: error });
-    return error;
-  }
 }
 
 function toTip(event: RecordedEvent): StreamTip {
