@@ -555,7 +555,6 @@ export class EsdbEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError(`${this.description} is closed`);
   }
-
 }
 
 function toTip(event: RecordedEvent): StreamTip {
