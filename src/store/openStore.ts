@@ -1,3 +1,4 @@
+import { isEsdbUrl, openEsdbStore } from './esdb/openEsdbStore.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './sqlite/sqliteEventStore.js';
 
@@ -6,9 +7,11 @@ import { SqliteEventStore } from './sqlite/sqliteEventStore.js';
  * `esdb://…` (EventStoreDB, the client's own connection-string format).
  */
 export async function openStore(url: string): Promise<EventStore> {
-  if (url.startsWith('sqlite:')) return new SqliteEventStore(url.slice('sqlite:'.length));
-  if (url.startsWith('esdb://') || url.startsWith('esdb+discover://')) {
-    throw new Error('the EventStoreDB adapter is not part of this build yet');
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./data/ledger.db');
+    return new SqliteEventStore(path);
   }
-  throw new Error(`unknown store ${url}: use sqlite:<path> or esdb://host:2113?tls=false`);
+  if (isEsdbUrl(url)) return openEsdbStore(url);
+  throw new Error(`unknown store URL ${url.replace(/\/\/[^@/]*@/, '//')}: use sqlite:<path> or esdb://host:2113?tls=false`);
 }
