@@ -48,8 +48,9 @@ export interface CommandHandlerOptions {
 
 /**
  * A stream's state as of a revision, with the events of each command in it (for idempotency).
- * Only a shortcut: every command still reads the events after `revision` before deciding, and
- * appends with the revision it decided on, so a stale entry can cost a retry, never a wrong write.
+ * Only a shortcut: a command decides on it and appends with the revision it decided on, so when
+ * another process wrote meanwhile the append is refused, the tail is read, and the command is
+ * decided again. A stale entry can cost a retry, never a wrong write.
  */
 interface CachedStream<State> {
   readonly revision: number | null;
@@ -83,23 +84,41 @@ export class CommandHandler {
     return this.mutex.run(streamId, () => this.attempt(streamId, decider, command, context));
   }
 
-  /** Brings a stream's cached state up to the store's latest revision. */
-  private async load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>): Promise<CachedStream<State>> {
+  /**
+   * The stream's state to decide on: the cached one, or (first use, or after a refused append)
+   * brought up to the store's latest revision.
+   */
+  private async load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, readTail: boolean): Promise<CachedStream<State>> {
     const cached = this.cache.get(streamId) as CachedStream<State> | undefined;
+    if (cached && !readTail) return cached;
+    const stored: RecordedEvent[] = [];
+    for await (const event of this.store.readStream(streamId, { fromRevision: cached?.revision == null ? 0 : cached.revision + 1 })) {
+      stored.push(event);
+    }
+    return this.advance(streamId, decider, cached, stored);
+  }
+
+  /** Folds events that follow a cached state (or start a stream) into a new cache entry. */
+  private advance<Event, State>(
+    streamId: string,
+    decider: Decider<unknown, Event, State>,
+    cached: CachedStream<State> | undefined,
+    events: readonly RecordedEvent[],
+  ): CachedStream<State> {
     let revision = cached?.revision ?? null;
     let state = cached?.state ?? decider.initialState;
     // The entry is owned by this handler and used under the stream's lock, so it grows in place.
     const byCommand = cached?.byCommand ?? new Map<string, RecordedEvent[]>();
-    for await (const event of this.store.readStream(streamId, { fromRevision: revision === null ? 0 : revision + 1 })) {
+    for (const event of events) {
       state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
       const ofCommand = byCommand.get(event.metadata.commandId);
       if (ofCommand) ofCommand.push(event);
       else byCommand.set(event.metadata.commandId, [event]);
       revision = event.revision;
     }
-    const loaded = { revision, state, byCommand };
-    this.remember(streamId, loaded);
-    return loaded;
+    const entry = { revision, state, byCommand };
+    this.remember(streamId, entry);
+    return entry;
   }
 
   private remember(streamId: string, entry: CachedStream<unknown>): void {
@@ -115,7 +134,8 @@ export class CommandHandler {
     context: CommandContext,
   ): Promise<CommandOutcome> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const { revision, state, byCommand } = await this.load(streamId, decider as Decider<unknown, Event, State>);
+      const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, attempt > 1);
+      const { revision, state, byCommand } = loaded;
       const earlier = byCommand.get(context.commandId);
       if (earlier !== undefined) return this.replay(earlier, context);
 
@@ -137,10 +157,18 @@ export class CommandHandler {
         const result = await this.store.appendToStream(streamId, events, {
           expectedRevision: revision === null ? 'no_stream' : revision,
         });
+        if (result.events[0]?.revision === (revision ?? -1) + 1) {
+          this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events);
+        } else {
+          this.cache.delete(streamId); // the store answered with an earlier append of these ids
+        }
         return { events: result.events, revision: result.nextExpectedRevision, position: result.position, replayed: false };
       } catch (error) {
-        if (error instanceof DuplicateEventIdError) throw new IdempotencyKeyReusedError(context.commandId);
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (!(error instanceof WrongExpectedVersionError)) {
+          this.cache.delete(streamId);
+          if (error instanceof DuplicateEventIdError) throw new IdempotencyKeyReusedError(context.commandId);
+          throw error;
+        }
         if (context.expectedRevision !== undefined) {
           throw new StaleRevisionError(streamId, context.expectedRevision, typeof error.actualRevision === 'number' ? error.actualRevision : null);
         }

@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   readonly maxAppendsPerCommit?: number;
 }
 
+type AppendOutcome = { result: AppendResult } | { error: unknown };
+
 interface PendingAppend {
   readonly streamId: string;
   readonly events: readonly NewEvent[];
@@ -111,13 +113,18 @@ export class SqliteEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
-  private readonly listeners = new Set<() => void>();
+  /** In-process subscriptions, handed each commit's events so they need not read them back. */
+  private readonly listeners = new Set<(committed: readonly RecordedEvent[]) => void>();
   private readonly maxAppendsPerCommit: number;
   private pending: PendingAppend[] = [];
   /** Counters of durable commits and of the appends they carried: appends / commits is the group size. */
   readonly stats = { commits: 0, appends: 0 };
   private flushScheduled = false;
   private closed = false;
+
+  /** Transaction functions, compiled once: better-sqlite3 would otherwise prepare them per call. */
+  private readonly commitGroup: Database.Transaction<(batch: readonly PendingAppend[]) => AppendOutcome[]>;
+  private readonly appendOne: Database.Transaction<(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => AppendResult>;
 
   private readonly statements: {
     streamHead: Database.Statement<[string], { revision: number; hash: string }>;
@@ -159,6 +166,10 @@ export class SqliteEventStore implements EventStore {
       readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare('SELECT max(position) AS position FROM events'),
     };
+    this.commitGroup = this.db.transaction((batch: readonly PendingAppend[]) => this.commitGroupBody(batch));
+    this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
+      this.appendInTransaction(streamId, events, expected, recordedAt),
+    );
   }
 
   /**
@@ -191,21 +202,9 @@ export class SqliteEventStore implements EventStore {
       for (const append of batch) append.reject(new StoreUnavailableError(`SQLite store ${this.path} is closed`));
       return;
     }
-    const outcomes: Array<{ result: AppendResult } | { error: unknown }> = [];
+    let outcomes: AppendOutcome[];
     try {
-      this.db
-        .transaction(() => {
-          for (const append of batch) {
-            try {
-              // A nested better-sqlite3 transaction is a savepoint: a failing append rolls back alone.
-              const result = this.appendOne(append.streamId, append.events, append.expectedRevision);
-              outcomes.push({ result });
-            } catch (error) {
-              outcomes.push({ error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.commitGroup.immediate(batch);
     } catch (error) {
       // The commit itself failed (disk full, read-only, locked): nothing of the batch is stored.
       const translated = translate(error, this.path);
@@ -214,59 +213,69 @@ export class SqliteEventStore implements EventStore {
     }
     this.stats.commits += 1;
     this.stats.appends += batch.length;
+    const committed: RecordedEvent[] = [];
     for (const [index, append] of batch.entries()) {
       const outcome = outcomes[index]!;
-      if ('result' in outcome) append.resolve(outcome.result);
-      else append.reject(translate(outcome.error, this.path));
+      if ('result' in outcome) {
+        append.resolve(outcome.result);
+        committed.push(...outcome.result.events);
+      } else {
+        append.reject(translate(outcome.error, this.path));
+      }
     }
-    for (const listener of this.listeners) listener();
+    committed.sort((a, b) => a.position - b.position);
+    for (const listener of this.listeners) listener(committed);
   }
 
-  private readonly appendOne = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult =>
-    this.db.transaction(() => this.appendInTransaction(streamId, events, expected))();
+  /** One group commit: every append in its own savepoint, all made durable by one COMMIT. */
+  private commitGroupBody(batch: readonly PendingAppend[]): AppendOutcome[] {
+    // recordedAt never decreases along the log, even if the clock steps back, so "known at a
+    // moment" always cuts the log at one position. Read inside the write lock: other processes
+    // may have written since.
+    const last = this.statements.lastRecordedAt.get();
+    const now = this.clock().toISOString();
+    const recordedAt = last && last.recorded_at > now ? last.recorded_at : now;
+    return batch.map((append) => {
+      try {
+        // A nested better-sqlite3 transaction is a savepoint: a failing append rolls back alone.
+        return { result: this.appendOne(append.streamId, append.events, append.expectedRevision, recordedAt) };
+      } catch (error) {
+        return { error };
+      }
+    });
+  }
 
-  private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
+  private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string): AppendResult {
     const head = this.statements.streamHead.get(streamId);
-    const replayed = this.alreadyAppended(streamId, events, expected);
-    if (replayed) return replayed;
-    const actual = head ? head.revision : 'no_stream';
     const matches =
       expected === 'any' ||
       (expected === 'no_stream' && head === undefined) ||
       (expected === 'stream_exists' && head !== undefined) ||
       (typeof expected === 'number' && head !== undefined && head.revision === expected);
-    if (!matches) throw new WrongExpectedVersionError(streamId, expected, actual);
-
-    // recordedAt never decreases along the log, even if the clock steps back, so "known at a
-    // moment" always cuts the log at one position.
-    const last = this.statements.lastRecordedAt.get();
-    const now = this.clock().toISOString();
-    const recordedAt = last && last.recorded_at > now ? last.recorded_at : now;
-
+    if (!matches) {
+      // The stream moved, perhaps by this very append sent before (a retry after a lost answer).
+      const replayed = this.alreadyAppended(streamId, events, expected);
+      if (replayed) return replayed;
+      throw new WrongExpectedVersionError(streamId, expected, head ? head.revision : 'no_stream');
+    }
     let revision = head ? head.revision : -1;
     let prevHash = head ? head.hash : GENESIS_HASH;
     const recorded: RecordedEvent[] = [];
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
       revision += 1;
-      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor: event.metadata.actor, commandId: event.metadata.commandId, correlationId: event.metadata.correlationId, data: event.data });
+      const { actor, commandId, correlationId } = event.metadata;
+      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor, commandId, correlationId, data: event.data });
       let info: Database.RunResult;
       try {
         info = this.statements.insert.run(
-          streamId,
-          revision,
-          event.eventId,
-          event.type,
-          JSON.stringify(event.data),
-          event.metadata.actor,
-          event.metadata.commandId,
-          event.metadata.correlationId,
-          event.metadata.requestHash ?? null,
-          recordedAt,
-          prevHash,
-          hash,
+          streamId, revision, event.eventId, event.type, JSON.stringify(event.data),
+          actor, commandId, correlationId, event.metadata.requestHash ?? null, recordedAt, prevHash, hash,
         );
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
+          // Only a whole append stored before is a repeat (with 'any' it may sit anywhere in the stream).
+          const replayed = index === 0 ? this.alreadyAppended(streamId, events, expected) : null;
+          if (replayed) return replayed;
           throw new DuplicateEventIdError(event.eventId, streamId);
         }
         throw error;
@@ -349,7 +358,13 @@ export class SqliteEventStore implements EventStore {
     let cursor = options.after ?? 0;
     let stopped = false;
     let wake: (() => void) | null = null;
-    const signal = () => wake?.();
+    // Events this process just committed. When they follow the cursor without a gap they are
+    // delivered as they are; otherwise (another process wrote in between) the page is read.
+    let inbox: RecordedEvent[] = [];
+    const signal = (committed: readonly RecordedEvent[] = []) => {
+      if (committed.length > 0) inbox.push(...committed);
+      wake?.();
+    };
     this.listeners.add(signal);
     const sleep = () =>
       new Promise<void>((resolveSleep) => {
@@ -363,16 +378,22 @@ export class SqliteEventStore implements EventStore {
           resolveSleep();
         };
       });
+    const nextEvents = (): RecordedEvent[] => {
+      const pending = inbox.filter((event) => event.position > cursor);
+      inbox = [];
+      const contiguous = pending.length > 0 && pending.every((event, index) => event.position === cursor + 1 + index);
+      return contiguous ? pending : this.readAllPage(cursor, this.pageSize);
+    };
     const loop = async () => {
       try {
         while (!stopped && !this.closed) {
-          const events = this.readAllPage(cursor, this.pageSize);
+          const events = nextEvents();
           for (const event of events) {
             if (stopped) return;
             await handler(event);
             cursor = event.position;
           }
-          if (events.length < this.pageSize) await sleep();
+          if (events.length < this.pageSize && inbox.length === 0) await sleep();
         }
       } finally {
         this.listeners.delete(signal);
@@ -395,7 +416,7 @@ export class SqliteEventStore implements EventStore {
     // Appends already accepted are committed before the file closes.
     while (this.pending.length > 0) this.flush();
     this.closed = true;
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener([]);
     this.db.close();
   }
 
