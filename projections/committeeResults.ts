@@ -1,5 +1,4 @@
 import { Decimal } from 'decimal.js';
-import type { RecordedEvent } from '../src/store/port.js';
 import { formatMoney, money, ZERO, type Money } from '../src/domain/money.js';
 import { yearOf } from '../src/domain/dates.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
@@ -7,7 +6,7 @@ import { grantBusinessDate } from '../src/domain/grant/state.js';
 import type { BudgetEvent, BudgetKey } from '../src/domain/budget/events.js';
 import { budgetBusinessDate, budgetOf, latestForecastOf, resultOf } from '../src/domain/budget/state.js';
 import { foldBudgetFacts } from '../src/domain/budget/decide.js';
-import { visibleEvents, type Clocks } from './clocks.js';
+import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 
 /**
  * Committee results (resultat, budgetavvikelse) per fiscal year, and the cumulative result
@@ -30,7 +29,7 @@ export interface CommitteeResultRow {
 
 export interface BudgetStream {
   readonly key: BudgetKey;
-  readonly events: readonly RecordedEvent[];
+  readonly events: readonly ProjectedEvent[];
 }
 
 const revenueKey = (committee: string, year: number) => `${committee}/${year}`;
@@ -39,7 +38,7 @@ const revenueKey = (committee: string, year: number) => `${committee}/${year}`;
  * grantRevenue per committee and year: Σ FundsSpent of riktade grants spent in the year,
  * + retained of grants closed in the year, + Σ generella grants received in the year.
  */
-export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly RecordedEvent[]>, clocks: Clocks): Map<string, Money> {
+export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
   const add = (committee: string, date: string, amount: string) => {
     const key = revenueKey(committee, yearOf(date));
@@ -67,7 +66,7 @@ export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly Reco
 
 export function committeeResultsReport(
   budgets: Iterable<BudgetStream>,
-  grantStreams: Iterable<readonly RecordedEvent[]>,
+  grantStreams: Iterable<readonly ProjectedEvent[]>,
   clocks: Clocks,
   filter: { readonly committee?: string } = {},
 ): { rows: CommitteeResultRow[] } {

@@ -1,4 +1,3 @@
-import type { RecordedEvent } from '../src/store/port.js';
 import type { IsoDate } from '../src/domain/dates.js';
 import { formatMoney } from '../src/domain/money.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
@@ -12,7 +11,7 @@ import {
   type GrantFacts,
 } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
-import { viewDateOf, visibleEvents, type Clocks } from './clocks.js';
+import { viewDateOf, visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 
 /** open; expired when the view date is after useBy with money unused; closed. */
 export type GrantViewStatus = 'open' | 'expired' | 'closed';
@@ -66,7 +65,7 @@ export function grantStatusOf(facts: GrantFacts, viewDate: IsoDate): GrantViewSt
   return 'open';
 }
 
-export function grantFactsAt(stream: readonly RecordedEvent[], clocks: Clocks): GrantFacts {
+export function grantFactsAt(stream: readonly ProjectedEvent[], clocks: Clocks): GrantFacts {
   return foldGrantFacts(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
 }
 
@@ -110,6 +109,6 @@ export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | n
   };
 }
 
-export function grantView(stream: readonly RecordedEvent[], clocks: Clocks, today: IsoDate): GrantView | null {
+export function grantView(stream: readonly ProjectedEvent[], clocks: Clocks, today: IsoDate): GrantView | null {
   return grantViewOf(grantFactsAt(stream, clocks), viewDateOf(clocks, today));
 }

@@ -130,8 +130,12 @@ export class Ledger {
     return view ? { view, revision: stream[stream.length - 1]!.revision } : null;
   }
 
-  grantEvents(grantId: string): readonly RecordedEvent[] | undefined {
-    return this.readModel.grantStream(grantId);
+  /** A grant's events with their full metadata, read from the store (the read model keeps less). */
+  async grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
+    if (!this.readModel.grantStream(grantId)) return undefined;
+    const events: RecordedEvent[] = [];
+    for await (const event of this.store.readStream(grantStreamName(grantId))) events.push(event);
+    return events;
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {

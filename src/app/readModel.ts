@@ -5,8 +5,21 @@ import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
 import type { GrantFacts } from '../domain/grant/state.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import type { BudgetStream } from '../../projections/committeeResults.js';
+import type { ProjectedEvent } from '../../projections/clocks.js';
 
 const GRANT_TYPES = new Set<string>(GRANT_EVENT_TYPES);
+
+/** Only what the projections read: hashes, actors and command ids stay in the store. */
+function compact(event: RecordedEvent): ProjectedEvent {
+  return {
+    eventId: event.eventId,
+    type: event.type,
+    revision: event.revision,
+    position: event.position,
+    data: event.data,
+    metadata: { recordedAt: event.metadata.recordedAt },
+  };
+}
 const BUDGET_TYPES = new Set<string>(BUDGET_EVENT_TYPES);
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 
@@ -24,18 +37,17 @@ export interface IssuedToken {
 }
 
 /**
- * The in-memory read side: every stream's events indexed for the projections, the token table
- * and the command index. Fed in global order by the store's subscription; the same code replays
+ * The in-memory read side: every stream's events (compacted) indexed for the projections, and
+ * the token table. Fed in global order by the store's subscription; the same code replays
  * the log from position 0 at start.
  */
 export class LedgerReadModel {
   /** The position of the last event applied. */
   position = 0;
   failure: Error | null = null;
-  private readonly grants = new Map<string, RecordedEvent[]>();
-  private readonly budgets = new Map<string, { key: BudgetKey; events: RecordedEvent[] }>();
+  private readonly grants = new Map<string, ProjectedEvent[]>();
+  private readonly budgets = new Map<string, { key: BudgetKey; events: ProjectedEvent[] }>();
   private readonly tokens = new Map<string, IssuedToken>();
-  private readonly commands = new Map<string, { streamId: string; requestHash: string | undefined }>();
   /** Current facts per grant, folded lazily and dropped when the grant gets a new event. */
   private readonly currentFacts = new Map<string, GrantFacts>();
   private waiters: Array<{ position: number; resolve: () => void; reject: (error: Error) => void }> = [];
@@ -48,22 +60,19 @@ export class LedgerReadModel {
       if (!GRANT_TYPES.has(event.type)) throw new ProjectionError(event, 'not a grant event');
       const grantId = event.streamId.slice('grant-'.length);
       const stream = this.grants.get(grantId) ?? [];
-      stream.push(event);
+      stream.push(compact(event));
       this.grants.set(grantId, stream);
       this.currentFacts.delete(grantId);
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
       if (!match || !BUDGET_TYPES.has(event.type)) throw new ProjectionError(event, 'not a budget event');
       const entry = this.budgets.get(event.streamId) ?? { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [] };
-      entry.events.push(event);
+      entry.events.push(compact(event));
       this.budgets.set(event.streamId, entry);
     } else if (event.streamId === TOKENS_STREAM) {
       const parsed = TokenIssuedData.safeParse(event.data);
       if (event.type !== 'TokenIssued' || !parsed.success) throw new ProjectionError(event, 'not a TokenIssued event');
       this.tokens.set(parsed.data.tokenHash, { name: parsed.data.name, role: parsed.data.role });
-    }
-    if (!this.commands.has(event.metadata.commandId)) {
-      this.commands.set(event.metadata.commandId, { streamId: event.streamId, requestHash: event.metadata.requestHash });
     }
     this.position = event.position;
     if (this.waiters.length > 0) this.releaseWaiters();
@@ -99,11 +108,11 @@ export class LedgerReadModel {
     for (const waiter of ready) waiter.resolve();
   }
 
-  grantStream(grantId: string): readonly RecordedEvent[] | undefined {
+  grantStream(grantId: string): readonly ProjectedEvent[] | undefined {
     return this.grants.get(grantId);
   }
 
-  grantStreams(): IterableIterator<readonly RecordedEvent[]> {
+  grantStreams(): IterableIterator<readonly ProjectedEvent[]> {
     return this.grants.values();
   }
 
@@ -139,9 +148,6 @@ export class LedgerReadModel {
     return false;
   }
 
-  command(commandId: string): { streamId: string; requestHash: string | undefined } | undefined {
-    return this.commands.get(commandId);
-  }
 }
 
 /** Feeds a read model from the store: catch up from its position, then follow live. */

@@ -48,9 +48,21 @@ export function checkMoney(text: string, sign: MoneySign): MoneyProblem | null {
   return null;
 }
 
-/** Parses a string already known to be valid money (events, the database). */
+/**
+ * Parses a string already known to be valid money (events, the database). Amounts repeat a lot
+ * (installments, standard sums) and a Decimal is immutable, so parsed values are shared; the
+ * cache is bounded and simply starts over when full.
+ */
+const PARSED_LIMIT = 50_000;
+const parsed = new Map<string, Money>();
 export function money(text: string): Money {
-  return new Decimal(text);
+  let value = parsed.get(text);
+  if (value === undefined) {
+    if (parsed.size >= PARSED_LIMIT) parsed.clear();
+    value = new Decimal(text);
+    parsed.set(text, value);
+  }
+  return value;
 }
 
 /** The canonical boundary form: two decimals, "-0.00" normalised to "0.00". */

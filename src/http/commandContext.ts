@@ -3,8 +3,6 @@ import type { Request } from 'express';
 import { canonicalJson } from '../store/hashChain.js';
 import type { CommandContext } from '../app/commandHandler.js';
 import type { IssuedToken } from '../app/readModel.js';
-import type { Ledger } from '../app/ledger.js';
-import { IdempotencyKeyReusedError } from '../app/errors.js';
 import { HttpProblem } from './problems.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,20 +30,16 @@ function expectedRevisionOf(request: Request): number | undefined {
 
 /**
  * The command context of a write request: who, which command (the Idempotency-Key or a fresh id),
- * the hash of the request, and the If-Match revision. A key already used for another stream or
- * with another request is refused before anything is decided.
+ * the hash of the request, and the If-Match revision. A key reused with another request is
+ * refused by the command handler (same stream) or by the store (its event ids are taken).
  */
-export function commandContextOf(request: Request, caller: IssuedToken | null, ledger: Ledger, streamId: string): CommandContext {
+export function commandContextOf(request: Request, caller: IssuedToken | null): CommandContext {
   const key = idempotencyKeyOf(request);
   const commandId = key ?? randomUUID();
   const requestHash = createHash('sha256')
     .update(`${request.method} ${request.baseUrl}${request.path}\n`)
     .update(canonicalJson(request.body ?? null))
     .digest('hex');
-  if (key !== undefined) {
-    const earlier = ledger.readModel.command(key);
-    if (earlier && (earlier.streamId !== streamId || earlier.requestHash !== requestHash)) throw new IdempotencyKeyReusedError(key);
-  }
   const expectedRevision = expectedRevisionOf(request);
   const correlation = request.get('X-Correlation-Id');
   return {

@@ -6,6 +6,7 @@ import type { GrantEvent } from './events.js';
 import {
   INITIAL_GRANT_FACTS,
   applyGrantEvent,
+  foldGrantEvents,
   grantBusinessDate,
   remainingOf,
   repaymentOutstandingOf,
@@ -34,7 +35,7 @@ export function evolveGrant(state: GrantState, entry: Entry<GrantEvent>): GrantS
 }
 
 export function foldGrantFacts(events: readonly GrantEvent[]): GrantFacts {
-  return events.reduce(applyGrantEvent, INITIAL_GRANT_FACTS);
+  return foldGrantEvents(INITIAL_GRANT_FACTS, events);
 }
 
 function requireOpen(facts: GrantFacts): NonNullable<GrantFacts['grant']> {

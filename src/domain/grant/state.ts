@@ -1,5 +1,4 @@
-import { Decimal } from 'decimal.js';
-import { ZERO, type Money } from '../money.js';
+import { money, ZERO, type Money } from '../money.js';
 import { assertNever } from '../errors.js';
 import type { IsoDate } from '../dates.js';
 import type { GrantEvent, GrantEventOf } from './events.js';
@@ -105,77 +104,102 @@ export function grantBusinessDate(event: GrantEvent): IsoDate | null {
   }
 }
 
-function withAllocation(facts: GrantFacts, allocation: Allocation): ReadonlyMap<string, Allocation> {
-  const allocations = new Map(facts.allocations);
-  allocations.set(allocation.allocationId, allocation);
-  return allocations;
-}
+/** GrantFacts while being folded: owned by one fold, so it may change in place. */
+type DraftFacts = { -readonly [K in keyof GrantFacts]: GrantFacts[K] } & {
+  allocations: Map<string, Allocation>;
+  reports: Array<GrantEventOf<'GrantReportSubmitted'>['data']>;
+};
 
 /**
- * Applies one effective event. Pure: returns new facts and never checks rules (that is
- * checkGrantEvent's job), so projections can fold any prefix of history.
+ * Applies one effective event to facts the caller owns. The single place that says what each
+ * event does to a grant's figures; it never checks rules (that is checkGrantEvent's job), so
+ * projections can fold any prefix of history.
  */
-export function applyGrantEvent(facts: GrantFacts, event: GrantEvent): GrantFacts {
+function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
   const date = grantBusinessDate(event);
-  const lastBusinessDate =
-    date !== null && (facts.lastBusinessDate === null || date > facts.lastBusinessDate) ? date : facts.lastBusinessDate;
-  const next = { ...facts, lastBusinessDate };
+  if (date !== null && (facts.lastBusinessDate === null || date > facts.lastBusinessDate)) facts.lastBusinessDate = date;
   switch (event.type) {
     case 'GrantReceived':
-      return { ...next, status: 'open', grant: event.data, received: facts.received.plus(event.data.amount) };
+      facts.status = 'open';
+      facts.grant = event.data;
+      facts.received = facts.received.plus(money(event.data.amount));
+      return;
     case 'GrantInstallmentReceived':
-      return { ...next, received: facts.received.plus(event.data.amount) };
+      facts.received = facts.received.plus(money(event.data.amount));
+      return;
     case 'FundsAllocated': {
-      const amount = new Decimal(event.data.amount);
-      return {
-        ...next,
-        netAllocated: facts.netAllocated.plus(amount),
-        allocations: withAllocation(facts, {
-          allocationId: event.data.allocationId,
-          activity: event.data.activity,
-          allocatedOn: event.data.allocatedOn,
-          allocated: amount,
-          released: ZERO,
-          spent: ZERO,
-        }),
-      };
+      const amount = money(event.data.amount);
+      facts.netAllocated = facts.netAllocated.plus(amount);
+      facts.allocations.set(event.data.allocationId, {
+        allocationId: event.data.allocationId,
+        activity: event.data.activity,
+        allocatedOn: event.data.allocatedOn,
+        allocated: amount,
+        released: ZERO,
+        spent: ZERO,
+      });
+      return;
     }
     case 'AllocationReleased': {
       const allocation = facts.allocations.get(event.data.allocationId);
-      if (!allocation) return next;
-      return {
-        ...next,
-        netAllocated: facts.netAllocated.minus(event.data.amount),
-        allocations: withAllocation(facts, { ...allocation, released: allocation.released.plus(event.data.amount) }),
-      };
+      if (!allocation) return;
+      const amount = money(event.data.amount);
+      facts.netAllocated = facts.netAllocated.minus(amount);
+      facts.allocations.set(allocation.allocationId, { ...allocation, released: allocation.released.plus(amount) });
+      return;
     }
     case 'FundsSpent': {
       const allocation = facts.allocations.get(event.data.allocationId);
-      if (!allocation) return next;
-      return {
-        ...next,
-        spent: facts.spent.plus(event.data.amount),
-        allocations: withAllocation(facts, { ...allocation, spent: allocation.spent.plus(event.data.amount) }),
-      };
+      if (!allocation) return;
+      const amount = money(event.data.amount);
+      facts.spent = facts.spent.plus(amount);
+      facts.allocations.set(allocation.allocationId, { ...allocation, spent: allocation.spent.plus(amount) });
+      return;
     }
     case 'GrantReportSubmitted':
-      return { ...next, reports: [...facts.reports, event.data] };
+      facts.reports.push(event.data);
+      return;
     case 'RepaymentDemanded':
-      return { ...next, demanded: facts.demanded.plus(event.data.amount) };
-    case 'FundsReturned':
-      return {
-        ...next,
-        returned: facts.returned.plus(event.data.amount),
-        returnedAfterFirstDemand: facts.demanded.isZero()
-          ? facts.returnedAfterFirstDemand
-          : facts.returnedAfterFirstDemand.plus(event.data.amount),
-      };
+      facts.demanded = facts.demanded.plus(money(event.data.amount));
+      return;
+    case 'FundsReturned': {
+      const amount = money(event.data.amount);
+      facts.returned = facts.returned.plus(amount);
+      if (!facts.demanded.isZero()) facts.returnedAfterFirstDemand = facts.returnedAfterFirstDemand.plus(amount);
+      return;
+    }
     case 'GrantClosed':
-      return { ...next, status: 'closed', closedOn: event.data.closedOn, retained: new Decimal(event.data.retained) };
+      facts.status = 'closed';
+      facts.closedOn = event.data.closedOn;
+      facts.retained = money(event.data.retained);
+      return;
     case 'EntryReversed':
       // Reversals are resolved before folding: the fold only ever sees effective events.
-      return facts;
+      return;
     default:
       return assertNever(event);
   }
+}
+
+function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boolean): DraftFacts {
+  return {
+    ...facts,
+    allocations: (copyAllocations ? new Map(facts.allocations) : facts.allocations) as Map<string, Allocation>,
+    reports: (copyReports ? [...facts.reports] : facts.reports) as DraftFacts['reports'],
+  };
+}
+
+/** Applies one effective event. Pure: returns new facts and leaves the given ones untouched. */
+export function applyGrantEvent(facts: GrantFacts, event: GrantEvent): GrantFacts {
+  const touchesAllocations = event.type === 'FundsAllocated' || event.type === 'AllocationReleased' || event.type === 'FundsSpent';
+  const draft = draftOf(facts, touchesAllocations, event.type === 'GrantReportSubmitted');
+  applyInPlace(draft, event);
+  return draft;
+}
+
+/** Folds effective events onto facts. Pure, and copies the facts once rather than once an event. */
+export function foldGrantEvents(facts: GrantFacts, events: readonly GrantEvent[]): GrantFacts {
+  const draft = draftOf(facts, true, true);
+  for (const event of events) applyInPlace(draft, event);
+  return draft;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppropriationAdjustedData, budgetStreamName, ForecastRecordedData, OutcomeRecordedData, type BudgetKey } from '../../domain/budget/events.js';
+import { AppropriationAdjustedData, ForecastRecordedData, OutcomeRecordedData, type BudgetKey } from '../../domain/budget/events.js';
 import { CloseFiscalYearData, GrantAppropriationData, ReverseBudgetEntryData, type BudgetCommand } from '../../domain/budget/commands.js';
 import { FiscalYear } from '../../domain/schema.js';
 import { commandContextOf } from '../commandContext.js';
@@ -33,7 +33,7 @@ function budgetCommand<Body extends object>(
     body,
     handle: async (request: RouteRequest<Body, unknown, Params>) => {
       const key = budgetKeyOf(request.params);
-      const context = commandContextOf(request.raw, request.caller, request.ledger, budgetStreamName(key));
+      const context = commandContextOf(request.raw, request.caller);
       const outcome = await request.ledger.executeBudget(key, toCommand(key, request.body), context);
       return { status: successStatus, body: { revision: outcome.revision }, revision: outcome.revision };
     },
@@ -79,7 +79,7 @@ export const budgetRoutes = [
     body: CloseFiscalYearData,
     handle: async (request) => {
       const key = budgetKeyOf(request.params);
-      const context = commandContextOf(request.raw, request.caller, request.ledger, budgetStreamName(key));
+      const context = commandContextOf(request.raw, request.caller);
       const outcome = await request.ledger.closeFiscalYear(key, request.body, context);
       const closing = outcome.events.find((event) => event.type === 'FiscalYearClosed');
       const data = closing?.data as { result: string; carriedForward: string } | undefined;

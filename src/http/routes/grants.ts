@@ -8,7 +8,6 @@ import {
   GrantInstallmentReceivedData,
   GrantReceivedData,
   GrantReportSubmittedData,
-  grantStreamName,
 } from '../../domain/grant/events.js';
 import { CloseGrantData, DemandRepaymentData, refineGrantDates, ReverseEntryData, type GrantCommand } from '../../domain/grant/commands.js';
 import { EntityId } from '../../domain/schema.js';
@@ -32,7 +31,7 @@ async function execute<Body>(
   answer: (revision: number) => Record<string, unknown> = (revision) => ({ revision }),
   status = 200,
 ): Promise<RouteResponse> {
-  const context = commandContextOf(request.raw, request.caller, request.ledger, grantStreamName(grantId));
+  const context = commandContextOf(request.raw, request.caller);
   const outcome = await request.ledger.executeGrant(grantId, command, context);
   return { status, body: answer(outcome.revision), revision: outcome.revision };
 }
@@ -143,7 +142,7 @@ export const grantRoutes = [
     handle: ({ ledger, params, query }) => {
       const found = ledger.grant(params.grantId, query);
       if (!found) {
-        const exists = ledger.grantEvents(params.grantId) !== undefined;
+        const exists = ledger.readModel.grantStream(params.grantId) !== undefined;
         throw new HttpProblem(404, exists ? 'GRANT_NOT_IN_VIEW' : 'GRANT_NOT_FOUND', 'Grant not found',
           exists ? `grant ${params.grantId} was not yet received or known in this view` : `no grant ${params.grantId}`);
       }
@@ -162,8 +161,8 @@ export const grantRoutes = [
     successStatus: 200,
     params: GrantParams,
     query: z.strictObject({}),
-    handle: ({ ledger, params }) => {
-      const events = ledger.grantEvents(params.grantId);
+    handle: async ({ ledger, params }) => {
+      const events = await ledger.grantEvents(params.grantId);
       if (!events) throw new HttpProblem(404, 'GRANT_NOT_FOUND', 'Grant not found', `no grant ${params.grantId}`);
       return {
         status: 200,
