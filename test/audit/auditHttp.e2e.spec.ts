@@ -107,5 +107,10 @@ describe('reports in the formats auditors use, over HTTP', () => {
     expect(names('/api/reports/unused-grants')).toEqual(expect.arrayContaining(['status', 'within', 'format']));
     expect(names('/api/audit/verify')).toEqual(['digest']);
     expect(names('/api/events')).toEqual(expect.arrayContaining(['actor', 'from', 'to', 'type']));
+    expect(Object.keys(document.paths['/api/reports/committee-results'].get.responses['200'].content)).toEqual([
+      'application/json',
+      'text/csv; charset=utf-8; header=present',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ]);
   });
 });

@@ -5,6 +5,8 @@ import { isAtRisk, unusedGrantsReport } from '../../projections/unusedGrants.js'
 import type { GrantView } from '../../projections/grantView.js';
 import { compareSnapshots } from '../../src/app/replay.js';
 
+const arrayBufferOf = (buffer: Buffer): ArrayBuffer => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
+
 const view = (overrides: Partial<GrantView>): GrantView => ({
   grantId: 'g1',
   grantor: 'Skolverket',
@@ -66,7 +68,7 @@ describe('report formats', () => {
 
   it('writes numbers, a SEK format and a SUM row into the workbook', async () => {
     const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.load(await toXlsx(data));
+    await workbook.xlsx.load(arrayBufferOf(await toXlsx(data)));
     const sheet = workbook.worksheets[0]!;
     expect(sheet.getRow(3).getCell(5).value).toBe(0.1);
     expect(sheet.getRow(4).getCell(6).value).toBe(250.5);
@@ -78,7 +80,7 @@ describe('report formats', () => {
   it('gives an empty report a zero totals row rather than a formula over no rows', async () => {
     const empty = unusedGrantsData(unusedGrantsReport([], {}), { asOf: null, knownAt: null });
     const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.load(await toXlsx(empty));
+    await workbook.xlsx.load(arrayBufferOf(await toXlsx(empty)));
     const sheet = workbook.worksheets[0]!;
     expect(sheet.getRow(3).getCell(1).value).toBe('Summa');
     expect(sheet.getRow(3).getCell(5).value).toBe(0);

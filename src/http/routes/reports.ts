@@ -47,6 +47,7 @@ export const reportRoutes = [
     access: READERS,
     successStatus: 200,
     query: UnusedGrantsQuery,
+    alsoProduces: [CONTENT_TYPES.csv, CONTENT_TYPES.xlsx],
     handle: async ({ ledger, query, raw }) => {
       const { asOf, knownAt, format, ...filter } = query;
       const report = ledger.unusedGrants(filter, { asOf, knownAt });
@@ -60,6 +61,7 @@ export const reportRoutes = [
     access: READERS,
     successStatus: 200,
     query: CommitteeResultsQuery,
+    alsoProduces: [CONTENT_TYPES.csv, CONTENT_TYPES.xlsx],
     handle: async ({ ledger, query, raw }) => {
       const { asOf, knownAt, format, ...filter } = query;
       const report = ledger.committeeResults(filter, { asOf, knownAt });
