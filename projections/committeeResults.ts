@@ -98,13 +98,17 @@ export function committeeResultsReport(
     });
   }
   years.sort((a, b) => (a.committee === b.committee ? a.fiscalYear - b.fiscalYear : a.committee < b.committee ? -1 : 1));
-  const rows = years.map(({ carried: _carried, resultValue, ...row }) => {
-    let cumulative: Decimal = resultValue;
-    for (const earlier of years) {
-      if (earlier.committee === row.committee && earlier.fiscalYear < row.fiscalYear && earlier.carried !== null) {
-        cumulative = cumulative.plus(earlier.carried);
-      }
+  // Sorted by committee and year, one row per committee-year: a running sum of the results
+  // carried over by earlier years gives each year's cumulative result in one pass.
+  let committee: string | null = null;
+  let carriedBefore: Decimal = ZERO;
+  const rows = years.map(({ carried, resultValue, ...row }) => {
+    if (row.committee !== committee) {
+      committee = row.committee;
+      carriedBefore = ZERO;
     }
+    const cumulative = resultValue.plus(carriedBefore);
+    if (carried !== null) carriedBefore = carriedBefore.plus(carried);
     return { ...row, cumulativeResult: formatMoney(cumulative) };
   });
   return { rows };

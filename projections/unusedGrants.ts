@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { formatMoney, ZERO } from '../src/domain/money.js';
+import { addDays, type IsoDate } from '../src/domain/dates.js';
 import type { GrantView, GrantViewStatus } from './grantView.js';
 
 /**
@@ -9,7 +10,26 @@ import type { GrantView, GrantViewStatus } from './grantView.js';
 export interface UnusedGrantsFilter {
   readonly committee?: string;
   readonly grantor?: string;
-  readonly status?: GrantViewStatus;
+  /**
+   * A grant status, or 'at-risk': not closed, money unused, and useBy from the view date to
+   * `within` days after it: what an ekonom must use or plan to repay before it is too late.
+   */
+  readonly status?: GrantViewStatus | 'at-risk';
+  /** Days ahead for 'at-risk'. @defaultValue 90 */
+  readonly within?: number;
+}
+
+export const AT_RISK_WITHIN_DAYS_DEFAULT = 90;
+
+/** useBy falls within `within` days of the view date (both ends included) with money unused. */
+export function isAtRisk(view: GrantView, viewDate: IsoDate, within: number): boolean {
+  return (
+    view.kind === 'riktat' &&
+    view.status !== 'closed' &&
+    new Decimal(view.unused).gt(0) &&
+    view.useBy >= viewDate &&
+    view.useBy <= addDays(viewDate, within)
+  );
 }
 
 export interface UnusedGrantRow {
@@ -36,13 +56,17 @@ export interface UnusedGrantsReport {
   readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string };
 }
 
-export function unusedGrantsReport(views: Iterable<GrantView>, filter: UnusedGrantsFilter): UnusedGrantsReport {
+/** @param viewDate the date the views are judged on (for 'at-risk'). */
+export function unusedGrantsReport(views: Iterable<GrantView>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
   const rows: UnusedGrantRow[] = [];
   for (const view of views) {
     if (view.kind !== 'riktat') continue;
     if (filter.committee !== undefined && view.committee !== filter.committee) continue;
     if (filter.grantor !== undefined && view.grantor !== filter.grantor) continue;
-    if (filter.status !== undefined && view.status !== filter.status) continue;
+    if (filter.status === 'at-risk') {
+      if (viewDate === undefined) throw new Error('the at-risk filter needs the view date');
+      if (!isAtRisk(view, viewDate, filter.within ?? AT_RISK_WITHIN_DAYS_DEFAULT)) continue;
+    } else if (filter.status !== undefined && view.status !== filter.status) continue;
     rows.push({
       grantId: view.grantId,
       grantor: view.grantor,

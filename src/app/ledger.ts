@@ -13,7 +13,7 @@ import { followStore, LedgerReadModel, type IssuedToken } from './readModel.js';
 import { grantView, grantViewOf, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantsReport, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import { committeeResultsReport, grantRevenueByCommitteeYear, type CommitteeResultRow } from '../../projections/committeeResults.js';
-import type { Clocks } from '../../projections/clocks.js';
+import { viewDateOf, type Clocks } from '../../projections/clocks.js';
 
 export interface LedgerOptions {
   readonly clock?: () => Date;
@@ -148,7 +148,7 @@ export class Ledger {
         : grantView(this.readModel.grantStream(grantId)!, clocks, today);
       if (view) views.push(view);
     }
-    return unusedGrantsReport(views, filter);
+    return unusedGrantsReport(views, filter, viewDateOf(clocks, today));
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {

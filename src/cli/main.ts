@@ -2,18 +2,35 @@
 import { ConfigError } from '../config.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCreateCommand } from './commands/token.js';
+import { reportCommitteeResultsCommand, reportUnusedGrantsCommand } from './commands/report.js';
+import { checkProofCommand, digestCommand, proveCommand, verifyCommand } from './commands/audit.js';
+import { replayCommand } from './commands/replay.js';
+import { exportCommand, importCommand } from './commands/transfer.js';
+import { logCommand } from './commands/log.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
-const COMMANDS: readonly CliCommand[] = [serveCommand, tokenCreateCommand];
+const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  tokenCreateCommand,
+  reportUnusedGrantsCommand,
+  reportCommitteeResultsCommand,
+  replayCommand,
+  verifyCommand,
+  digestCommand,
+  proveCommand,
+  checkProofCommand,
+  exportCommand,
+  importCommand,
+  logCommand,
+];
 
 function usage(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.usage.length));
   return [
     'Usage: grantledger <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+    ...COMMANDS.flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]),
     '',
     'Every command works on the store that LEDGER_STORE names (default sqlite:./data/ledger.db).',
   ].join('\n');

@@ -38,3 +38,9 @@ export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
 export function dateOfMoment(moment: Date): IsoDate {
   return moment.toISOString().slice(0, 10);
 }
+
+/** The date a number of days after (or, negative, before) a date. */
+export function addDays(date: IsoDate, days: number): IsoDate {
+  const [year, month, day] = [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}

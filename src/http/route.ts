@@ -45,6 +45,8 @@ export interface RouteSpec<Body = unknown, Query = unknown, Params = unknown> {
   readonly params?: z.ZodType<Params>;
   readonly query?: z.ZodType<Query>;
   readonly body?: z.ZodType<Body>;
+  /** Content types besides JSON that the route can answer with (?format= or Accept). */
+  readonly alsoProduces?: readonly string[];
   readonly handle: (request: RouteRequest<Body, Query, Params>) => Promise<RouteResponse> | RouteResponse;
 }
 

@@ -99,6 +99,35 @@ export interface EventStore {
   /** Delivers every event after a position in global order, then new ones as they are stored. */
   subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription;
   close(): Promise<void>;
+  /**
+   * Optional capability: loads events recorded elsewhere (an export), keeping their ids, order,
+   * recordedAt and hashes, into an empty store, all or nothing. Refuses a non-empty store and
+   * any event that does not continue its stream's hash chain. Resolves with the count loaded.
+   */
+  importRecorded?(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options?: ImportOptions): Promise<number>;
+  /** Optional capability: the events that match a filter, in global order, a page at a time. */
+  findEvents?(filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]>;
+}
+
+export interface ImportOptions {
+  /** Called after each batch with the number of events loaded so far. */
+  readonly onProgress?: (loaded: number) => void;
+}
+
+/** "What did this user record in March": every field optional, all given ones must match. */
+export interface EventFilter {
+  readonly actor?: string;
+  /** recordedAt at or after this moment (ISO-8601 UTC). */
+  readonly from?: string;
+  /** recordedAt at or before this moment (ISO-8601 UTC). */
+  readonly to?: string;
+  readonly type?: string;
+}
+
+/** An import was refused: the store is not empty, or the events break a chain or the order. */
+export class ImportRefusedError extends Error {
+  readonly type = 'import-refused';
+  override readonly name = 'ImportRefusedError';
 }
 
 /** The stream's revision did not match the append's expectation. */

@@ -1,15 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventHash, GENESIS_HASH } from '../hashChain.js';
+import { checkLink, eventHash, GENESIS_HASH } from '../hashChain.js';
 import {
   DuplicateEventIdError,
+  ImportRefusedError,
   StoreUnavailableError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventHandler,
   type EventStore,
+  type EventFilter,
   type ExpectedRevision,
+  type ImportOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -131,6 +134,7 @@ export class SqliteEventStore implements EventStore {
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
     byEventId: Database.Statement<[string], EventRow>;
     insert: Database.Statement<unknown[]>;
+    insertRecorded: Database.Statement<unknown[]>;
     readStream: Database.Statement<[string, number, number], EventRow>;
     readAll: Database.Statement<[number, number], EventRow>;
     head: Database.Statement<[], { position: number | null }>;
@@ -161,6 +165,10 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(
         `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertRecorded: this.db.prepare(
+        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
@@ -347,6 +355,95 @@ export class SqliteEventStore implements EventStore {
   readAllPage(after: number, limit: number): RecordedEvent[] {
     this.assertOpen();
     return this.statements.readAll.all(after, limit).map(toRecordedEvent);
+  }
+
+  /**
+   * Loads an export into this store, which must be empty, in one transaction: a failure leaves
+   * the store empty. Every event must continue its stream's hash chain (checked with the same
+   * checkLink that verify uses), come after the previous one in global order, and not be
+   * recorded before it. Ids, positions, recordedAt and hashes are kept, so the copy has the same
+   * digest as the original.
+   */
+  async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
+    this.assertOpen();
+    const batchSize = 5000;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw translate(error, this.path);
+    }
+    let count = 0;
+    try {
+      if ((this.statements.head.get()?.position ?? 0) !== 0) throw new ImportRefusedError(`${this.description} is not empty: import only into an empty store`);
+      const heads = new Map<string, RecordedEvent>();
+      let previous: RecordedEvent | null = null;
+      let batch: RecordedEvent[] = [];
+      const flush = () => {
+        for (const event of batch) this.insertRecorded(event);
+        count += batch.length;
+        batch = [];
+        options.onProgress?.(count);
+      };
+      for await (const event of events) {
+        if (previous !== null && event.position <= previous.position) {
+          throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} does not come after position ${previous.position}`);
+        }
+        if (!Number.isSafeInteger(event.position) || event.position < 1) throw new ImportRefusedError(`event ${event.eventId} has no valid position`);
+        if (previous !== null && event.metadata.recordedAt < previous.metadata.recordedAt) {
+          throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} is recorded before the event ahead of it`);
+        }
+        const failure = checkLink(heads.get(event.streamId) ?? null, event);
+        if (failure) {
+          throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision} (event ${failure.eventId})`);
+        }
+        // Only the link fields of a stream head are needed; keeping them bounds memory by streams.
+        heads.set(event.streamId, { ...event, data: null });
+        previous = event;
+        batch.push(event);
+        if (batch.length >= batchSize) flush();
+      }
+      flush();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new ImportRefusedError(`duplicate event: ${(error as Error).message}`);
+      }
+      throw translate(error, this.path);
+    }
+    for (const listener of this.listeners) listener([]);
+    return count;
+  }
+
+  private insertRecorded(event: RecordedEvent): void {
+    this.statements.insertRecorded.run(
+      event.position,
+      event.streamId,
+      event.revision,
+      event.eventId,
+      event.type,
+      JSON.stringify(event.data),
+      event.metadata.actor,
+      event.metadata.commandId,
+      event.metadata.correlationId,
+      event.metadata.requestHash ?? null,
+      event.metadata.recordedAt,
+      event.metadata.prevHash,
+      event.metadata.hash,
+    );
+  }
+
+  async findEvents(filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const conditions = ['position > ?'];
+    const values: unknown[] = [page.after];
+    if (filter.actor !== undefined) (conditions.push('actor = ?'), values.push(filter.actor));
+    if (filter.from !== undefined) (conditions.push('recorded_at >= ?'), values.push(filter.from));
+    if (filter.to !== undefined) (conditions.push('recorded_at <= ?'), values.push(filter.to));
+    if (filter.type !== undefined) (conditions.push('type = ?'), values.push(filter.type));
+    values.push(page.limit);
+    const rows = this.db.prepare(`SELECT * FROM events WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ?`).all(...values) as EventRow[];
+    return rows.map(toRecordedEvent);
   }
 
   async headPosition(): Promise<number> {

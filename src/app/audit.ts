@@ -1,0 +1,324 @@
+import { checkLink, type ChainFailure, type ChainedEvent } from '../store/hashChain.js';
+import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
+import {
+  EPOCH,
+  formatDigest,
+  MerkleTree,
+  parseDigest,
+  StreamingMerkleRoot,
+  verifyConsistency,
+  verifyInclusion,
+  type LogDigest,
+} from '../domain/merkle.js';
+import { eventHash } from '../store/hashChain.js';
+
+/**
+ * The auditors' checks over the whole log: every stream's hash chain, the digest of the log (the
+ * head of an RFC 6962 Merkle tree over the event hashes in global order) and proofs between
+ * digests. Everything streams the log a page at a time, so a log of millions of events needs
+ * memory for one page, one link per stream and, for proofs only, 32 bytes per event.
+ */
+
+/** A page of the log in global order; the store's own paging (1000 events) underneath. */
+async function* logUpTo(store: EventStore, treeSize?: number): AsyncIterable<RecordedEvent> {
+  if (treeSize === 0) return;
+  let count = 0;
+  for await (const event of store.readAll()) {
+    yield event;
+    count += 1;
+    if (treeSize !== undefined && count >= treeSize) return;
+  }
+}
+
+export type AuditFailure =
+  | ChainFailure
+  | { readonly streamId: string; readonly revision: number; readonly eventId: string; readonly problem: 'recorded-before-previous-event' };
+
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly streams: number;
+  readonly events: number;
+  /** Every failure, in global order; the first names the first broken event. */
+  readonly failures: readonly AuditFailure[];
+}
+
+/** The link of a stream head that checkLink needs: its revision and hash. */
+function linkOf(event: RecordedEvent): ChainedEvent {
+  return { ...event, data: null };
+}
+
+/**
+ * Recomputes every stream's hash chain, and checks that recordedAt never decreases along the log
+ * (the store guarantees it, so a decrease means rows were moved). Failures are capped so a
+ * wholly rewritten log still gives a short answer.
+ */
+export async function verifyChains(store: EventStore, onEvent?: (count: number) => void, failuresMax = 100): Promise<ChainReport> {
+  const heads = new Map<string, ChainedEvent>();
+  const failures: AuditFailure[] = [];
+  let count = 0;
+  let lastRecordedAt = '';
+  for await (const event of store.readAll()) {
+    count += 1;
+    const failure = checkLink(heads.get(event.streamId) ?? null, event);
+    if (failure && failures.length < failuresMax) failures.push(failure);
+    if (!failure && event.metadata.recordedAt < lastRecordedAt && failures.length < failuresMax) {
+      failures.push({ streamId: event.streamId, revision: event.revision, eventId: event.eventId, problem: 'recorded-before-previous-event' });
+    }
+    if (event.metadata.recordedAt > lastRecordedAt) lastRecordedAt = event.metadata.recordedAt;
+    heads.set(event.streamId, linkOf(event));
+    onEvent?.(count);
+  }
+  return { ok: failures.length === 0, streams: heads.size, events: count, failures };
+}
+
+function leafOf(event: RecordedEvent): Buffer {
+  return Buffer.from(event.metadata.hash, 'hex');
+}
+
+/** The digest of the first treeSize events (all when absent); null when the log is shorter. */
+export async function logDigest(store: EventStore, treeSize?: number, onEvent?: (count: number) => void): Promise<LogDigest | null> {
+  const root = new StreamingMerkleRoot();
+  let time = EPOCH;
+  for await (const event of logUpTo(store, treeSize)) {
+    root.push(leafOf(event));
+    time = event.metadata.recordedAt;
+    onEvent?.(root.size);
+  }
+  if (treeSize !== undefined && root.size < treeSize) return null;
+  return { treeSize: root.size, rootHex: root.root().toString('hex'), time };
+}
+
+export interface DigestCheck {
+  readonly ok: boolean;
+  readonly claimed: string;
+  /** The digest of the log's first treeSize events now, or null when it has fewer. */
+  readonly actual: string | null;
+  readonly detail: string;
+}
+
+/** Does the log still hold exactly the prefix that an earlier digest describes? */
+export async function checkDigest(store: EventStore, claimed: LogDigest): Promise<DigestCheck> {
+  const actual = await logDigest(store, claimed.treeSize);
+  const claimedText = formatDigest(claimed);
+  if (actual === null) {
+    return { ok: false, claimed: claimedText, actual: null, detail: `the log holds fewer than the ${claimed.treeSize} events the digest covers: events were removed` };
+  }
+  const actualText = formatDigest(actual);
+  if (actual.rootHex !== claimed.rootHex) {
+    return { ok: false, claimed: claimedText, actual: actualText, detail: `the first ${claimed.treeSize} events differ from those the digest covers: history was altered, removed or reordered` };
+  }
+  if (actual.time !== claimed.time) {
+    return { ok: false, claimed: claimedText, actual: actualText, detail: `the events match but the digest's time ${claimed.time} is not that of event ${claimed.treeSize} (${actual.time})` };
+  }
+  return { ok: true, claimed: claimedText, actual: actualText, detail: `the log still holds exactly the ${claimed.treeSize} events of the digest` };
+}
+
+/** The digest could not be proved against this log (it is not a prefix of it). */
+export class ProofUnavailableError extends Error {
+  override readonly name = 'ProofUnavailableError';
+}
+
+async function treeOf(store: EventStore, treeSize: number): Promise<{ tree: MerkleTree; events: Array<{ eventId: string; position: number }> }> {
+  const leaves: Buffer[] = [];
+  const events: Array<{ eventId: string; position: number }> = [];
+  for await (const event of logUpTo(store, treeSize)) {
+    leaves.push(leafOf(event));
+    events.push({ eventId: event.eventId, position: event.position });
+  }
+  if (leaves.length < treeSize) throw new ProofUnavailableError(`the log holds ${leaves.length} events, fewer than the ${treeSize} of the digest`);
+  return { tree: new MerkleTree(leaves), events };
+}
+
+function assertRoot(tree: MerkleTree, digest: LogDigest): void {
+  if (tree.root(digest.treeSize).toString('hex') !== digest.rootHex) {
+    throw new ProofUnavailableError(`${formatDigest(digest)} is not a digest of this log's first ${digest.treeSize} events`);
+  }
+}
+
+export interface ConsistencyProof {
+  readonly proof: 'consistency';
+  readonly from: string;
+  readonly to: string;
+  readonly hashes: readonly string[];
+}
+
+export interface InclusionProof {
+  readonly proof: 'inclusion';
+  readonly digest: string;
+  readonly leafIndex: number;
+  /** The event, with every field its hash covers, so its leaf can be recomputed from it. */
+  readonly event: ExportedEvent;
+  readonly hashes: readonly string[];
+}
+
+export type Proof = ConsistencyProof | InclusionProof;
+
+/** A consistency proof (RFC 6962 §2.1.2) that the log of `from` is a prefix of the log of `to`. */
+export async function proveConsistency(store: EventStore, from: LogDigest, to: LogDigest): Promise<ConsistencyProof> {
+  if (from.treeSize > to.treeSize) throw new ProofUnavailableError('--from must not cover more events than --to');
+  const { tree } = await treeOf(store, to.treeSize);
+  assertRoot(tree, from);
+  assertRoot(tree, to);
+  return {
+    proof: 'consistency',
+    from: formatDigest(from),
+    to: formatDigest(to),
+    hashes: tree.consistencyProof(from.treeSize, to.treeSize).map((hash) => hash.toString('hex')),
+  };
+}
+
+/** An inclusion proof (RFC 6962 §2.1.1) of one event in the log of a digest. */
+export async function proveInclusion(store: EventStore, eventId: string, digest: LogDigest): Promise<InclusionProof> {
+  const { tree, events } = await treeOf(store, digest.treeSize);
+  assertRoot(tree, digest);
+  const leafIndex = events.findIndex((event) => event.eventId === eventId);
+  if (leafIndex < 0) throw new ProofUnavailableError(`event ${eventId} is not among the ${digest.treeSize} events of the digest`);
+  let recorded: RecordedEvent | undefined;
+  for await (const event of store.readAll({ after: events[leafIndex]!.position - 1, maxCount: 1 })) recorded = event;
+  if (!recorded) throw new ProofUnavailableError(`event ${eventId} could not be read`);
+  return {
+    proof: 'inclusion',
+    digest: formatDigest(digest),
+    leafIndex,
+    event: exportedEvent(recorded),
+    hashes: tree.inclusionProof(leafIndex, digest.treeSize).map((hash) => hash.toString('hex')),
+  };
+}
+
+export interface ProofCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * Checks a proof with nothing but the proof itself: no database. The caller must compare the
+ * digests the proof names with the ones it kept; the proof shows only how they relate.
+ */
+export function checkProof(proof: unknown): ProofCheck {
+  const candidate = (typeof proof === 'object' && proof !== null ? proof : {}) as {
+    proof?: unknown;
+    hashes?: unknown;
+    from?: unknown;
+    to?: unknown;
+    digest?: unknown;
+    leafIndex?: unknown;
+    event?: Partial<ExportedEvent> | null;
+  };
+  const hashes = candidate.hashes;
+  if (!Array.isArray(hashes) || hashes.length > 128 || !hashes.every((hash) => typeof hash === 'string' && HEX_HASH.test(hash))) {
+    return { ok: false, detail: 'the proof has no valid list of hashes' };
+  }
+  const path = hashes.map((hash) => Buffer.from(hash, 'hex'));
+  if (candidate.proof === 'consistency') {
+    const from = typeof candidate.from === 'string' ? parseDigest(candidate.from) : null;
+    const to = typeof candidate.to === 'string' ? parseDigest(candidate.to) : null;
+    if (!from || !to) return { ok: false, detail: 'the proof does not name two valid digests' };
+    const ok = verifyConsistency(from.treeSize, to.treeSize, path, Buffer.from(from.rootHex, 'hex'), Buffer.from(to.rootHex, 'hex'));
+    return ok
+      ? { ok, detail: `the log of ${candidate.from} is a prefix of the log of ${candidate.to}` }
+      : { ok, detail: `the proof does not show that ${candidate.from} is a prefix of ${candidate.to}` };
+  }
+  if (candidate.proof === 'inclusion') {
+    const digest = typeof candidate.digest === 'string' ? parseDigest(candidate.digest) : null;
+    if (!digest) return { ok: false, detail: 'the proof does not name a valid digest' };
+    const event = candidate.event;
+    if (typeof event !== 'object' || event === null || typeof event.hash !== 'string' || !HEX_HASH.test(event.hash)) {
+      return { ok: false, detail: 'the proof carries no event with a hash' };
+    }
+    let recomputed: string;
+    try {
+      recomputed = eventHash(String(event.prevHash), {
+        streamId: String(event.streamId),
+        revision: Number(event.revision),
+        eventId: String(event.eventId),
+        type: String(event.type),
+        recordedAt: String(event.recordedAt),
+        actor: String(event.actor),
+        commandId: String(event.commandId),
+        correlationId: String(event.correlationId),
+        data: event.data,
+      });
+    } catch {
+      return { ok: false, detail: 'the proof\'s event cannot be hashed' };
+    }
+    if (recomputed !== event.hash) return { ok: false, detail: `event ${event.eventId} does not have the hash it claims: it was altered` };
+    const ok = typeof candidate.leafIndex === 'number' && verifyInclusion(Buffer.from(event.hash, 'hex'), candidate.leafIndex, digest.treeSize, path, Buffer.from(digest.rootHex, 'hex'));
+    return ok
+      ? { ok, detail: `event ${event.eventId} is event ${Number(candidate.leafIndex) + 1} of the log of ${candidate.digest}` }
+      : { ok, detail: `the proof does not show that event ${event.eventId} is in the log of ${candidate.digest}` };
+  }
+  return { ok: false, detail: 'not a grantledger proof: "proof" must be "consistency" or "inclusion"' };
+}
+
+/** One event as exported (NDJSON line, HTTP): everything stored, so a copy keeps its hashes. */
+export interface ExportedEvent {
+  readonly position: number;
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly requestHash?: string;
+  readonly data: unknown;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export function exportedEvent(event: RecordedEvent): ExportedEvent {
+  return {
+    position: event.position,
+    eventId: event.eventId,
+    streamId: event.streamId,
+    revision: event.revision,
+    type: event.type,
+    recordedAt: event.metadata.recordedAt,
+    actor: event.metadata.actor,
+    commandId: event.metadata.commandId,
+    correlationId: event.metadata.correlationId,
+    ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
+    data: event.data,
+    prevHash: event.metadata.prevHash,
+    hash: event.metadata.hash,
+  };
+}
+
+export function recordedEventOf(exported: ExportedEvent): RecordedEvent {
+  return {
+    eventId: exported.eventId,
+    streamId: exported.streamId,
+    type: exported.type,
+    revision: exported.revision,
+    position: exported.position,
+    data: exported.data,
+    metadata: {
+      actor: exported.actor,
+      commandId: exported.commandId,
+      correlationId: exported.correlationId,
+      ...(exported.requestHash === undefined ? {} : { requestHash: exported.requestHash }),
+      recordedAt: exported.recordedAt,
+      prevHash: exported.prevHash,
+      hash: exported.hash,
+    },
+  };
+}
+
+/** The events that match a filter, a page at a time: the store's index when it has one, else a scan. */
+export async function findEvents(store: EventStore, filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]> {
+  if (store.findEvents) return store.findEvents(filter, page);
+  const found: RecordedEvent[] = [];
+  for await (const event of store.readAll({ after: page.after })) {
+    const { actor, recordedAt } = event.metadata;
+    if (filter.actor !== undefined && actor !== filter.actor) continue;
+    if (filter.from !== undefined && recordedAt < filter.from) continue;
+    if (filter.to !== undefined && recordedAt > filter.to) continue;
+    if (filter.type !== undefined && event.type !== filter.type) continue;
+    found.push(event);
+    if (found.length >= page.limit) break;
+  }
+  return found;
+}

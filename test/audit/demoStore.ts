@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { eventHash } from '../../src/store/hashChain.js';
+
+/** Loads the demo (the built scripts/demo.js) into a fresh SQLite file; returns its path. */
+export function loadDemo(path: string): string {
+  execFileSync(process.execPath, [resolve('dist/scripts/demo.js')], { env: { PATH: process.env.PATH ?? '', LEDGER_STORE: `sqlite:${path}` }, stdio: 'ignore', timeout: 60_000 });
+  return path;
+}
+
+/** A copy of a closed SQLite store (no WAL pending: the demo closed it). */
+export function copyStore(from: string, to: string): string {
+  copyFileSync(from, to);
+  return to;
+}
+
+interface Row {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  actor: string;
+  command_id: string;
+  correlation_id: string;
+  recorded_at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Opens the file as an attacker with write access would: the product's triggers refuse UPDATE
+ * and DELETE, so the first thing such a person does is drop them.
+ */
+export function tamper<T>(path: string, work: (db: Database.Database) => T): T {
+  const db = new Database(path);
+  try {
+    db.exec('DROP TRIGGER events_are_never_updated; DROP TRIGGER events_are_never_deleted;');
+    return work(db);
+  } finally {
+    db.close();
+  }
+}
+
+export function rowAt(db: Database.Database, position: number): Row {
+  return db.prepare('SELECT * FROM events WHERE position = ?').get(position) as Row;
+}
+
+export function firstOfType(db: Database.Database, type: string): Row {
+  return db.prepare('SELECT * FROM events WHERE type = ? ORDER BY position LIMIT 1').get(type) as Row;
+}
+
+/** Recomputes a stream's chain from a revision on, as a careful forger would after an edit. */
+export function rechain(db: Database.Database, streamId: string): void {
+  const rows = db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision').all(streamId) as Row[];
+  let prevHash = '0'.repeat(64);
+  for (const row of rows) {
+    const hash = eventHash(prevHash, {
+      streamId: row.stream_id,
+      revision: row.revision,
+      eventId: row.event_id,
+      type: row.type,
+      recordedAt: row.recorded_at,
+      actor: row.actor,
+      commandId: row.command_id,
+      correlationId: row.correlation_id,
+      data: JSON.parse(row.data) as unknown,
+    });
+    db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE position = ?').run(prevHash, hash, row.position);
+    prevHash = hash;
+  }
+}
