@@ -7,6 +7,7 @@ import { checkProofCommand, digestCommand, proveCommand, verifyCommand } from '.
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
+import { copyCommand } from './commands/copy.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
@@ -22,6 +23,7 @@ const COMMANDS: readonly CliCommand[] = [
   checkProofCommand,
   exportCommand,
   importCommand,
+  copyCommand,
   logCommand,
 ];
 

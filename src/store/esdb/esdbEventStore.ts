@@ -13,15 +13,17 @@ import {
   type AllStreamResolvedEvent,
   type Position,
 } from '@eventstore/db-client';
-import { eventHash, GENESIS_HASH } from '../hashChain.js';
+import { checkLink, eventHash, GENESIS_HASH, type ChainedEvent } from '../hashChain.js';
 import {
   DuplicateEventIdError,
+  ImportRefusedError,
   StoreUnavailableError,
   WrongExpectedVersionError,
   type AppendResult,
   type EventHandler,
   type EventStore,
   type ExpectedRevision,
+  type ImportOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -343,6 +345,48 @@ export class EsdbEventStore implements EventStore {
       ...ON_LEADER,
     });
     if (recordedAt > this.lastRecordedAt) this.lastRecordedAt = recordedAt;
+  }
+
+  /**
+   * Loads events recorded elsewhere (grantledger copy) into this store, which must hold no ledger
+   * event: ids, revisions, recordedAt and hashes are written as they are, each event at its exact
+   * revision, with its id reserved as appendToStream does. EventStoreDB cannot roll a batch back,
+   * so every event is checked against its stream's chain before it is written, and a refused load
+   * leaves a partial target that the copy refuses to reuse; callers verify the source first.
+   */
+  async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
+    this.assertOpen();
+    if ((await this.headPosition()) !== 0) throw new ImportRefusedError(`${this.description} already holds events`);
+    const heads = new Map<string, ChainedEvent>();
+    let lastRecordedAt = '';
+    let count = 0;
+    try {
+      for await (const event of events) {
+        const failure = checkLink(heads.get(event.streamId) ?? null, event);
+        if (failure) throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision}`);
+        if (event.metadata.recordedAt < lastRecordedAt) throw new ImportRefusedError(`event ${event.eventId} was recorded before the one before it`);
+        const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
+        if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
+        const { prevHash, hash, recordedAt, actor, commandId, correlationId, requestHash } = event.metadata;
+        const metadata = { actor, commandId, correlationId, ...(requestHash === undefined ? {} : { requestHash }), recordedAt, prevHash, hash };
+        await this.retryingUnavailable(() =>
+          this.client.appendToStream(event.streamId, jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata }), {
+            expectedRevision: event.revision === 0 ? NO_STREAM : BigInt(event.revision - 1),
+            ...ON_LEADER,
+          }),
+        );
+        heads.set(event.streamId, { ...event, data: null });
+        lastRecordedAt = event.metadata.recordedAt;
+        count += 1;
+        if (count % 500 === 0) options.onProgress?.(count);
+      }
+    } catch (error) {
+      if (error instanceof ImportRefusedError) throw error;
+      throw translateClientError(error, this.description, { streamId: '(import)', expected: 'any' });
+    }
+    if (lastRecordedAt > this.lastRecordedAt) this.lastRecordedAt = lastRecordedAt;
+    options.onProgress?.(count);
+    return count;
   }
 
   private async readHead(streamId: string): Promise<RecordedEvent | undefined> {
