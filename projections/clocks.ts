@@ -39,20 +39,30 @@ export function visibleEvents<E extends { type: string }>(
   clocks: Clocks,
   businessDate: (event: E) => IsoDate | null,
 ): E[] {
-  const known = clocks.knownAt === undefined ? stream : stream.filter((event) => event.metadata.recordedAt <= clocks.knownAt!);
+  // A stream is in log order and recordedAt never decreases along the log, so the events known
+  // at a moment are a prefix of it.
+  let known = stream.length;
+  if (clocks.knownAt !== undefined) {
+    known = 0;
+    while (known < stream.length && stream[known]!.metadata.recordedAt <= clocks.knownAt) known += 1;
+  }
   let reversed: Set<string> | null = null;
-  for (const event of known) {
+  for (let index = 0; index < known; index += 1) {
+    const event = stream[index]!;
     if (event.type === 'EntryReversed') (reversed ??= new Set()).add((event.data as { reversedEventId: string }).reversedEventId);
   }
   // A stored event is already a {type, data}: the common view (no asOf, nothing reversed) takes
   // the events as they are, without copying a million of them.
-  if (reversed === null && clocks.asOf === undefined) return known as unknown as E[];
+  if (reversed === null && clocks.asOf === undefined) return (known === stream.length ? stream : stream.slice(0, known)) as unknown as E[];
   const visible: E[] = [];
-  for (const recorded of known) {
+  for (let index = 0; index < known; index += 1) {
+    const recorded = stream[index]!;
     if (recorded.type === 'EntryReversed' || reversed?.has(recorded.eventId)) continue;
     const event = recorded as unknown as E;
-    const date = businessDate(event);
-    if (clocks.asOf !== undefined && date !== null && date > clocks.asOf) continue;
+    if (clocks.asOf !== undefined) {
+      const date = businessDate(event);
+      if (date !== null && date > clocks.asOf) continue;
+    }
     visible.push(event);
   }
   return visible;

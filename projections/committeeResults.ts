@@ -4,7 +4,7 @@ import { yearOf } from '../src/domain/dates.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import type { BudgetEvent, BudgetKey } from '../src/domain/budget/events.js';
-import { budgetBusinessDate, budgetOf, latestForecastOf, resultOf } from '../src/domain/budget/state.js';
+import { budgetBusinessDate, budgetOf, latestForecastOf, resultOf, type BudgetFacts } from '../src/domain/budget/state.js';
 import { foldBudgetFacts } from '../src/domain/budget/decide.js';
 import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 
@@ -38,6 +38,8 @@ const revenueKey = (committee: string, year: number) => `${committee}/${year}`;
  * grantRevenue per committee and year: Σ FundsSpent of riktade grants spent in the year,
  * + retained of grants closed in the year, + Σ generella grants received in the year.
  */
+export const revenueKeyOf = (committee: string, year: number): string => `${committee}/${year}`;
+
 export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
   const add = (committee: string, date: string, amount: string) => {
@@ -64,17 +66,41 @@ export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly Proj
   return revenue;
 }
 
+/** A budget stream's facts in one view (folded by the caller, who may keep them). */
+export interface BudgetInView {
+  readonly key: BudgetKey;
+  readonly facts: BudgetFacts;
+}
+
+export function budgetFactsAt(events: readonly ProjectedEvent[], clocks: Clocks): BudgetFacts {
+  return foldBudgetFacts(visibleEvents<BudgetEvent>(events, clocks, budgetBusinessDate));
+}
+
+/** Adds one grant's revenue per committee-year into a running total (both keyed alike). */
+export function addRevenue(total: Map<string, Money>, part: ReadonlyMap<string, Money>): void {
+  for (const [key, amount] of part) total.set(key, (total.get(key) ?? ZERO).plus(amount));
+}
+
 export function committeeResultsReport(
   budgets: Iterable<BudgetStream>,
   grantStreams: Iterable<readonly ProjectedEvent[]>,
   clocks: Clocks,
   filter: { readonly committee?: string } = {},
 ): { rows: CommitteeResultRow[] } {
-  const revenue = grantRevenueByCommitteeYear(grantStreams, clocks);
+  const inView: BudgetInView[] = [];
+  for (const { key, events } of budgets) inView.push({ key, facts: budgetFactsAt(events, clocks) });
+  return committeeResultsOf(inView, grantRevenueByCommitteeYear(grantStreams, clocks), filter);
+}
+
+/** The committee results from budgets already folded and grant revenue already summed. */
+export function committeeResultsOf(
+  budgets: Iterable<BudgetInView>,
+  revenue: ReadonlyMap<string, Money>,
+  filter: { readonly committee?: string } = {},
+): { rows: CommitteeResultRow[] } {
   const years: Array<Omit<CommitteeResultRow, 'cumulativeResult'> & { carried: Money | null; resultValue: Money }> = [];
-  for (const { key, events } of budgets) {
+  for (const { key, facts } of budgets) {
     if (filter.committee !== undefined && key.committee !== filter.committee) continue;
-    const facts = foldBudgetFacts(visibleEvents<BudgetEvent>(events, clocks, budgetBusinessDate));
     if (!facts.exists) continue;
     const closing = facts.closing;
     // A closed year shows the result as adopted at closing; an open one, as the figures stand.

@@ -2,6 +2,9 @@ import { Decimal } from 'decimal.js';
 import { formatMoney, ZERO } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
 import type { GrantView, GrantViewStatus } from './grantView.js';
+import { grantStatusOf } from './grantView.js';
+import type { GrantFacts } from '../src/domain/grant/state.js';
+import { repaymentOutstandingOf, unallocatedOf, unusedOf } from '../src/domain/grant/state.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -22,7 +25,7 @@ export interface UnusedGrantsFilter {
 export const AT_RISK_WITHIN_DAYS_DEFAULT = 90;
 
 /** useBy falls within `within` days of the view date (both ends included) with money unused. */
-export function isAtRisk(view: GrantView, viewDate: IsoDate, within: number): boolean {
+export function isAtRisk(view: ReportableGrant, viewDate: IsoDate, within: number): boolean {
   return (
     view.kind === 'riktat' &&
     view.status !== 'closed' &&
@@ -56,8 +59,39 @@ export interface UnusedGrantsReport {
   readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string };
 }
 
+/** What the report reads of a grant: a whole GrantView, or a row built from facts alone. */
+export type ReportableGrant = Pick<GrantView, 'kind' | 'committee' | 'grantor' | 'status' | keyof UnusedGrantRow>;
+
+/**
+ * The report's row of one grant straight from its facts, without the allocations a full view
+ * formats: the figures it shows are sums (Σ remaining = netAllocated − spent). Null for a grant
+ * not yet received in the view.
+ */
+export function unusedGrantRowOf(facts: GrantFacts, viewDate: IsoDate): ReportableGrant | null {
+  const grant = facts.grant;
+  if (grant === null) return null;
+  return {
+    grantId: grant.grantId,
+    grantor: grant.grantor,
+    title: grant.title,
+    committee: grant.committee,
+    kind: grant.kind,
+    received: formatMoney(facts.received),
+    spent: formatMoney(facts.spent),
+    returned: formatMoney(facts.returned),
+    unused: formatMoney(unusedOf(facts)),
+    unallocated: formatMoney(unallocatedOf(facts)),
+    allocatedRemaining: formatMoney(facts.netAllocated.minus(facts.spent)),
+    useBy: grant.useBy,
+    reportDue: grant.reportDue ?? null,
+    status: grantStatusOf(facts, viewDate),
+    repaymentRequired: grant.repaymentRequired,
+    repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
+  };
+}
+
 /** @param viewDate the date the views are judged on (for 'at-risk'). */
-export function unusedGrantsReport(views: Iterable<GrantView>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
+export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
   const rows: UnusedGrantRow[] = [];
   for (const view of views) {
     if (view.kind !== 'riktat') continue;

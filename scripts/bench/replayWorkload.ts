@@ -5,7 +5,8 @@ import { eventHash, GENESIS_HASH } from '../../src/store/hashChain.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { LedgerReadModel } from '../../src/app/readModel.js';
 import { grantViewOf } from '../../projections/grantView.js';
-import { committeeResultsReport } from '../../projections/committeeResults.js';
+import { addRevenue, committeeResultsOf } from '../../projections/committeeResults.js';
+import type { Money } from '../../src/domain/money.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
 
@@ -70,16 +71,16 @@ export async function generateLog(directory: string, size: number): Promise<Work
   );
   const budgetEventCount = COMMITTEES * YEARS * 13;
   const grants = Math.max(1, Math.round((size - Math.min(size / 10, budgetEventCount)) / EVENTS_PER_GRANT));
-  // Round-robin over the streams' generators, so the global order interleaves streams as real use does.
-  const sources: Array<Generator<Planned>> = [];
-  for (let g = 0; g < grants; g += 1) sources.push(grantEvents(g));
+  // Year by year, round-robin over that year's streams: the global order interleaves streams as
+  // real use does, and a grant's events are recorded within its own year, as real grants are.
   const budgetStreams = Math.min(COMMITTEES * YEARS, Math.ceil(Math.min(size / 10, budgetEventCount) / 13));
-  for (let b = 0; b < budgetStreams; b += 1) sources.push(budgetEvents(b % COMMITTEES, FIRST_YEAR + Math.floor(b / COMMITTEES)));
+  const cohorts: Array<Array<Generator<Planned>>> = Array.from({ length: YEARS }, () => []);
+  for (let g = 0; g < grants; g += 1) cohorts[g % YEARS]!.push(grantEvents(g));
+  for (let b = 0; b < budgetStreams; b += 1) cohorts[Math.floor(b / COMMITTEES) % YEARS]!.push(budgetEvents(b % COMMITTEES, FIRST_YEAR + Math.floor(b / COMMITTEES)));
   const heads = new Map<string, { revision: number; hash: string }>();
   const startMs = Date.UTC(FIRST_YEAR, 0, 10);
   const stepMs = Math.floor((Date.UTC(FIRST_YEAR + YEARS, 0, 1) - startMs) / Math.max(1, size));
   let written = 0;
-  let live = sources;
   const writeBatch = db.transaction((rows: Planned[]) => {
     for (const planned of rows) {
       const head = heads.get(planned.streamId);
@@ -93,18 +94,21 @@ export async function generateLog(directory: string, size: number): Promise<Work
       written += 1;
     }
   });
-  while (live.length > 0 && written < size) {
-    const rows: Planned[] = [];
-    const next: Array<Generator<Planned>> = [];
-    for (const source of live) {
-      const item = source.next();
-      if (!item.done) {
-        rows.push(item.value);
-        next.push(source);
+  for (const cohort of cohorts) {
+    let live = cohort;
+    while (live.length > 0 && written < size) {
+      const rows: Planned[] = [];
+      const next: Array<Generator<Planned>> = [];
+      for (const source of live) {
+        const item = source.next();
+        if (!item.done) {
+          rows.push(item.value);
+          next.push(source);
+        }
       }
+      writeBatch(rows.slice(0, size - written));
+      live = next;
     }
-    writeBatch(rows.slice(0, size - written));
-    live = next;
   }
   db.close();
   const seconds = (nowMs() - started) / 1000;
@@ -125,7 +129,9 @@ export async function replayLedger(directory: string): Promise<WorkloadResult> {
   const views = [];
   for (const grantId of readModel.grantIds()) views.push(grantViewOf(readModel.currentGrantFacts(grantId)!, today)!);
   const unused = unusedGrantsReport(views, {});
-  const results = committeeResultsReport(readModel.budgetStreams(), readModel.grantStreams(), {});
+  const revenue = new Map<string, Money>();
+  for (const grantId of readModel.grantIds()) addRevenue(revenue, readModel.grantRevenue(grantId, {}));
+  const results = committeeResultsOf(readModel.budgetsIn({}), revenue);
   const seconds = (nowMs() - started) / 1000;
   await store.close();
   return {

@@ -5,14 +5,14 @@ import type { GrantCommand } from '../domain/grant/commands.js';
 import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { dateOfMoment, type IsoDate } from '../domain/dates.js';
-import { formatMoney, ZERO } from '../domain/money.js';
+import { formatMoney, ZERO, type Money } from '../domain/money.js';
 import { TOKENS_STREAM, type Role, type TokenIssuedData } from '../domain/access.js';
 import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
 import { budgetDecider, grantDecider } from './deciders.js';
 import { followStore, LedgerReadModel, type IssuedToken } from './readModel.js';
 import { grantView, grantViewOf, type GrantView } from '../../projections/grantView.js';
-import { unusedGrantsReport, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
-import { committeeResultsReport, grantRevenueByCommitteeYear, type CommitteeResultRow } from '../../projections/committeeResults.js';
+import { unusedGrantRowOf, unusedGrantsReport, type ReportableGrant, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
+import { addRevenue, committeeResultsOf, revenueKeyOf, type CommitteeResultRow } from '../../projections/committeeResults.js';
 import { viewDateOf, type Clocks } from '../../projections/clocks.js';
 
 export interface LedgerOptions {
@@ -38,6 +38,7 @@ export class Ledger {
   private readonly handler: CommandHandler;
   private readonly clock: () => Date;
   private subscription: Subscription | null = null;
+  private memo: { position: number; reports: Map<string, unknown> } = { position: -1, reports: new Map() };
 
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
     this.handler = new CommandHandler(store);
@@ -80,9 +81,11 @@ export class Ledger {
    */
   async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
     await this.catchUp();
-    const revenue = grantRevenueByCommitteeYear(this.readModel.grantStreams(), {}).get(`${key.committee}/${key.fiscalYear}`) ?? ZERO;
+    const revenue = new Map<string, Money>();
+    for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) addRevenue(revenue, this.readModel.grantRevenue(grantId, {}));
+    const yearRevenue = revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
     const closeData = data.carriedForward === undefined ? { closedOn: data.closedOn } : { closedOn: data.closedOn, carriedForward: data.carriedForward };
-    return this.executeBudget(key, { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(revenue) }, context);
+    return this.executeBudget(key, { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(yearRevenue) }, context);
   }
 
   async issueToken(name: string, role: Role, actor: string): Promise<{ name: string; role: Role; token: string }> {
@@ -139,31 +142,54 @@ export class Ledger {
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {
-    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
     const today = this.today();
-    const views: GrantView[] = [];
-    for (const grantId of this.readModel.grantIds()) {
-      const view = current
-        ? grantViewOf(this.readModel.currentGrantFacts(grantId)!, today)
-        : grantView(this.readModel.grantStream(grantId)!, clocks, today);
-      if (view) views.push(view);
-    }
-    return unusedGrantsReport(views, filter, viewDateOf(clocks, today));
+    const viewDate = viewDateOf(clocks, today);
+    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
+    const compute = () => {
+      const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
+      const rows: ReportableGrant[] = [];
+      for (const grantId of grantIds) {
+        const row = current ? this.readModel.currentGrantRow(grantId, viewDate) : this.historicalRow(grantId, clocks, viewDate);
+        if (row) rows.push(row);
+      }
+      return unusedGrantsReport(rows, filter, viewDate);
+    };
+    return current ? this.memoised(`unused-grants ${viewDate} ${JSON.stringify(filter)}`, compute) : compute();
+  }
+
+  private historicalRow(grantId: string, clocks: Clocks, viewDate: IsoDate): ReportableGrant | null {
+    const facts = this.readModel.grantFacts(grantId, clocks);
+    return facts ? unusedGrantRowOf(facts, viewDate) : null;
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
-    return committeeResultsReport(this.readModel.budgetStreams(), this.readModel.grantStreams(), clocks, filter);
+    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
+    const compute = () => {
+      const revenue = new Map<string, Money>();
+      const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
+      for (const grantId of grantIds) addRevenue(revenue, this.readModel.grantRevenue(grantId, clocks));
+      return committeeResultsOf(this.readModel.budgetsIn(clocks, filter.committee), revenue, filter);
+    };
+    return current ? this.memoised(`committee-results ${JSON.stringify(filter)}`, compute) : compute();
+  }
+
+  /**
+   * Reports of the current view, kept until the read model moves on: reading far outnumbers
+   * writing, and a report of 10 000 grants is cheap to keep and dear to redo on every request.
+   */
+  private memoised<T>(key: string, compute: () => T): T {
+    if (this.memo.position !== this.readModel.position) this.memo = { position: this.readModel.position, reports: new Map() };
+    if (this.memo.reports.has(key)) return this.memo.reports.get(key) as T;
+    const report = compute();
+    if (this.memo.reports.size >= 256) this.memo.reports.clear();
+    this.memo.reports.set(key, report);
+    return report;
   }
 
   budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
     const stream = this.readModel.budgetStream(budgetStreamName(key));
     if (!stream) return null;
-    const { rows } = committeeResultsReport(
-      [...this.readModel.budgetStreams()].filter((budget) => budget.key.committee === key.committee && budget.key.fiscalYear <= key.fiscalYear),
-      this.readModel.grantStreams(),
-      clocks,
-    );
-    const row = rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);
+    const row = this.committeeResults({ committee: key.committee }, clocks).rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);
     return row ? { row, revision: stream.events[stream.events.length - 1]!.revision } : null;
   }
 }

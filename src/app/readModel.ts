@@ -2,7 +2,15 @@ import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import { GRANT_EVENT_TYPES } from '../domain/grant/events.js';
 import { BUDGET_EVENT_TYPES, type BudgetKey } from '../domain/budget/events.js';
 import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
-import type { GrantFacts } from '../domain/grant/state.js';
+import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
+import type { GrantEvent } from '../domain/grant/events.js';
+import type { BudgetEvent } from '../domain/budget/events.js';
+import { budgetBusinessDate, type BudgetFacts } from '../domain/budget/state.js';
+import type { IsoDate } from '../domain/dates.js';
+import type { Money } from '../domain/money.js';
+import { unusedGrantRowOf, type ReportableGrant } from '../../projections/unusedGrants.js';
+import { budgetFactsAt, grantRevenueByCommitteeYear, type BudgetInView } from '../../projections/committeeResults.js';
+import type { Clocks } from '../../projections/clocks.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import type { BudgetStream } from '../../projections/committeeResults.js';
 import type { ProjectedEvent } from '../../projections/clocks.js';
@@ -41,15 +49,47 @@ export interface IssuedToken {
  * the token table. Fed in global order by the store's subscription; the same code replays
  * the log from position 0 at start.
  */
+/**
+ * How much of a stream a view sees: everything (its current facts serve), nothing, or some of it
+ * (only then is it folded again). Most streams lie wholly before or after a historical cut.
+ */
+export type Coverage = 'all' | 'none' | 'some';
+
+interface StreamEntry {
+  readonly events: ProjectedEvent[];
+  /** The latest business date of its events; reversals have none. */
+  maxBusinessDate: IsoDate | null;
+}
+
+interface GrantEntry extends StreamEntry {
+  committee: string | null;
+  /** Derived from the current view, dropped when the grant gets a new event. */
+  current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
+}
+
+interface BudgetEntry extends StreamEntry {
+  readonly key: BudgetKey;
+  current: BudgetFacts | null;
+}
+
+function coverageOf(entry: StreamEntry, clocks: Clocks): Coverage {
+  const first = entry.events[0];
+  const last = entry.events[entry.events.length - 1];
+  if (!first || !last) return 'none';
+  if (clocks.knownAt !== undefined && first.metadata.recordedAt > clocks.knownAt) return 'none';
+  const allKnown = clocks.knownAt === undefined || last.metadata.recordedAt <= clocks.knownAt;
+  const allDated = clocks.asOf === undefined || entry.maxBusinessDate === null || entry.maxBusinessDate <= clocks.asOf;
+  return allKnown && allDated ? 'all' : 'some';
+}
+
 export class LedgerReadModel {
   /** The position of the last event applied. */
   position = 0;
   failure: Error | null = null;
-  private readonly grants = new Map<string, ProjectedEvent[]>();
-  private readonly budgets = new Map<string, { key: BudgetKey; events: ProjectedEvent[] }>();
+  private readonly grants = new Map<string, GrantEntry>();
+  private readonly grantsByCommittee = new Map<string, Set<string>>();
+  private readonly budgets = new Map<string, BudgetEntry>();
   private readonly tokens = new Map<string, IssuedToken>();
-  /** Current facts per grant, folded lazily and dropped when the grant gets a new event. */
-  private readonly currentFacts = new Map<string, GrantFacts>();
   private waiters: Array<{ position: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   apply(event: RecordedEvent): void {
@@ -59,16 +99,36 @@ export class LedgerReadModel {
     if (event.streamId.startsWith('grant-')) {
       if (!GRANT_TYPES.has(event.type)) throw new ProjectionError(event, 'not a grant event');
       const grantId = event.streamId.slice('grant-'.length);
-      const stream = this.grants.get(grantId) ?? [];
-      stream.push(compact(event));
-      this.grants.set(grantId, stream);
-      this.currentFacts.delete(grantId);
+      let entry = this.grants.get(grantId);
+      if (!entry) {
+        entry = { events: [], maxBusinessDate: null, committee: null, current: null };
+        this.grants.set(grantId, entry);
+      }
+      const projected = compact(event);
+      entry.events.push(projected);
+      entry.current = null;
+      const date = grantBusinessDate(projected as unknown as GrantEvent);
+      if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
+      if (event.type === 'GrantReceived') {
+        const committee = (event.data as { committee: string }).committee;
+        entry.committee = committee;
+        const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
+        ids.add(grantId);
+        this.grantsByCommittee.set(committee, ids);
+      }
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
       if (!match || !BUDGET_TYPES.has(event.type)) throw new ProjectionError(event, 'not a budget event');
-      const entry = this.budgets.get(event.streamId) ?? { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [] };
-      entry.events.push(compact(event));
-      this.budgets.set(event.streamId, entry);
+      let entry = this.budgets.get(event.streamId);
+      if (!entry) {
+        entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, current: null };
+        this.budgets.set(event.streamId, entry);
+      }
+      const projected = compact(event);
+      entry.events.push(projected);
+      entry.current = null;
+      const date = budgetBusinessDate(projected as unknown as BudgetEvent);
+      if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
     } else if (event.streamId === TOKENS_STREAM) {
       const parsed = TokenIssuedData.safeParse(event.data);
       if (event.type !== 'TokenIssued' || !parsed.success) throw new ProjectionError(event, 'not a TokenIssued event');
@@ -109,26 +169,66 @@ export class LedgerReadModel {
   }
 
   grantStream(grantId: string): readonly ProjectedEvent[] | undefined {
-    return this.grants.get(grantId);
+    return this.grants.get(grantId)?.events;
   }
 
   grantStreams(): IterableIterator<readonly ProjectedEvent[]> {
-    return this.grants.values();
+    return [...this.grants.values()].map((entry) => entry.events)[Symbol.iterator]();
   }
 
   grantIds(): IterableIterator<string> {
     return this.grants.keys();
   }
 
-  /** The grant's facts as they stand now (no asOf, no knownAt), cached until it changes. */
+  /** The grants of one committee (nämnd), as received. */
+  grantIdsOfCommittee(committee: string): Iterable<string> {
+    return this.grantsByCommittee.get(committee) ?? [];
+  }
+
+  /** The grant's facts as they stand now (no asOf, no knownAt), kept until it changes. */
   currentGrantFacts(grantId: string): GrantFacts | undefined {
-    const cached = this.currentFacts.get(grantId);
-    if (cached) return cached;
-    const stream = this.grants.get(grantId);
-    if (!stream) return undefined;
-    const facts = grantFactsAt(stream, {});
-    this.currentFacts.set(grantId, facts);
-    return facts;
+    const entry = this.grants.get(grantId);
+    if (!entry) return undefined;
+    entry.current ??= { facts: grantFactsAt(entry.events, {}) };
+    return entry.current.facts;
+  }
+
+  /** The grant's facts in a view; null when the view does not see it at all. */
+  grantFacts(grantId: string, clocks: Clocks): GrantFacts | null {
+    const entry = this.grants.get(grantId);
+    if (!entry) return null;
+    switch (coverageOf(entry, clocks)) {
+      case 'all':
+        return this.currentGrantFacts(grantId)!;
+      case 'none':
+        return null;
+      case 'some':
+        return grantFactsAt(entry.events, clocks);
+    }
+  }
+
+  /** The grant's row of the unused-grants report in the current view, kept for the day. */
+  currentGrantRow(grantId: string, viewDate: IsoDate): ReportableGrant | null {
+    const facts = this.currentGrantFacts(grantId);
+    const entry = this.grants.get(grantId);
+    if (!facts || !entry?.current) return null;
+    if (entry.current.row?.viewDate !== viewDate) entry.current.row = { viewDate, row: unusedGrantRowOf(facts, viewDate) };
+    return entry.current.row.row;
+  }
+
+  /** The grant's revenue per committee-year in a view (see grantRevenueByCommitteeYear). */
+  grantRevenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Money> {
+    const entry = this.grants.get(grantId);
+    if (!entry) return new Map();
+    switch (coverageOf(entry, clocks)) {
+      case 'all':
+        this.currentGrantFacts(grantId);
+        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([entry.events], {}));
+      case 'none':
+        return new Map();
+      case 'some':
+        return grantRevenueByCommitteeYear([entry.events], clocks);
+    }
   }
 
   budgetStream(streamId: string): BudgetStream | undefined {
@@ -137,6 +237,19 @@ export class LedgerReadModel {
 
   budgetStreams(): IterableIterator<BudgetStream> {
     return this.budgets.values();
+  }
+
+  /** Every budget's facts in a view, the current ones kept until the budget changes. */
+  budgetsIn(clocks: Clocks, committee?: string): BudgetInView[] {
+    const budgets: BudgetInView[] = [];
+    for (const entry of this.budgets.values()) {
+      if (committee !== undefined && entry.key.committee !== committee) continue;
+      const coverage = coverageOf(entry, clocks);
+      if (coverage === 'none') continue;
+      const facts = coverage === 'all' ? (entry.current ??= budgetFactsAt(entry.events, {})) : budgetFactsAt(entry.events, clocks);
+      budgets.push({ key: entry.key, facts });
+    }
+    return budgets;
   }
 
   token(tokenHash: string): IssuedToken | undefined {
