@@ -33,11 +33,16 @@ function workload(name: string, size = 0, seconds = 0): WorkloadResult[] {
   return Array.isArray(result) ? result : [result];
 }
 
+/** Installs the peer on first use; a failed install leaves it out of the run, said loudly. */
 function ensurePeer(): boolean {
   if (values['skip-peer']) return false;
   if (!peerInstalled()) {
     process.stderr.write('bench: installing the peer (Emmett SQLite) into bench/peer; sqlite3 builds from source, about two minutes …\n');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: resolve('bench/peer'), stdio: 'inherit' });
+    try {
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: resolve('bench/peer'), stdio: 'inherit' });
+    } catch (error) {
+      process.stderr.write(`bench: the peer could not be installed (${(error as Error).message}); its row and ratio are left out\n`);
+    }
   }
   return peerInstalled();
 }
