@@ -89,6 +89,7 @@ export class LedgerReadModel {
   private readonly grants = new Map<string, GrantEntry>();
   private readonly grantsByCommittee = new Map<string, Set<string>>();
   private readonly budgets = new Map<string, BudgetEntry>();
+  private readonly budgetsByCommittee = new Map<string, BudgetEntry[]>();
   private readonly tokens = new Map<string, IssuedToken>();
   private waiters: Array<{ position: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
@@ -123,6 +124,9 @@ export class LedgerReadModel {
       if (!entry) {
         entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, current: null };
         this.budgets.set(event.streamId, entry);
+        const ofCommittee = this.budgetsByCommittee.get(entry.key.committee) ?? [];
+        ofCommittee.push(entry);
+        this.budgetsByCommittee.set(entry.key.committee, ofCommittee);
       }
       const projected = compact(event);
       entry.events.push(projected);
@@ -242,8 +246,8 @@ export class LedgerReadModel {
   /** Every budget's facts in a view, the current ones kept until the budget changes. */
   budgetsIn(clocks: Clocks, committee?: string): BudgetInView[] {
     const budgets: BudgetInView[] = [];
-    for (const entry of this.budgets.values()) {
-      if (committee !== undefined && entry.key.committee !== committee) continue;
+    const entries = committee === undefined ? this.budgets.values() : (this.budgetsByCommittee.get(committee) ?? []);
+    for (const entry of entries) {
       const coverage = coverageOf(entry, clocks);
       if (coverage === 'none') continue;
       const facts = coverage === 'all' ? (entry.current ??= budgetFactsAt(entry.events, {})) : budgetFactsAt(entry.events, clocks);
