@@ -5,6 +5,7 @@ import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '
 import {
   DuplicateEventIdError,
   WrongExpectedVersionError,
+  type AppendResult,
   type EventStore,
   type RecordedEvent,
 } from '../store/port.js';
@@ -50,7 +51,7 @@ export interface CommandHandlerOptions {
  * A stream's state as of a revision, with the events of each command in it (for idempotency).
  * Only a shortcut: a command decides on it and appends with the revision it decided on, so when
  * another process wrote meanwhile the append is refused, the tail is read, and the command is
- * decided again. A stale entry can cost a retry, never a wrong write.
+ * decided again. If-Match and Idempotency-Keys are never judged on it alone (see attempt).
  */
 interface CachedStream<State> {
   readonly revision: number | null;
@@ -133,13 +134,21 @@ export class CommandHandler {
     command: Command | ((state: State) => Command),
     context: CommandContext,
   ): Promise<CommandOutcome> {
+    // A cached state may trail what other processes wrote. It is decided on as it is (the append's
+    // expected revision catches a stale one), but nothing is refused or replayed on it alone:
+    // If-Match and the Idempotency-Key are judged on the stream as stored.
+    let fresh = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, attempt > 1);
+      const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
       const { revision, state, byCommand } = loaded;
       const earlier = byCommand.get(context.commandId);
       if (earlier !== undefined) return this.replay(earlier, context);
 
       if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
+        if (!fresh) {
+          fresh = true;
+          continue;
+        }
         throw new StaleRevisionError(streamId, context.expectedRevision, revision);
       }
       const decided = decider.decide(typeof command === 'function' ? (command as (s: State) => Command)(state) : command, state);
@@ -153,27 +162,33 @@ export class CommandHandler {
         const { type, data } = event as { type: string; data: unknown };
         return { eventId: eventIdFor(context.commandId, index), type, data, metadata };
       });
+      let result: AppendResult;
       try {
-        const result = await this.store.appendToStream(streamId, events, {
+        result = await this.store.appendToStream(streamId, events, {
           expectedRevision: revision === null ? 'no_stream' : revision,
         });
-        if (result.events[0]?.revision === (revision ?? -1) + 1) {
-          this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events);
-        } else {
-          this.cache.delete(streamId); // the store answered with an earlier append of these ids
-        }
-        return { events: result.events, revision: result.nextExpectedRevision, position: result.position, replayed: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) {
           this.cache.delete(streamId);
           if (error instanceof DuplicateEventIdError) throw new IdempotencyKeyReusedError(context.commandId);
           throw error;
         }
-        if (context.expectedRevision !== undefined) {
-          throw new StaleRevisionError(streamId, context.expectedRevision, typeof error.actualRevision === 'number' ? error.actualRevision : null);
-        }
-        // Another process wrote first: decide again on what it wrote.
+        // The stream moved: read what was written, then replay, refuse If-Match, or decide again.
+        fresh = true;
+        continue;
       }
+      // Event ids derive from the Idempotency-Key, so the store may answer with an earlier append
+      // of the same key: the same request is a repeat, another one is a reused key.
+      if (result.events[0]?.metadata.requestHash !== context.requestHash) {
+        this.cache.delete(streamId);
+        throw new IdempotencyKeyReusedError(context.commandId);
+      }
+      if (result.events[0]?.revision === (revision ?? -1) + 1) {
+        this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events);
+      } else {
+        this.cache.delete(streamId);
+      }
+      return { events: result.events, revision: result.nextExpectedRevision, position: result.position, replayed: false };
     }
     throw new ContentionError(streamId, this.maxAttempts);
   }

@@ -7,6 +7,7 @@ import { Ledger } from '../../src/app/ledger.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { interleaving } from '../support/interleavingStore.js';
+import { IdempotencyKeyReusedError, StaleRevisionError } from '../../src/app/errors.js';
 
 const context = () => ({ actor: 'test', commandId: randomUUID(), correlationId: randomUUID() });
 
@@ -80,5 +81,49 @@ describe('concurrent writers on one SQLite file', () => {
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(27); // 27 × 37 = 999 ≤ 1000 < 28 × 37
     await first.catchUp();
     expect(first.grant('g2', {})!.view).toMatchObject({ spent: '999.00', allocatedRemaining: '1.00' });
+  });
+
+  describe('a ledger whose cached state trails another process', () => {
+    const receive = (grantId: string) => ({
+      type: 'ReceiveGrant' as const,
+      data: {
+        grantId, grantor: 'Socialstyrelsen', title: 't', purpose: 'p', kind: 'riktat' as const, committee: 'socialnamnden',
+        amount: '1000.00', receivedOn: '2021-01-01', useBy: '2021-12-31', repaymentRequired: true,
+      },
+    });
+    const installment = { type: 'ReceiveInstallment' as const, data: { amount: '1.00', receivedOn: '2021-02-01' } };
+
+    it('accepts an If-Match that is right on the store though not in its cache', async () => {
+      const [a, b] = ledgers as [Ledger, Ledger];
+      await a.executeGrant('g3', receive('g3'), context());
+      await b.executeGrant('g3', installment, context()); // revision 1, unseen by a's cache
+      const outcome = await a.executeGrant('g3', installment, { ...context(), expectedRevision: 1 });
+      expect(outcome.revision).toBe(2);
+      await expect(a.executeGrant('g3', installment, { ...context(), expectedRevision: 1 })).rejects.toBeInstanceOf(StaleRevisionError);
+    });
+
+    it('answers a repeated Idempotency-Key first used by another process with the first answer', async () => {
+      const [a, b] = ledgers as [Ledger, Ledger];
+      await a.executeGrant('g4', receive('g4'), context());
+      const key = { ...context(), requestHash: 'h1' };
+      const first = await b.executeGrant('g4', installment, key);
+      const again = await a.executeGrant('g4', installment, key);
+      expect(again.revision).toBe(first.revision);
+      expect(again.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
+      await a.catchUp();
+      expect(a.grant('g4', {})!.view.received).toBe('1001.00');
+    });
+
+    it('refuses a key another process used with another request (422), writing nothing', async () => {
+      const [a, b] = ledgers as [Ledger, Ledger];
+      await a.executeGrant('g5', receive('g5'), context());
+      const commandId = randomUUID();
+      await b.executeGrant('g5', installment, { actor: 't', commandId, correlationId: commandId, requestHash: 'h1' });
+      await expect(
+        a.executeGrant('g5', installment, { actor: 't', commandId, correlationId: commandId, requestHash: 'h2' }),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+      await a.catchUp();
+      expect(a.grant('g5', {})!.view.received).toBe('1001.00');
+    });
   });
 });
