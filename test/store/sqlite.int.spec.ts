@@ -92,6 +92,20 @@ describe('SQLite store specifics', () => {
     await store.close();
   });
 
+  it('fails a whole group, storing none of it, when an append fails for other than a refusal', async () => {
+    const store = new SqliteEventStore(freshPath());
+    // An event that cannot be written (here: data JSON cannot hold) stands for disk full or I/O.
+    const broken = { ...event(2), data: { n: 1n } };
+    const outcomes = await Promise.allSettled([
+      store.appendToStream('grant-ok', [event(1)], { expectedRevision: 'no_stream' }),
+      store.appendToStream('grant-broken', [broken], { expectedRevision: 'no_stream' }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(await store.headPosition()).toBe(0);
+    expect((await store.appendToStream('grant-ok', [event(1)], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0);
+    await store.close();
+  });
+
   it('sees events another process wrote to the same file through its subscription', async () => {
     const path = freshPath();
     const reader = new SqliteEventStore(path, { pollIntervalMs: 10 });

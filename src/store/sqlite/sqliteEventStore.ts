@@ -245,10 +245,13 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = last && last.recorded_at > now ? last.recorded_at : now;
     return batch.map((append) => {
       try {
-        // A nested better-sqlite3 transaction is a savepoint: a failing append rolls back alone.
+        // A nested better-sqlite3 transaction is a savepoint: a refused append rolls back alone.
         return { result: this.appendOne(append.streamId, append.events, append.expectedRevision, recordedAt) };
       } catch (error) {
-        return { error };
+        // Only the append's own refusals stay its own. Anything else (disk full, I/O) may have
+        // ended the whole transaction, so the whole group fails together and nothing is half-stored.
+        if (this.db.inTransaction && (error instanceof WrongExpectedVersionError || error instanceof DuplicateEventIdError)) return { error };
+        throw error;
       }
     });
   }
