@@ -117,8 +117,17 @@ export class Ledger {
     return this.readModel.token(hashToken(token));
   }
 
+  /**
+   * Waits until the read model shows the command's events, so the caller reads its own write.
+   * The events are durable already: if the read model is slow or has stopped (health says so),
+   * the command still succeeded, and answering otherwise would invite a duplicate retry.
+   */
   private async settled(outcome: CommandOutcome): Promise<CommandOutcome> {
-    await this.readModel.waitFor(outcome.position);
+    try {
+      await this.readModel.waitFor(outcome.position);
+    } catch {
+      // Reported by /health (a stopped projection) or transient (a slow catch-up).
+    }
     return outcome;
   }
 

@@ -51,6 +51,11 @@ export function checkBudgetEvent(facts: BudgetFacts, event: BudgetEvent, key: Bu
       return requirePeriodInYear(event.data.afterPeriod, key, 'afterPeriod');
     case 'FiscalYearClosed': {
       if (!facts.exists) refuse('BUDGET_NOT_FOUND', `no budget for ${key.committee} ${key.fiscalYear}`);
+      // Closed books show the adopted result in every view as of the closing and after, so the
+      // closing may not come before anything it covers.
+      if (facts.lastBusinessDate !== null && event.data.closedOn < facts.lastBusinessDate) {
+        refuse('CLOSING_DATE_BEFORE_LAST_ENTRY', `closedOn is before the last entry (${facts.lastBusinessDate})`, 'closedOn');
+      }
       const expected = resultOf(facts, money(event.data.grantRevenue));
       if (!money(event.data.result).eq(expected)) {
         refuse('RESULT_MISMATCH', `result must be ${formatMoney(expected)} (budget − costs + revenues + grantRevenue)`);

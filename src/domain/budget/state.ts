@@ -20,6 +20,8 @@ export interface BudgetFacts {
   /** Latest forecast per (afterPeriod, activity): a later record replaces an earlier one. */
   readonly forecasts: ReadonlyMap<string, Forecast>;
   readonly closing: BudgetEventOf<'FiscalYearClosed'>['data'] | null;
+  /** The latest business date of any effective event; a year cannot be closed before it. */
+  readonly lastBusinessDate: IsoDate | null;
 }
 
 export const INITIAL_BUDGET_FACTS: BudgetFacts = {
@@ -30,6 +32,7 @@ export const INITIAL_BUDGET_FACTS: BudgetFacts = {
   revenues: ZERO,
   forecasts: new Map(),
   closing: null,
+  lastBusinessDate: null,
 };
 
 /** budget = Σ granted + Σ adjustments */
@@ -71,7 +74,9 @@ export function budgetBusinessDate(event: BudgetEvent): IsoDate | null {
 }
 
 export function applyBudgetEvent(facts: BudgetFacts, event: BudgetEvent): BudgetFacts {
-  const next = { ...facts, exists: true };
+  const date = budgetBusinessDate(event);
+  const lastBusinessDate = date !== null && (facts.lastBusinessDate === null || date > facts.lastBusinessDate) ? date : facts.lastBusinessDate;
+  const next = { ...facts, exists: true, lastBusinessDate };
   switch (event.type) {
     case 'AppropriationGranted':
       return { ...next, granted: facts.granted.plus(event.data.amount) };
