@@ -149,15 +149,25 @@ export function toTable(data: ReportData): string {
   return [data.title, '', render(header), rule, ...body.map(render), rule, render(totals), ''].join('\n');
 }
 
-function csvField(value: Cell): string {
-  const text = value === null ? '' : String(value);
+/**
+ * A text cell that begins like a formula (=, +, -, @, tab, CR) is evaluated by spreadsheets when
+ * the file is opened; a leading apostrophe keeps it text (OWASP's CSV injection advice). Only text
+ * columns: a negative amount stays a number.
+ */
+function defused(kind: Column<unknown>['kind'], text: string): string {
+  return kind === 'text' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+function csvField(kind: Column<unknown>['kind'], value: Cell): string {
+  const text = defused(kind, value === null ? '' : String(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break. */
 export function toCsv(data: ReportData): string {
-  const lines = [data.columns.map((column) => column.key), ...data.rows.map((row) => cellsOf(data, row))];
-  return `\uFEFF${lines.map((line) => line.map(csvField).join(',')).join('\r\n')}\r\n`;
+  const header = data.columns.map((column) => column.key).join(',');
+  const body = data.rows.map((row) => cellsOf(data, row).map((value, index) => csvField(data.columns[index]!.kind, value)).join(','));
+  return `\uFEFF${[header, ...body].join('\r\n')}\r\n`;
 }
 
 export const SEK_FORMAT = '#,##0.00 "kr";-#,##0.00 "kr"';

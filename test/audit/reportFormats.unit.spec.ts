@@ -60,6 +60,13 @@ describe('report formats', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
   });
 
+  it('keeps text that looks like a formula as text in CSV, and negative amounts as numbers', () => {
+    const hostile = unusedGrantsReport([view({ grantId: 'g3', title: '=HYPERLINK("http://x","klicka")', grantor: '@SUM(A1)', unallocated: '-3.50' })], {});
+    const csv = toCsv(unusedGrantsData(hostile, { asOf: '2021-03-31', knownAt: null }));
+    expect(csv).toContain(`g3,'@SUM(A1),"'=HYPERLINK(""http://x"",""klicka"")"`);
+    expect(csv).toContain(',-3.50,');
+  });
+
   it('totals the table exactly, without floating point drift', () => {
     const table = toTable(data);
     expect(table).toMatch(/^Summa +1 000,10 +250,50 +0,00 +749,60/m);

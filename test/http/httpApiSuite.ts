@@ -290,6 +290,13 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
         expect(second.body.events[0].position).toBeGreaterThan(first.body.events[2].position);
       });
 
+      it('shows who got which token in the log, never a token hash', async () => {
+        const events = (await t.api('GET', '/api/events?limit=10000', { as: 'revisor' })).body.events as Array<{ type: string; data: { tokenHash?: string; role?: string } }>;
+        const issued = events.filter((event) => event.type === 'TokenIssued');
+        expect(issued.map((event) => event.data.role)).toEqual(expect.arrayContaining(['admin', 'ekonom', 'revisor']));
+        for (const event of issued) expect(event.data.tokenHash).toBe('redacted');
+      });
+
       it('writes one log line per request with its id, never a token', async () => {
         const response = await t.api('GET', '/api/reports/committee-results', { headers: { 'X-Request-Id': 'req-12345' } });
         expect(response.headers.get('x-request-id')).toBe('req-12345');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Role, TokenName } from '../../domain/access.js';
+import { Role, TokenName, TOKENS_STREAM } from '../../domain/access.js';
 import type { RecordedEvent } from '../../store/port.js';
 import { checkDigest, findEvents, logDigest, verifyChains } from '../../app/audit.js';
 import { formatDigest, parseDigest, type LogDigest } from '../../domain/merkle.js';
@@ -65,6 +65,16 @@ function eventJson(event: RecordedEvent) {
   };
 }
 
+/**
+ * Token events show who got which role when, but not the token's hash: an operator-chosen admin
+ * token could be guessed offline from it. The chain is still checked by /api/audit/verify; the
+ * CLI's export, which needs the database itself, keeps the hash.
+ */
+function redactTokenHash(event: RecordedEvent): RecordedEvent {
+  if (event.streamId !== TOKENS_STREAM) return event;
+  return { ...event, data: { ...(event.data as Record<string, unknown>), tokenHash: 'redacted' } };
+}
+
 export const systemRoutes = [
   route<z.output<typeof CreateTokenBody>, unknown, unknown>({
     method: 'post',
@@ -93,7 +103,7 @@ export const systemRoutes = [
       const events: RecordedEvent[] = filtered ? await findEvents(ledger.store, { actor, from, to, type }, { after, limit }) : [];
       if (!filtered) for await (const event of ledger.store.readAll({ after, maxCount: limit })) events.push(event);
       const next = events.length > 0 ? events[events.length - 1]!.position : after;
-      return { status: 200, body: { events: events.map(eventJson), next } };
+      return { status: 200, body: { events: events.map(redactTokenHash).map(eventJson), next } };
     },
   }),
   route<unknown, z.output<typeof VerifyQuery>, unknown>({
