@@ -24,11 +24,15 @@ export interface UnusedGrantsFilter {
 
 export const AT_RISK_WITHIN_DAYS_DEFAULT = 90;
 
-/** useBy falls within `within` days of the view date (both ends included) with money unused. */
+/**
+ * Still open, money unused, and useBy within `within` days of the view date. A grant whose useBy
+ * is the view date itself is already expired at the close of that day (see grantStatusOf), so
+ * only an open one is at risk.
+ */
 export function isAtRisk(view: ReportableGrant, viewDate: IsoDate, within: number): boolean {
   return (
     view.kind === 'riktat' &&
-    view.status !== 'closed' &&
+    view.status === 'open' &&
     new Decimal(view.unused).gt(0) &&
     view.useBy >= viewDate &&
     view.useBy <= addDays(viewDate, within)

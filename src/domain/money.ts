@@ -6,6 +6,13 @@ import { Decimal } from 'decimal.js';
  */
 export type Money = Decimal;
 
+/**
+ * decimal.js rounds every result to 20 significant digits by default. Single amounts are below
+ * 10^13 with two decimals (15 digits), but sums over many of them are not bounded, so the ledger
+ * keeps 40: exact for any total it could ever hold.
+ */
+Decimal.set({ precision: 40 });
+
 export const MONEY_LIMIT = new Decimal('1e13');
 export const ZERO: Money = new Decimal(0);
 
@@ -76,6 +83,3 @@ export function sum(values: Iterable<Money>): Money {
   return total;
 }
 
-export function maxMoney(a: Money, b: Money): Money {
-  return a.gte(b) ? a : b;
-}

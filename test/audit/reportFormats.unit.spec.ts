@@ -102,6 +102,7 @@ describe('at-risk grants', () => {
     expect(isAtRisk(view({ useBy: '2021-03-30' }), '2021-03-31', 90)).toBe(false);
     expect(isAtRisk(view({ useBy: '2021-04-30', unused: '0.00' }), '2021-03-31', 90)).toBe(false);
     expect(isAtRisk(view({ useBy: '2021-04-30', status: 'closed' }), '2021-03-31', 90)).toBe(false);
+    expect(isAtRisk(view({ useBy: '2021-03-31', status: 'expired' }), '2021-03-31', 90)).toBe(false);
     expect(isAtRisk(view({ useBy: '2021-04-30', kind: 'generellt' }), '2021-03-31', 90)).toBe(false);
   });
 

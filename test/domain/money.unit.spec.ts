@@ -116,3 +116,10 @@ describe('dates', () => {
     expect(Period.safeParse(input).success).toBe(valid);
   });
 });
+
+describe('sums beyond one amount', () => {
+  it('stay exact to the öre far past 20 significant digits', () => {
+    const total = money('9999999999999.99').times(100_000_000).plus(money('0.01'));
+    expect(formatMoney(total)).toBe('999999999999999000000.01');
+  });
+});
