@@ -32,18 +32,17 @@ export interface BudgetStream {
   readonly events: readonly ProjectedEvent[];
 }
 
-const revenueKey = (committee: string, year: number) => `${committee}/${year}`;
+/** The key of a committee-year in grant revenue maps. */
+export const revenueKeyOf = (committee: string, year: number): string => `${committee}/${year}`;
 
 /**
  * grantRevenue per committee and year: Σ FundsSpent of riktade grants spent in the year,
  * + retained of grants closed in the year, + Σ generella grants received in the year.
  */
-export const revenueKeyOf = (committee: string, year: number): string => `${committee}/${year}`;
-
 export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
   const add = (committee: string, date: string, amount: string) => {
-    const key = revenueKey(committee, yearOf(date));
+    const key = revenueKeyOf(committee, yearOf(date));
     revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
   };
   for (const stream of grantStreams) {
@@ -81,6 +80,10 @@ export function addRevenue(total: Map<string, Money>, part: ReadonlyMap<string, 
   for (const [key, amount] of part) total.set(key, (total.get(key) ?? ZERO).plus(amount));
 }
 
+/**
+ * The whole report folded from the streams alone: the reference the read model's cached views
+ * are tested against, and the way to report on any set of streams.
+ */
 export function committeeResultsReport(
   budgets: Iterable<BudgetStream>,
   grantStreams: Iterable<readonly ProjectedEvent[]>,
@@ -104,7 +107,7 @@ export function committeeResultsOf(
     if (!facts.exists) continue;
     const closing = facts.closing;
     // A closed year shows the result as adopted at closing; an open one, as the figures stand.
-    const grantRevenue = closing ? money(closing.grantRevenue) : (revenue.get(revenueKey(key.committee, key.fiscalYear)) ?? ZERO);
+    const grantRevenue = closing ? money(closing.grantRevenue) : (revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO);
     const result = closing ? money(closing.result) : resultOf(facts, grantRevenue);
     const forecast = latestForecastOf(facts);
     years.push({

@@ -4,7 +4,7 @@ import { addDays, type IsoDate } from '../src/domain/dates.js';
 import type { GrantView, GrantViewStatus } from './grantView.js';
 import { grantStatusOf } from './grantView.js';
 import type { GrantFacts } from '../src/domain/grant/state.js';
-import { repaymentOutstandingOf, unallocatedOf, unusedOf } from '../src/domain/grant/state.js';
+import { allocatedRemainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf } from '../src/domain/grant/state.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -68,8 +68,7 @@ export type ReportableGrant = Pick<GrantView, 'kind' | 'committee' | 'grantor' |
 
 /**
  * The report's row of one grant straight from its facts, without the allocations a full view
- * formats: the figures it shows are sums (Σ remaining = netAllocated − spent). Null for a grant
- * not yet received in the view.
+ * formats. Null for a grant not yet received in the view.
  */
 export function unusedGrantRowOf(facts: GrantFacts, viewDate: IsoDate): ReportableGrant | null {
   const grant = facts.grant;
@@ -85,7 +84,7 @@ export function unusedGrantRowOf(facts: GrantFacts, viewDate: IsoDate): Reportab
     returned: formatMoney(facts.returned),
     unused: formatMoney(unusedOf(facts)),
     unallocated: formatMoney(unallocatedOf(facts)),
-    allocatedRemaining: formatMoney(facts.netAllocated.minus(facts.spent)),
+    allocatedRemaining: formatMoney(allocatedRemainingOf(facts)),
     useBy: grant.useBy,
     reportDue: grant.reportDue ?? null,
     status: grantStatusOf(facts, viewDate),

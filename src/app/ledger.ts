@@ -10,7 +10,7 @@ import { TOKENS_STREAM, type Role, type TokenIssuedData } from '../domain/access
 import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
 import { budgetDecider, grantDecider } from './deciders.js';
 import { followStore, LedgerReadModel, type IssuedToken } from './readModel.js';
-import { grantView, grantViewOf, type GrantView } from '../../projections/grantView.js';
+import { grantViewOf, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantRowOf, unusedGrantsReport, type ReportableGrant, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import { addRevenue, committeeResultsOf, revenueKeyOf, type CommitteeResultRow } from '../../projections/committeeResults.js';
 import { viewDateOf, type Clocks } from '../../projections/clocks.js';
@@ -135,11 +135,9 @@ export class Ledger {
 
   grant(grantId: string, clocks: Clocks): { view: GrantView; revision: number } | null {
     const stream = this.readModel.grantStream(grantId);
-    if (!stream) return null;
-    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
-    const facts = current ? this.readModel.currentGrantFacts(grantId) : undefined;
-    const view = facts ? grantViewOf(facts, this.today()) : grantView(stream, clocks, this.today());
-    return view ? { view, revision: stream[stream.length - 1]!.revision } : null;
+    const facts = this.readModel.grantFacts(grantId, clocks);
+    const view = facts ? grantViewOf(facts, viewDateOf(clocks, this.today())) : null;
+    return stream && view ? { view, revision: stream[stream.length - 1]!.revision } : null;
   }
 
   /** A grant's events with their full metadata, read from the store (the read model keeps less). */

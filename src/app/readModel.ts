@@ -45,11 +45,6 @@ export interface IssuedToken {
 }
 
 /**
- * The in-memory read side: every stream's events (compacted) indexed for the projections, and
- * the token table. Fed in global order by the store's subscription; the same code replays
- * the log from position 0 at start.
- */
-/**
  * How much of a stream a view sees: everything (its current facts serve), nothing, or some of it
  * (only then is it folded again). Most streams lie wholly before or after a historical cut.
  */
@@ -82,6 +77,11 @@ function coverageOf(entry: StreamEntry, clocks: Clocks): Coverage {
   return allKnown && allDated ? 'all' : 'some';
 }
 
+/**
+ * The in-memory read side: every stream's events (compacted) indexed for the projections, and
+ * the token table. Fed in global order by the store's subscription; the same code replays
+ * the log from position 0 at start.
+ */
 export class LedgerReadModel {
   /** The position of the last event applied. */
   position = 0;

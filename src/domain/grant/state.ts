@@ -66,10 +66,12 @@ export function unusedOf(facts: GrantFacts): Money {
   return facts.received.minus(facts.spent).minus(facts.returned).minus(facts.retained);
 }
 
+/**
+ * Σ remaining over the allocations. Every spending is on an allocation, so this is the money
+ * allocated net of releases less what was spent: one subtraction, whatever the allocations' count.
+ */
 export function allocatedRemainingOf(facts: GrantFacts): Money {
-  let total = ZERO;
-  for (const allocation of facts.allocations.values()) total = total.plus(remainingOf(allocation));
-  return total;
+  return facts.netAllocated.minus(facts.spent);
 }
 
 export function repaymentOutstandingOf(facts: GrantFacts): Money {
