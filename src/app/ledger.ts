@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
+import { StoreUnavailableError, type EventStore, type RecordedEvent, type Subscription } from '../store/port.js';
 import { grantStreamName } from '../domain/grant/events.js';
 import type { GrantCommand } from '../domain/grant/commands.js';
 import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
@@ -14,6 +14,17 @@ import { grantView, grantViewOf, type GrantView } from '../../projections/grantV
 import { unusedGrantsReport, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import { committeeResultsReport, grantRevenueByCommitteeYear, type CommitteeResultRow } from '../../projections/committeeResults.js';
 import type { Clocks } from '../../projections/clocks.js';
+
+/** What /health shows: the read model and the store, each with its problem in words. */
+export interface LedgerHealth {
+  readonly status: 'ok' | 'failing';
+  readonly store: string;
+  readonly position: number;
+  /** The projection stopped on an event it cannot apply. */
+  readonly problem?: string;
+  /** The store refuses writes: read-only, missing, full, locked. */
+  readonly storeProblem?: string;
+}
 
 export interface LedgerOptions {
   readonly clock?: () => Date;
@@ -38,6 +49,8 @@ export class Ledger {
   private readonly handler: CommandHandler;
   private readonly clock: () => Date;
   private subscription: Subscription | null = null;
+  /** The last store fault a command met; cleared when a later write succeeds. */
+  private storeFault: StoreUnavailableError | null = null;
 
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
     this.handler = new CommandHandler(store);
@@ -67,11 +80,42 @@ export class Ledger {
   // Commands
 
   async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
-    return this.settled(await this.handler.handle(grantStreamName(grantId), grantDecider, command, context));
+    return this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDecider, command, context)));
   }
 
   async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
-    return this.settled(await this.handler.handle(budgetStreamName(key), budgetDecider, command, context));
+    return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDecider, command, context)));
+  }
+
+  /** Remembers a store fault for /health until a write gets through again. */
+  private async watchingStore<T>(work: Promise<T>): Promise<T> {
+    try {
+      const result = await work;
+      this.storeFault = null;
+      return result;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.storeFault = error;
+      throw error;
+    }
+  }
+
+  /** The read model's and the store's state; the store is probed when it can be. */
+  async health(): Promise<LedgerHealth> {
+    let storeProblem: string | undefined;
+    try {
+      if (this.store.probeWritable) await this.store.probeWritable();
+      else if (this.storeFault) throw this.storeFault;
+    } catch (error) {
+      storeProblem = error instanceof Error ? error.message : String(error);
+    }
+    const failure = this.readModel.failure;
+    return {
+      status: failure || storeProblem !== undefined ? 'failing' : 'ok',
+      store: this.store.description,
+      position: this.readModel.position,
+      ...(failure ? { problem: failure.message } : {}),
+      ...(storeProblem !== undefined ? { storeProblem } : {}),
+    };
   }
 
   /**
@@ -102,11 +146,11 @@ export class Ledger {
 
   private async recordToken(data: TokenIssuedData, actor: string): Promise<void> {
     const commandId = randomUUID();
-    const result = await this.store.appendToStream(
+    const result = await this.watchingStore(this.store.appendToStream(
       TOKENS_STREAM,
       [{ eventId: randomUUID(), type: 'TokenIssued', data, metadata: { actor, commandId, correlationId: commandId } }],
       { expectedRevision: 'any' },
-    );
+    ));
     await this.readModel.waitFor(result.position);
   }
 
