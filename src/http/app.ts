@@ -129,6 +129,10 @@ export function problemOf(error: unknown): HttpProblem {
   if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500 && bodyError.type !== undefined) {
     return new HttpProblem(bodyError.status, 'BAD_REQUEST', TITLES[bodyError.status] ?? 'Bad request', `the request could not be read (${bodyError.type})`);
   }
+  if (error instanceof URIError && bodyError.status === 400) {
+    // The router could not percent-decode a path segment.
+    return new HttpProblem(400, 'MALFORMED_PATH', TITLES[400]!, 'the path is not validly percent-encoded', [{ path: 'path', message: 'malformed percent-encoding' }]);
+  }
   return new HttpProblem(500, 'INTERNAL_ERROR', TITLES[500]!, 'an internal error occurred; it has been logged');
 }
 
