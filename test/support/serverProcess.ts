@@ -22,12 +22,19 @@ export interface ServerProcess {
 }
 
 /** Starts the built `grantledger serve` on 127.0.0.1 and a free port, on the store named. */
-export function startServerProcess(store: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+export function startServerProcess(
+  store: string,
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+  /** Called with the process as soon as it is spawned, e.g. to kill it while it starts. */
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LEDGER_STORE: store, LEDGER_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
     ...UNPRIVILEGED,
   });
+  onSpawn?.(child);
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
