@@ -166,6 +166,7 @@ export class Ledger {
   // Queries
 
   grant(grantId: string, clocks: Clocks): { view: GrantView; revision: number } | null {
+    this.readModel.assertRunning();
     const stream = this.readModel.grantStream(grantId);
     if (!stream) return null;
     const current = clocks.asOf === undefined && clocks.knownAt === undefined;
@@ -175,10 +176,12 @@ export class Ledger {
   }
 
   grantEvents(grantId: string): readonly RecordedEvent[] | undefined {
+    this.readModel.assertRunning();
     return this.readModel.grantStream(grantId);
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {
+    this.readModel.assertRunning();
     const current = clocks.asOf === undefined && clocks.knownAt === undefined;
     const today = this.today();
     const views: GrantView[] = [];
@@ -192,10 +195,12 @@ export class Ledger {
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
+    this.readModel.assertRunning();
     return committeeResultsReport(this.readModel.budgetStreams(), this.readModel.grantStreams(), clocks, filter);
   }
 
   budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
+    this.readModel.assertRunning();
     const stream = this.readModel.budgetStream(budgetStreamName(key));
     if (!stream) return null;
     const { rows } = committeeResultsReport(

@@ -6,6 +6,7 @@ import type { IssuedToken } from '../app/readModel.js';
 import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '../app/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { StoreUnavailableError } from '../store/port.js';
+import { ProjectionError, ReadModelStoppedError } from '../app/readModel.js';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from './authFailureLimiter.js';
 import { HttpProblem, invalidInput, statusOfRule, type InputLocation } from './problems.js';
 import { openApiDocument } from './openapi.js';
@@ -119,6 +120,9 @@ export function problemOf(error: unknown): HttpProblem {
   }
   if (error instanceof ContentionError) return new HttpProblem(409, 'CONTENTION', TITLES[409]!, error.message);
   if (error instanceof StoreUnavailableError) return new HttpProblem(503, 'STORE_UNAVAILABLE', TITLES[503]!, error.message);
+  if (error instanceof ReadModelStoppedError || error instanceof ProjectionError) {
+    return new HttpProblem(503, 'READ_MODEL_STOPPED', 'Read model stopped', `${error.message}; see /health`);
+  }
   const bodyError = error as { type?: string; status?: number };
   if (bodyError.type === 'entity.too.large') {
     return new HttpProblem(413, 'PAYLOAD_TOO_LARGE', TITLES[413]!, `the body must be at most ${BODY_LIMIT_BYTES} bytes`);
