@@ -70,8 +70,10 @@ export function committeeResultsReport(
   grantStreams: Iterable<readonly RecordedEvent[]>,
   clocks: Clocks,
   filter: { readonly committee?: string } = {},
+  /** grantRevenueByCommitteeYear(grantStreams, clocks), when the caller already holds it. */
+  knownRevenue?: ReadonlyMap<string, Money>,
 ): { rows: CommitteeResultRow[] } {
-  const revenue = grantRevenueByCommitteeYear(grantStreams, clocks);
+  const revenue = knownRevenue ?? grantRevenueByCommitteeYear(grantStreams, clocks);
   const years: Array<Omit<CommitteeResultRow, 'cumulativeResult'> & { carried: Money | null; resultValue: Money }> = [];
   for (const { key, events } of budgets) {
     if (filter.committee !== undefined && key.committee !== filter.committee) continue;

@@ -5,14 +5,14 @@ import type { GrantCommand } from '../domain/grant/commands.js';
 import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { dateOfMoment, type IsoDate } from '../domain/dates.js';
-import { formatMoney, ZERO } from '../domain/money.js';
+import { formatMoney, ZERO, type Money } from '../domain/money.js';
 import { TOKENS_STREAM, type Role, type TokenIssuedData } from '../domain/access.js';
 import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
 import { budgetDecider, grantDecider } from './deciders.js';
 import { followStore, LedgerReadModel, type IssuedToken } from './readModel.js';
 import { grantView, grantViewOf, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantsReport, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
-import { committeeResultsReport, grantRevenueByCommitteeYear, type CommitteeResultRow } from '../../projections/committeeResults.js';
+import { committeeResultsReport, type CommitteeResultRow } from '../../projections/committeeResults.js';
 import type { Clocks } from '../../projections/clocks.js';
 
 /** What /health shows: the read model and the store, each with its problem in words. */
@@ -124,7 +124,7 @@ export class Ledger {
    */
   async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
     await this.catchUp();
-    const revenue = grantRevenueByCommitteeYear(this.readModel.grantStreams(), {}).get(`${key.committee}/${key.fiscalYear}`) ?? ZERO;
+    const revenue = this.currentRevenue().get(`${key.committee}/${key.fiscalYear}`) ?? ZERO;
     const closeData = data.carriedForward === undefined ? { closedOn: data.closedOn } : { closedOn: data.closedOn, carriedForward: data.carriedForward };
     return this.executeBudget(key, { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(revenue) }, context);
   }
@@ -196,7 +196,20 @@ export class Ledger {
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
     this.readModel.assertRunning();
-    return committeeResultsReport(this.readModel.budgetStreams(), this.readModel.grantStreams(), clocks, filter);
+    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
+    return committeeResultsReport(this.readModel.budgetStreams(), this.readModel.grantStreams(), clocks, filter, current ? this.currentRevenue() : undefined);
+  }
+
+  /**
+   * Grant revenue per committee and year as it stands now, summed from each grant's cached share:
+   * folding every grant stream on each request made the report slower as the log grew (soak).
+   */
+  private currentRevenue(): Map<string, Money> {
+    const totals = new Map<string, Money>();
+    for (const grantId of this.readModel.grantIds()) {
+      for (const [key, amount] of this.readModel.currentGrantRevenue(grantId)) totals.set(key, (totals.get(key) ?? ZERO).plus(amount));
+    }
+    return totals;
   }
 
   budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
@@ -207,6 +220,8 @@ export class Ledger {
       [...this.readModel.budgetStreams()].filter((budget) => budget.key.committee === key.committee && budget.key.fiscalYear <= key.fiscalYear),
       this.readModel.grantStreams(),
       clocks,
+      {},
+      clocks.asOf === undefined && clocks.knownAt === undefined ? this.currentRevenue() : undefined,
     );
     const row = rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);
     return row ? { row, revision: stream.events[stream.events.length - 1]!.revision } : null;

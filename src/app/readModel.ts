@@ -4,7 +4,8 @@ import { BudgetEvent, type BudgetKey } from '../domain/budget/events.js';
 import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
 import type { GrantFacts } from '../domain/grant/state.js';
 import { grantFactsAt } from '../../projections/grantView.js';
-import type { BudgetStream } from '../../projections/committeeResults.js';
+import { grantRevenueByCommitteeYear, type BudgetStream } from '../../projections/committeeResults.js';
+import type { Money } from '../domain/money.js';
 
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 
@@ -77,6 +78,8 @@ export class LedgerReadModel {
   private readonly commands = new Map<string, { streamId: string; requestHash: string | undefined }>();
   /** Current facts per grant, folded lazily and dropped when the grant gets a new event. */
   private readonly currentFacts = new Map<string, GrantFacts>();
+  /** Current grant revenue per grant (committee/year → amount), folded lazily like the facts. */
+  private readonly currentRevenue = new Map<string, ReadonlyMap<string, Money>>();
   private waiters: Array<{ position: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   apply(event: RecordedEvent): void {
@@ -94,6 +97,7 @@ export class LedgerReadModel {
       stream.push(event);
       this.grants.set(grantId, stream);
       this.currentFacts.delete(grantId);
+      this.currentRevenue.delete(grantId);
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
       if (!match) throw new ProjectionError(event, 'not a budget stream name');
@@ -170,6 +174,16 @@ export class LedgerReadModel {
     const facts = grantFactsAt(stream, {});
     this.currentFacts.set(grantId, facts);
     return facts;
+  }
+
+  /** The grant's contribution to each committee's grant revenue as it stands now, cached until it changes. */
+  currentGrantRevenue(grantId: string): ReadonlyMap<string, Money> {
+    const cached = this.currentRevenue.get(grantId);
+    if (cached) return cached;
+    const stream = this.grants.get(grantId);
+    const revenue = stream ? grantRevenueByCommitteeYear([stream], {}) : new Map<string, Money>();
+    this.currentRevenue.set(grantId, revenue);
+    return revenue;
   }
 
   budgetStream(streamId: string): BudgetStream | undefined {
