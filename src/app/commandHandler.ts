@@ -4,6 +4,7 @@ import { KeyedMutex } from './keyedMutex.js';
 import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from './errors.js';
 import {
   DuplicateEventIdError,
+  readStreamToArray,
   WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
@@ -56,7 +57,17 @@ export interface CommandHandlerOptions {
 interface CachedStream<State> {
   readonly revision: number | null;
   readonly state: State;
-  readonly byCommand: Map<string, RecordedEvent[]>;
+  /**
+   * Where each command's events are in the stream, not the events themselves: the read model
+   * already holds every event, and a second copy here cost memory for every event of every cached
+   * stream (found by the soak). A repeated command reads its events back from the store.
+   */
+  readonly byCommand: Map<string, CommandSpan>;
+}
+
+interface CommandSpan {
+  readonly fromRevision: number;
+  count: number;
 }
 
 /**
@@ -109,12 +120,12 @@ export class CommandHandler {
     let revision = cached?.revision ?? null;
     let state = cached?.state ?? decider.initialState;
     // The entry is owned by this handler and used under the stream's lock, so it grows in place.
-    const byCommand = cached?.byCommand ?? new Map<string, RecordedEvent[]>();
+    const byCommand = cached?.byCommand ?? new Map<string, CommandSpan>();
     for (const event of events) {
       state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
       const ofCommand = byCommand.get(event.metadata.commandId);
-      if (ofCommand) ofCommand.push(event);
-      else byCommand.set(event.metadata.commandId, [event]);
+      if (ofCommand) ofCommand.count += 1;
+      else byCommand.set(event.metadata.commandId, { fromRevision: event.revision, count: 1 });
       revision = event.revision;
     }
     const entry = { revision, state, byCommand };
@@ -142,7 +153,7 @@ export class CommandHandler {
       const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
       const { revision, state, byCommand } = loaded;
       const earlier = byCommand.get(context.commandId);
-      if (earlier !== undefined) return this.replay(earlier, context);
+      if (earlier !== undefined) return this.replay(await readStreamToArray(this.store, streamId, { fromRevision: earlier.fromRevision, maxCount: earlier.count }), context);
 
       if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
         if (!fresh) {

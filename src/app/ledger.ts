@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
+import { StoreUnavailableError, type EventStore, type RecordedEvent, type Subscription } from '../store/port.js';
 import { grantStreamName } from '../domain/grant/events.js';
 import type { GrantCommand } from '../domain/grant/commands.js';
 import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
@@ -14,6 +14,17 @@ import { grantViewOf, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantRowOf, unusedGrantsReport, type ReportableGrant, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import { addRevenue, committeeResultsOf, revenueKeyOf, type CommitteeResultRow } from '../../projections/committeeResults.js';
 import { viewDateOf, type Clocks } from '../../projections/clocks.js';
+
+/** What /health shows: the read model and the store, each with its problem in words. */
+export interface LedgerHealth {
+  readonly status: 'ok' | 'failing';
+  readonly store: string;
+  readonly position: number;
+  /** The projection stopped on an event it cannot apply. */
+  readonly problem?: string;
+  /** The store refuses writes: read-only, missing, full, locked. */
+  readonly storeProblem?: string;
+}
 
 export interface LedgerOptions {
   readonly clock?: () => Date;
@@ -39,6 +50,8 @@ export class Ledger {
   private readonly clock: () => Date;
   private subscription: Subscription | null = null;
   private memo: { position: number; reports: Map<string, unknown> } = { position: -1, reports: new Map() };
+  /** The last store fault a command met; cleared when a later write succeeds. */
+  private storeFault: StoreUnavailableError | null = null;
 
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
     this.handler = new CommandHandler(store);
@@ -67,12 +80,49 @@ export class Ledger {
 
   // Commands
 
+  /**
+   * A stopped read model means the log holds an event the ledger cannot account for: new entries
+   * wait until it is repaired, and are refused before anything is decided or written.
+   */
   async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
-    return this.settled(await this.handler.handle(grantStreamName(grantId), grantDecider, command, context));
+    this.readModel.assertRunning();
+    return this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDecider, command, context)));
   }
 
   async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
-    return this.settled(await this.handler.handle(budgetStreamName(key), budgetDecider, command, context));
+    this.readModel.assertRunning();
+    return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDecider, command, context)));
+  }
+
+  /** Remembers a store fault for /health until a write gets through again. */
+  private async watchingStore<T>(work: Promise<T>): Promise<T> {
+    try {
+      const result = await work;
+      this.storeFault = null;
+      return result;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.storeFault = error;
+      throw error;
+    }
+  }
+
+  /** The read model's and the store's state; the store is probed when it can be. */
+  async health(): Promise<LedgerHealth> {
+    let storeProblem: string | undefined;
+    try {
+      if (this.store.probeWritable) await this.store.probeWritable();
+      else if (this.storeFault) throw this.storeFault;
+    } catch (error) {
+      storeProblem = error instanceof Error ? error.message : String(error);
+    }
+    const failure = this.readModel.failure;
+    return {
+      status: failure || storeProblem !== undefined ? 'failing' : 'ok',
+      store: this.store.description,
+      position: this.readModel.position,
+      ...(failure ? { problem: failure.message } : {}),
+      ...(storeProblem !== undefined ? { storeProblem } : {}),
+    };
   }
 
   /**
@@ -105,11 +155,11 @@ export class Ledger {
 
   private async recordToken(data: TokenIssuedData, actor: string): Promise<void> {
     const commandId = randomUUID();
-    const result = await this.store.appendToStream(
+    const result = await this.watchingStore(this.store.appendToStream(
       TOKENS_STREAM,
       [{ eventId: randomUUID(), type: 'TokenIssued', data, metadata: { actor, commandId, correlationId: commandId } }],
       { expectedRevision: 'any' },
-    );
+    ));
     await this.readModel.waitFor(result.position);
   }
 
@@ -134,6 +184,7 @@ export class Ledger {
   // Queries
 
   grant(grantId: string, clocks: Clocks): { view: GrantView; revision: number } | null {
+    this.readModel.assertRunning();
     const stream = this.readModel.grantStream(grantId);
     const facts = this.readModel.grantFacts(grantId, clocks);
     const view = facts ? grantViewOf(facts, viewDateOf(clocks, this.today())) : null;
@@ -142,6 +193,7 @@ export class Ledger {
 
   /** A grant's events with their full metadata, read from the store (the read model keeps less). */
   async grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
+    this.readModel.assertRunning();
     if (!this.readModel.grantStream(grantId)) return undefined;
     const events: RecordedEvent[] = [];
     for await (const event of this.store.readStream(grantStreamName(grantId))) events.push(event);
@@ -149,6 +201,7 @@ export class Ledger {
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {
+    this.readModel.assertRunning();
     const today = this.today();
     const viewDate = viewDateOf(clocks, today);
     const current = clocks.asOf === undefined && clocks.knownAt === undefined;
@@ -170,6 +223,7 @@ export class Ledger {
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
+    this.readModel.assertRunning();
     const current = clocks.asOf === undefined && clocks.knownAt === undefined;
     const compute = () => {
       const revenue = new Map<string, Money>();
@@ -194,6 +248,7 @@ export class Ledger {
   }
 
   budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
+    this.readModel.assertRunning();
     const stream = this.readModel.budgetStream(budgetStreamName(key));
     if (!stream) return null;
     const row = this.committeeResults({ committee: key.committee }, clocks).rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);

@@ -1,10 +1,8 @@
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
-import { GRANT_EVENT_TYPES } from '../domain/grant/events.js';
-import { BUDGET_EVENT_TYPES, type BudgetKey } from '../domain/budget/events.js';
+import { GrantEvent } from '../domain/grant/events.js';
+import { BudgetEvent, type BudgetKey } from '../domain/budget/events.js';
 import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
 import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
-import type { GrantEvent } from '../domain/grant/events.js';
-import type { BudgetEvent } from '../domain/budget/events.js';
 import { budgetBusinessDate, type BudgetFacts } from '../domain/budget/state.js';
 import type { IsoDate } from '../domain/dates.js';
 import type { Money } from '../domain/money.js';
@@ -14,8 +12,6 @@ import type { Clocks } from '../../projections/clocks.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import type { BudgetStream } from '../../projections/committeeResults.js';
 import type { ProjectedEvent } from '../../projections/clocks.js';
-
-const GRANT_TYPES = new Set<string>(GRANT_EVENT_TYPES);
 
 /** Only what the projections read: hashes, actors and command ids stay in the store. */
 function compact(event: RecordedEvent): ProjectedEvent {
@@ -28,14 +24,52 @@ function compact(event: RecordedEvent): ProjectedEvent {
     metadata: { recordedAt: event.metadata.recordedAt },
   };
 }
-const BUDGET_TYPES = new Set<string>(BUDGET_EVENT_TYPES);
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
+
+/**
+ * What the projections need of an event to apply it: its data fits its type, and what it refers
+ * to is there before it (the grant for every later event, the allocation for a release or a
+ * spending, the reversed event for a reversal). The folds skip what they cannot place, so an event
+ * failing this would silently vanish from every report; the read model stops on it instead.
+ */
+function unfitness(
+  event: RecordedEvent,
+  schema: typeof GrantEvent | typeof BudgetEvent,
+  earlier: readonly { readonly eventId: string }[],
+  allocations: ReadonlySet<string> | undefined,
+): string | null {
+  const parsed = schema.safeParse({ type: event.type, data: event.data });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return `its data does not fit ${event.type} (${issue ? `${issue.path.join('.') || 'type'}: ${issue.message}` : 'invalid'})`;
+  }
+  if (allocations !== undefined) {
+    if ((event.type === 'GrantReceived') !== (earlier.length === 0)) return 'a grant stream starts with GrantReceived, and only there';
+    const allocationId = (event.data as { allocationId?: string }).allocationId;
+    if ((event.type === 'FundsSpent' || event.type === 'AllocationReleased') && !allocations.has(allocationId!)) {
+      return `allocation ${allocationId} is not on this grant`;
+    }
+  }
+  if (event.type === 'EntryReversed') {
+    const reversed = (event.data as { reversedEventId: string }).reversedEventId;
+    if (!earlier.some((candidate) => candidate.eventId === reversed)) return `the reversed event ${reversed} is not earlier in this stream`;
+  }
+  return null;
+}
 
 /** An event that a projection cannot apply: the projection stops rather than skip it. */
 export class ProjectionError extends Error {
   override readonly name = 'ProjectionError';
   constructor(readonly event: { streamId: string; position: number; type: string }, reason: string) {
     super(`cannot project ${event.type} at position ${event.position} of ${event.streamId}: ${reason}`);
+  }
+}
+
+/** The read model stopped on an earlier failure; queries and commands answer 503 until it is repaired. */
+export class ReadModelStoppedError extends Error {
+  override readonly name = 'ReadModelStoppedError';
+  constructor(readonly failure: Error) {
+    super(`the read model stopped: ${failure.message}`, { cause: failure });
   }
 }
 
@@ -87,6 +121,8 @@ export class LedgerReadModel {
   position = 0;
   failure: Error | null = null;
   private readonly grants = new Map<string, GrantEntry>();
+  /** Allocation ids per grant, so a spending or release on an unknown one is caught on arrival. */
+  private readonly allocationIds = new Map<string, Set<string>>();
   private readonly grantsByCommittee = new Map<string, Set<string>>();
   private readonly budgets = new Map<string, BudgetEntry>();
   private readonly budgetsByCommittee = new Map<string, BudgetEntry[]>();
@@ -98,8 +134,12 @@ export class LedgerReadModel {
       throw new ProjectionError(event, `positions must increase (last applied ${this.position})`);
     }
     if (event.streamId.startsWith('grant-')) {
-      if (!GRANT_TYPES.has(event.type)) throw new ProjectionError(event, 'not a grant event');
       const grantId = event.streamId.slice('grant-'.length);
+      const allocations = this.allocationIds.get(grantId) ?? new Set<string>();
+      const unfit = unfitness(event, GrantEvent, this.grants.get(grantId)?.events ?? [], allocations);
+      if (unfit !== null) throw new ProjectionError(event, unfit);
+      if (event.type === 'FundsAllocated') allocations.add((event.data as { allocationId: string }).allocationId);
+      this.allocationIds.set(grantId, allocations);
       let entry = this.grants.get(grantId);
       if (!entry) {
         entry = { events: [], maxBusinessDate: null, committee: null, current: null };
@@ -119,7 +159,9 @@ export class LedgerReadModel {
       }
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
-      if (!match || !BUDGET_TYPES.has(event.type)) throw new ProjectionError(event, 'not a budget event');
+      if (!match) throw new ProjectionError(event, 'not a budget stream name');
+      const unfit = unfitness(event, BudgetEvent, this.budgets.get(event.streamId)?.events ?? [], undefined);
+      if (unfit !== null) throw new ProjectionError(event, unfit);
       let entry = this.budgets.get(event.streamId);
       if (!entry) {
         entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, current: null };
@@ -142,15 +184,20 @@ export class LedgerReadModel {
     if (this.waiters.length > 0) this.releaseWaiters();
   }
 
+  /** Queries refuse to answer from a stopped read model: its reports would silently be stale. */
+  assertRunning(): void {
+    if (this.failure) throw new ReadModelStoppedError(this.failure);
+  }
+
   fail(error: Error): void {
     this.failure = error;
-    for (const waiter of this.waiters) waiter.reject(error);
+    for (const waiter of this.waiters) waiter.reject(new ReadModelStoppedError(error));
     this.waiters = [];
   }
 
   /** Resolves once every event up to the position is applied (read-your-writes after a command). */
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return Promise.reject(new ReadModelStoppedError(this.failure));
     if (this.position >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

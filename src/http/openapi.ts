@@ -48,8 +48,10 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
             content: Object.fromEntries(['application/json', ...(spec.alsoProduces ?? [])].map((type) => [type, {}])),
           },
           '400': problemResponse,
-          ...(spec.access === 'public' ? {} : { '401': problemResponse, '403': problemResponse }),
+          ...(spec.access === 'public' ? {} : { '401': problemResponse, '403': problemResponse, '429': problemResponse }),
           ...(spec.writes ? { '404': problemResponse, '409': problemResponse, '412': problemResponse, '413': problemResponse, '422': problemResponse } : {}),
+          // The store refuses writes (read-only, full, locked, missing) or the read model stopped.
+          '503': problemResponse,
         },
       },
     };

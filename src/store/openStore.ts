@@ -1,4 +1,3 @@
-import { isEsdbUrl, openEsdbStore } from './esdb/openEsdbStore.js';
 import type { EventStore } from './port.js';
 import { SqliteEventStore } from './sqlite/sqliteEventStore.js';
 
@@ -12,6 +11,7 @@ export async function openStore(url: string): Promise<EventStore> {
     if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./data/ledger.db');
     return new SqliteEventStore(path);
   }
-  if (isEsdbUrl(url)) return openEsdbStore(url);
+  // Loaded only when named: the EventStoreDB client and gRPC cost a SQLite server ~150 ms per start.
+  if (/^esdb(\+discover)?:\/\//.test(url)) return (await import('./esdb/openEsdbStore.js')).openEsdbStore(url);
   throw new Error(`unknown store URL ${url.replace(/\/\/[^@/]*@/, '//')}: use sqlite:<path> or esdb://host:2113?tls=false`);
 }

@@ -98,6 +98,11 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Delivers every event after a position in global order, then new ones as they are stored. */
   subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription;
+  /**
+   * Optional: checks, without writing, that a write could be committed now; throws
+   * StoreUnavailableError naming the fault (read-only, missing, locked, the last commit failed).
+   */
+  probeWritable?(): Promise<void>;
   close(): Promise<void>;
   /**
    * Optional capability: loads events recorded elsewhere (an export), keeping their ids, order,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type RunningServer } from '../../src/server.js';
+import type { HttpOptions } from '../../src/http/app.js';
 import type { EventStore } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 
@@ -56,6 +57,8 @@ export interface ApiResponse {
 export interface StartOptions {
   /** Tokens issued by an earlier run on the same backend (a restart). */
   readonly tokens?: TestServer['tokens'];
+  /** Options of the HTTP layer, e.g. a different limit of bad tokens. */
+  readonly http?: Pick<HttpOptions, 'authFailureLimit'>;
 }
 
 export async function startTestServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {
@@ -67,6 +70,7 @@ export async function startTestServer(backend: Backend, options: StartOptions = 
     adminToken: ADMIN_TOKEN,
     log: (line) => void logs.push(line),
     announce: () => undefined,
+    ...options.http,
   });
   const call = async (method: string, path: string, apiOptions: ApiOptions = {}, tokens?: TestServer['tokens']): Promise<ApiResponse> => {
     const as = apiOptions.as === undefined ? 'ekonom' : apiOptions.as;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkLink, eventHash, GENESIS_HASH } from '../hashChain.js';
@@ -96,11 +96,21 @@ const SQLITE_UNAVAILABLE_CODES = new Set([
   'SQLITE_CORRUPT',
 ]);
 
+/** What an operator should read first: the fault in words, before the driver's code. */
+function explain(code: string): string {
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') return 'the database file is read-only';
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') return 'the disk is full or the file may not grow';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'the database is locked by another process';
+  if (code === 'SQLITE_CANTOPEN') return 'the database file cannot be opened';
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return 'the file is not an intact ledger database';
+  return 'the database file cannot be written';
+}
+
 /** Translates the driver's failures of the file itself into the port's StoreUnavailableError. */
 function translate(error: unknown, path: string): unknown {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (SQLITE_UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) {
-    return new StoreUnavailableError(`SQLite store ${path}: ${code}: ${(error as Error).message}`, { cause: error });
+    return new StoreUnavailableError(`SQLite store ${path}: ${explain(code)} (${code}: ${(error as Error).message})`, { cause: error });
   }
   return error;
 }
@@ -112,7 +122,7 @@ function translate(error: unknown, path: string): unknown {
  */
 export class SqliteEventStore implements EventStore {
   readonly description: string;
-  private readonly db: Database.Database;
+  private db: Database.Database;
   private readonly clock: () => Date;
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
@@ -125,11 +135,11 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
 
-  /** Transaction functions, compiled once: better-sqlite3 would otherwise prepare them per call. */
-  private readonly commitGroup: Database.Transaction<(batch: readonly PendingAppend[]) => AppendOutcome[]>;
-  private readonly appendOne: Database.Transaction<(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => AppendResult>;
+  /** Transaction functions, compiled once per connection: better-sqlite3 would otherwise prepare them per call. */
+  private commitGroup!: Database.Transaction<(batch: readonly PendingAppend[]) => AppendOutcome[]>;
+  private appendOne!: Database.Transaction<(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => AppendResult>;
 
-  private readonly statements: {
+  private statements: {
     streamHead: Database.Statement<[string], { revision: number; hash: string }>;
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
     byEventId: Database.Statement<[string], EventRow>;
@@ -140,44 +150,138 @@ export class SqliteEventStore implements EventStore {
     head: Database.Statement<[], { position: number | null }>;
   };
 
+  /** The last commit that failed for a fault of the file; cleared by the next durable commit. */
+  private writeFailure: StoreUnavailableError | null = null;
+  /** Set when the connection was opened read-only: it must be opened again once the file is writable. */
+  private reopenBeforeWrite = false;
+  /** The file the connection holds, so a removed or replaced file is noticed before writing to it. */
+  private fileIdentity: { dev: number; ino: number } | null = null;
+  private readonly busyTimeoutMs: number;
+
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite:${path}`;
     this.clock = options.clock ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.pageSize = options.pageSize ?? 1000;
     this.maxAppendsPerCommit = options.maxAppendsPerCommit ?? 256;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     try {
       if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-      this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(SCHEMA_SQL);
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
     } catch (error) {
-      throw translate(error, path);
+      throw new StoreUnavailableError(`SQLite store ${path}: cannot create its directory (${(error as Error).message})`, { cause: error });
     }
-    this.statements = {
-      streamHead: this.db.prepare('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-      lastRecordedAt: this.db.prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
-      byEventId: this.db.prepare('SELECT * FROM events WHERE event_id = ?'),
-      insert: this.db.prepare(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertRecorded: this.db.prepare(
-        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
-      readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
-      head: this.db.prepare('SELECT max(position) AS position FROM events'),
-    };
+    [this.db, this.statements] = this.connect();
+    this.compileTransactions();
+  }
+
+  private compileTransactions(): void {
     this.commitGroup = this.db.transaction((batch: readonly PendingAppend[]) => this.commitGroupBody(batch));
     this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
       this.appendInTransaction(streamId, events, expected, recordedAt),
     );
+  }
+
+  /**
+   * Opens the file. SQLite silently opens a write-protected file read-only, and such a connection
+   * never writes again, so a failed commit that says "read-only" makes the next one reconnect.
+   */
+  private connect(): [Database.Database, SqliteEventStore['statements']] {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.path, { timeout: this.busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA_SQL);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${this.path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
+      this.fileIdentity = this.path === ':memory:' ? null : this.identityOfFile();
+    } catch (error) {
+      db?.close();
+      throw translate(error, this.path);
+    }
+    const statements = {
+      streamHead: db.prepare<[string], { revision: number; hash: string }>('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      lastRecordedAt: db.prepare<[], { recorded_at: string }>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
+      byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+      insert: db.prepare<unknown[]>(
+        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertRecorded: db.prepare<unknown[]>(
+        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      readStream: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
+      readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      head: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
+    };
+    return [db, statements];
+  }
+
+  private identityOfFile(): { dev: number; ino: number } | null {
+    try {
+      const stat = statSync(this.path);
+      return { dev: stat.dev, ino: stat.ino };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Refuses to commit into a file that is no longer at its path (its directory was removed or
+   * moved, or the file replaced): the commit would land in an orphaned inode and vanish on restart.
+   */
+  private assertFileInPlace(): void {
+    if (this.fileIdentity === null) return;
+    const now = this.identityOfFile();
+    if (now === null || now.dev !== this.fileIdentity.dev || now.ino !== this.fileIdentity.ino) {
+      throw new StoreUnavailableError(`SQLite store ${this.path}: the database file or its directory is missing or was replaced; writes stop until it is back`);
+    }
+  }
+
+  /** Translates a failed write and remembers a fault of the file for /health and the next commit. */
+  private noteFault(error: unknown): unknown {
+    const translated = translate(error, this.path);
+    if (!(translated instanceof StoreUnavailableError)) return translated;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) this.reopenBeforeWrite = true;
+    this.writeFailure = translated;
+    return translated;
+  }
+
+  private reconnect(): void {
+    const [db, statements] = this.connect();
+    this.db.close();
+    this.db = db;
+    this.statements = statements;
+    this.compileTransactions();
+  }
+
+  /**
+   * Whether a write could be committed now, without writing: the file is in place and writable,
+   * no other process holds the write lock, and the last commit did not fail. Throws
+   * StoreUnavailableError saying which fault it found.
+   */
+  async probeWritable(): Promise<void> {
+    this.assertOpen();
+    if (this.path === ':memory:') return;
+    this.assertFileInPlace();
+    try {
+      accessSync(this.path, fsConstants.W_OK);
+    } catch (error) {
+      throw new StoreUnavailableError(`SQLite store ${this.path}: the database file is read-only (${(error as NodeJS.ErrnoException).code ?? 'EACCES'})`, { cause: error });
+    }
+    try {
+      this.db.pragma('busy_timeout = 250');
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    } catch (error) {
+      throw translate(error, this.path);
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+    if (this.writeFailure) throw this.writeFailure;
   }
 
   /**
@@ -212,15 +316,22 @@ export class SqliteEventStore implements EventStore {
     }
     let outcomes: AppendOutcome[];
     try {
+      this.assertFileInPlace();
+      if (this.reopenBeforeWrite) this.reconnect();
       outcomes = this.commitGroup.immediate(batch);
     } catch (error) {
       // The commit itself failed (disk full, read-only, locked): nothing of the batch is stored.
-      const translated = translate(error, this.path);
+      const translated = this.noteFault(error);
       for (const append of batch) append.reject(translated);
       return;
     }
     this.stats.commits += 1;
     this.stats.appends += batch.length;
+    // Only an append that got through proves the file writable again.
+    if (outcomes.some((outcome) => 'result' in outcome)) {
+      this.reopenBeforeWrite = false;
+      this.writeFailure = null;
+    }
     const committed: RecordedEvent[] = [];
     for (const [index, append] of batch.entries()) {
       const outcome = outcomes[index]!;
@@ -228,7 +339,7 @@ export class SqliteEventStore implements EventStore {
         append.resolve(outcome.result);
         committed.push(...outcome.result.events);
       } else {
-        append.reject(translate(outcome.error, this.path));
+        append.reject(this.noteFault(outcome.error));
       }
     }
     committed.sort((a, b) => a.position - b.position);
