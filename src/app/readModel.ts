@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import { GrantEvent } from '../domain/grant/events.js';
+import { compileShapes, shapeProblem } from '../domain/eventShape.js';
 import { BudgetEvent, type BudgetKey } from '../domain/budget/events.js';
 import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
 import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
@@ -26,6 +27,9 @@ function compact(event: RecordedEvent): ProjectedEvent {
 }
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 
+const GRANT_SHAPES = compileShapes(GrantEvent);
+const BUDGET_SHAPES = compileShapes(BudgetEvent);
+
 /**
  * What the projections need of an event to apply it: its data fits its type, and what it refers
  * to is there before it (the grant for every later event, the allocation for a release or a
@@ -34,15 +38,12 @@ const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
  */
 function unfitness(
   event: RecordedEvent,
-  schema: typeof GrantEvent | typeof BudgetEvent,
+  shapes: typeof GRANT_SHAPES,
   earlier: readonly { readonly eventId: string }[],
   allocations: ReadonlySet<string> | undefined,
 ): string | null {
-  const parsed = schema.safeParse({ type: event.type, data: event.data });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return `its data does not fit ${event.type} (${issue ? `${issue.path.join('.') || 'type'}: ${issue.message}` : 'invalid'})`;
-  }
+  const misshapen = shapeProblem(shapes, event.type, event.data);
+  if (misshapen !== null) return `its data does not fit ${event.type} (${misshapen})`;
   if (allocations !== undefined) {
     if ((event.type === 'GrantReceived') !== (earlier.length === 0)) return 'a grant stream starts with GrantReceived, and only there';
     const allocationId = (event.data as { allocationId?: string }).allocationId;
@@ -136,7 +137,7 @@ export class LedgerReadModel {
     if (event.streamId.startsWith('grant-')) {
       const grantId = event.streamId.slice('grant-'.length);
       const allocations = this.allocationIds.get(grantId) ?? new Set<string>();
-      const unfit = unfitness(event, GrantEvent, this.grants.get(grantId)?.events ?? [], allocations);
+      const unfit = unfitness(event, GRANT_SHAPES, this.grants.get(grantId)?.events ?? [], allocations);
       if (unfit !== null) throw new ProjectionError(event, unfit);
       if (event.type === 'FundsAllocated') allocations.add((event.data as { allocationId: string }).allocationId);
       this.allocationIds.set(grantId, allocations);
@@ -160,7 +161,7 @@ export class LedgerReadModel {
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
       if (!match) throw new ProjectionError(event, 'not a budget stream name');
-      const unfit = unfitness(event, BudgetEvent, this.budgets.get(event.streamId)?.events ?? [], undefined);
+      const unfit = unfitness(event, BUDGET_SHAPES, this.budgets.get(event.streamId)?.events ?? [], undefined);
       if (unfit !== null) throw new ProjectionError(event, unfit);
       let entry = this.budgets.get(event.streamId);
       if (!entry) {
