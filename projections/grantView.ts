@@ -69,32 +69,52 @@ export function grantFactsAt(stream: readonly ProjectedEvent[], clocks: Clocks):
   return foldGrantFacts(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
 }
 
-/** The view of one grant from its facts; null when the grant did not exist in that view. */
-export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | null {
+/** The figures every listing of a grant shows; the unused-grants report shows only these. */
+export type GrantSummary = Pick<
+  GrantView,
+  | 'grantId' | 'grantor' | 'title' | 'committee' | 'kind' | 'received' | 'spent' | 'returned' | 'unused' | 'unallocated'
+  | 'allocatedRemaining' | 'useBy' | 'reportDue' | 'status' | 'repaymentRequired' | 'repaymentOutstanding'
+>;
+
+/**
+ * A grant's summary straight from its facts, without formatting its allocations; null when the
+ * grant did not exist in that view.
+ */
+export function grantSummaryOf(facts: GrantFacts, viewDate: IsoDate): GrantSummary | null {
   const grant = facts.grant;
   if (grant === null) return null;
   return {
     grantId: grant.grantId,
     grantor: grant.grantor,
     title: grant.title,
-    purpose: grant.purpose,
-    kind: grant.kind,
     committee: grant.committee,
-    receivedOn: grant.receivedOn,
-    useBy: grant.useBy,
-    reportDue: grant.reportDue ?? null,
-    reference: grant.reference ?? null,
-    repaymentRequired: grant.repaymentRequired,
+    kind: grant.kind,
     received: formatMoney(facts.received),
     spent: formatMoney(facts.spent),
     returned: formatMoney(facts.returned),
     unused: formatMoney(unusedOf(facts)),
     unallocated: formatMoney(unallocatedOf(facts)),
     allocatedRemaining: formatMoney(allocatedRemainingOf(facts)),
+    useBy: grant.useBy,
+    reportDue: grant.reportDue ?? null,
+    status: grantStatusOf(facts, viewDate),
+    repaymentRequired: grant.repaymentRequired,
+    repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
+  };
+}
+
+/** The view of one grant from its facts: its summary, and everything else it holds. */
+export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | null {
+  const summary = grantSummaryOf(facts, viewDate);
+  const grant = facts.grant;
+  if (summary === null || grant === null) return null;
+  return {
+    ...summary,
+    purpose: grant.purpose,
+    receivedOn: grant.receivedOn,
+    reference: grant.reference ?? null,
     retained: formatMoney(facts.retained),
     repaymentDemanded: formatMoney(facts.demanded),
-    repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
-    status: grantStatusOf(facts, viewDate),
     closedOn: facts.closedOn,
     reports: facts.reports.map((report) => ({ submittedOn: report.submittedOn, reference: report.reference })),
     allocations: [...facts.allocations.values()].map((allocation) => ({

@@ -1,10 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { formatMoney, ZERO } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
-import type { GrantView, GrantViewStatus } from './grantView.js';
-import { grantStatusOf } from './grantView.js';
-import type { GrantFacts } from '../src/domain/grant/state.js';
-import { allocatedRemainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf } from '../src/domain/grant/state.js';
+import { grantSummaryOf, type GrantSummary, type GrantViewStatus } from './grantView.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -63,35 +60,11 @@ export interface UnusedGrantsReport {
   readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string };
 }
 
-/** What the report reads of a grant: a whole GrantView, or a row built from facts alone. */
-export type ReportableGrant = Pick<GrantView, 'kind' | 'committee' | 'grantor' | 'status' | keyof UnusedGrantRow>;
+/** What the report reads of a grant: a whole GrantView, or only its summary. */
+export type ReportableGrant = GrantSummary;
 
-/**
- * The report's row of one grant straight from its facts, without the allocations a full view
- * formats. Null for a grant not yet received in the view.
- */
-export function unusedGrantRowOf(facts: GrantFacts, viewDate: IsoDate): ReportableGrant | null {
-  const grant = facts.grant;
-  if (grant === null) return null;
-  return {
-    grantId: grant.grantId,
-    grantor: grant.grantor,
-    title: grant.title,
-    committee: grant.committee,
-    kind: grant.kind,
-    received: formatMoney(facts.received),
-    spent: formatMoney(facts.spent),
-    returned: formatMoney(facts.returned),
-    unused: formatMoney(unusedOf(facts)),
-    unallocated: formatMoney(unallocatedOf(facts)),
-    allocatedRemaining: formatMoney(allocatedRemainingOf(facts)),
-    useBy: grant.useBy,
-    reportDue: grant.reportDue ?? null,
-    status: grantStatusOf(facts, viewDate),
-    repaymentRequired: grant.repaymentRequired,
-    repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
-  };
-}
+/** The report's row of one grant straight from its facts; null for a grant not yet received. */
+export const unusedGrantRowOf = grantSummaryOf;
 
 /** @param viewDate the date the views are judged on (for 'at-risk'). */
 export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
