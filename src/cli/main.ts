@@ -8,6 +8,7 @@ import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
 import { copyCommand } from './commands/copy.js';
+import { reportEarlyWarningCommand } from './commands/earlyWarning.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
@@ -16,6 +17,7 @@ const COMMANDS: readonly CliCommand[] = [
   tokenCreateCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
+  reportEarlyWarningCommand,
   replayCommand,
   verifyCommand,
   digestCommand,
