@@ -7,6 +7,7 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
+import { earlyWarningBacktest } from './backtestWorkload.js';
 import type { WorkloadResult } from './measure.js';
 
 const [name, directory, secondsText, sizeText] = process.argv.slice(2);
@@ -23,6 +24,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
   reports: () => reportQueries(directory!, size),
+  backtest: () => earlyWarningBacktest(size),
 };
 
 const run = WORKLOADS[name ?? ''];
