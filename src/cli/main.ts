@@ -2,7 +2,15 @@
 import { ConfigError } from '../config.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCreateCommand } from './commands/token.js';
-import { reportCommitteeResultsCommand, reportUnusedGrantsCommand } from './commands/report.js';
+import {
+  reportActivitiesCommand,
+  reportCommitteeResultsCommand,
+  reportGrantStatementCommand,
+  reportReportsDueCommand,
+  reportResultFundCommand,
+  reportUnusedGrantsCommand,
+  reportYearEndCommand,
+} from './commands/report.js';
 import { checkProofCommand, digestCommand, proveCommand, verifyCommand } from './commands/audit.js';
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
@@ -16,6 +24,11 @@ const COMMANDS: readonly CliCommand[] = [
   tokenCreateCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
+  reportActivitiesCommand,
+  reportGrantStatementCommand,
+  reportReportsDueCommand,
+  reportYearEndCommand,
+  reportResultFundCommand,
   replayCommand,
   verifyCommand,
   digestCommand,
