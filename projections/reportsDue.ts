@@ -7,11 +7,14 @@ import { grantStatusOf, type GrantViewStatus } from './grantView.js';
  * Reports due (återrapportering): grants whose reportDue has passed, or falls within `within` days
  * of the view date, and whose report for that due date is not in view.
  *
- * Which report answers a due date: a grant has one reportDue, and a grantor asks for the report
- * of the period that ends there. A report submitted (in view) on or after the later of the grant's
- * receipt and the day after one year before reportDue answers it, late or not; an earlier one
- * (an interim report, last year's report before reportDue was amended) does not. A closed grant
- * still owes its report.
+ * Which report answers a due date (a grant has one reportDue):
+ * - a final report (reportDue on or after useBy) accounts for the use of the money, so only a
+ *   report dated on or after useBy counts, or on or after the grant's closing when it was closed
+ *   earlier (all money used);
+ * - an interim report (reportDue before useBy) covers the year up to reportDue: a report dated on
+ *   or after the later of the receipt and the day after one year before reportDue counts.
+ * A late report counts. A closed grant still owes its report. Where this errs, it errs towards a
+ * reminder, and the row shows the latest report's date for the ekonom to judge.
  */
 export const REPORTS_DUE_WITHIN_DAYS_DEFAULT = 30;
 
@@ -43,11 +46,12 @@ export function daysBetween(from: IsoDate, to: IsoDate): number {
   return Math.round((utc(to) - utc(from)) / 86_400_000);
 }
 
-/** The first day a report may be dated to answer a due date (see the module's comment). */
-export function reportWindowStart(receivedOn: IsoDate, reportDue: IsoDate): IsoDate {
-  const yearBefore = `${Number(reportDue.slice(0, 4)) - 1}${reportDue.slice(4)}`.replace(/-02-29$/, '-02-28');
+/** The first day a report may be dated to answer the grant's reportDue (see the module's comment). */
+export function reportWindowStart(grant: { receivedOn: IsoDate; useBy: IsoDate; reportDue: IsoDate }, closedOn: IsoDate | null): IsoDate {
+  if (grant.reportDue >= grant.useBy) return closedOn !== null && closedOn < grant.useBy ? closedOn : grant.useBy;
+  const yearBefore = `${Number(grant.reportDue.slice(0, 4)) - 1}${grant.reportDue.slice(4)}`.replace(/-02-29$/, '-02-28');
   const dayAfterYearBefore = addDays(yearBefore, 1);
-  return dayAfterYearBefore > receivedOn ? dayAfterYearBefore : receivedOn;
+  return dayAfterYearBefore > grant.receivedOn ? dayAfterYearBefore : grant.receivedOn;
 }
 
 export function reportsDueReport(
@@ -63,7 +67,7 @@ export function reportsDueReport(
     if (grant === null || grant.reportDue === undefined) continue;
     if (filter.committee !== undefined && grant.committee !== filter.committee) continue;
     if (grant.reportDue > horizon) continue;
-    const windowStart = reportWindowStart(grant.receivedOn, grant.reportDue);
+    const windowStart = reportWindowStart({ receivedOn: grant.receivedOn, useBy: grant.useBy, reportDue: grant.reportDue }, facts.closedOn);
     if (facts.reports.some((report) => report.submittedOn >= windowStart)) continue;
     const lastReportOn = facts.reports.reduce<IsoDate | null>((latest, report) => (latest === null || report.submittedOn > latest ? report.submittedOn : latest), null);
     const daysLeft = daysBetween(viewDate, grant.reportDue);
