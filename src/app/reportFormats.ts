@@ -181,16 +181,22 @@ export function committeeResultsData(report: { rows: readonly CommitteeResultRow
 
 const cellsOf = (section: ReportSection, row: unknown): Cell[] => section.columns.map((column) => (column.value as (row: unknown) => Cell)(row));
 
-/** Exact decimal sum of two-decimal strings, in öre, so totals never suffer from floating point. */
-export function sumMoney(values: ReadonlyArray<Cell>): string {
+/**
+ * Exact decimal sum of two-decimal strings, in öre, so totals never suffer from floating point;
+ * null when no row has an amount (an empty column stays empty in the totals).
+ */
+export function sumMoney(values: ReadonlyArray<Cell>): string | null {
   let ore = 0n;
+  let any = false;
   for (const value of values) {
     if (typeof value !== 'string') continue;
+    any = true;
     const negative = value.startsWith('-');
     const [whole, fraction = ''] = (negative ? value.slice(1) : value).split('.');
     const amount = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
     ore += negative ? -amount : amount;
   }
+  if (!any) return null;
   const sign = ore < 0n ? '-' : '';
   const absolute = ore < 0n ? -ore : ore;
   return `${sign}${absolute / 100n}.${String(absolute % 100n).padStart(2, '0')}`;
@@ -383,8 +389,9 @@ function addTableSheet(workbook: ExcelJS.Workbook, section: ReportSection, title
     const added = sheet.addRow(
       section.columns.map((column, index) => {
         if (!column.total) return index === 0 ? total.label : null;
-        const result = Number(values[index]);
         if (section.rows.length === 0) return 0;
+        if (values[index] === null) return null;
+        const result = Number(values[index]);
         const letter = columnLetter(index);
         const range = `${letter}${firstDataRow}:${letter}${lastDataRow}`;
         if (!total.group) return { formula: `SUM(${range})`, result };
