@@ -1,7 +1,7 @@
-import { formatMoney, ZERO, type Money } from '../src/domain/money.js';
+import { formatMoney, ZERO } from '../src/domain/money.js';
 import type { IsoDate } from '../src/domain/dates.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
-import { grantBusinessDate, unusedOf, type GrantFacts } from '../src/domain/grant/state.js';
+import { grantBusinessDate } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
 import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 import { grantViewOf, type GrantView } from './grantView.js';
@@ -13,7 +13,7 @@ import { grantViewOf, type GrantView } from './grantView.js';
  * releases, the grantor's demands, returns, the reports submitted, what is unused and to repay.
  */
 export interface GrantStatement {
-  readonly grant: Omit<GrantView, 'allocations' | 'reports'> & { readonly toRepay: string };
+  readonly grant: Omit<GrantView, 'allocations' | 'reports'>;
   readonly installments: ReadonlyArray<{ readonly receivedOn: IsoDate; readonly amount: string; readonly reference: string | null }>;
   readonly allocations: ReadonlyArray<{
     readonly allocationId: string;
@@ -33,17 +33,6 @@ export interface GrantStatement {
   readonly amendments: ReadonlyArray<{ readonly reason: string; readonly changed: string }>;
 }
 
-/**
- * toRepay = unused when repaymentRequired and the view date is on or after useBy, else 0
- * (DOMAIN.md, "Repayment"): the liability exists before the grantor's formal claim.
- */
-export function toRepayAt(facts: GrantFacts, viewDate: IsoDate): Money {
-  const grant = facts.grant;
-  if (grant === null || !grant.repaymentRequired || viewDate < grant.useBy) return ZERO;
-  const unused = unusedOf(facts);
-  return unused.gt(0) ? unused : ZERO;
-}
-
 const byDate = <T>(dateOf: (item: T) => string) => (a: T, b: T) => (dateOf(a) < dateOf(b) ? -1 : dateOf(a) > dateOf(b) ? 1 : 0);
 
 /** The statement of one grant in a view; null when the view does not see the grant. */
@@ -61,8 +50,7 @@ export function grantStatementOf(stream: readonly ProjectedEvent[], clocks: Cloc
   const reports: Array<GrantStatement['reports'][number]> = [];
   const amendments: Array<GrantStatement['amendments'][number]> = [];
   let laterInstallments = ZERO;
-  for (const event of events as ReadonlyArray<{ type: string; data: unknown }>) {
-    const typed = event as GrantEvent;
+  for (const typed of events) {
     switch (typed.type) {
       case 'GrantInstallmentReceived':
         installments.push({ receivedOn: typed.data.receivedOn, amount: typed.data.amount, reference: typed.data.reference ?? null });
@@ -91,11 +79,12 @@ export function grantStatementOf(stream: readonly ProjectedEvent[], clocks: Cloc
       case 'GrantReportSubmitted':
         reports.push({ submittedOn: typed.data.submittedOn, reference: typed.data.reference });
         break;
+      case 'GrantAmended': {
+        const { reason, ...changed } = typed.data;
+        amendments.push({ reason, changed: Object.entries(changed).filter(([, value]) => value !== undefined).map(([field, value]) => `${field}: ${String(value)}`).join(', ') });
+        break;
+      }
       default:
-        if (event.type === 'GrantAmended') {
-          const { reason, ...changed } = event.data as { reason?: string } & Record<string, unknown>;
-          amendments.push({ reason: reason ?? '', changed: Object.entries(changed).map(([field, value]) => `${field}: ${String(value)}`).join(', ') });
-        }
         break;
     }
   }
@@ -104,7 +93,7 @@ export function grantStatementOf(stream: readonly ProjectedEvent[], clocks: Cloc
   const grant = facts.grant!;
   installments.unshift({ receivedOn: grant.receivedOn, amount: formatMoney(facts.received.minus(laterInstallments)), reference: grant.reference ?? null });
   return {
-    grant: { ...header, toRepay: (header as { toRepay?: string }).toRepay ?? formatMoney(toRepayAt(facts, viewDate)) },
+    grant: header,
     installments: installments.sort(byDate((item) => item.receivedOn)),
     allocations: allocationViews
       .map((allocation) => ({ ...allocation, spending: (spending.get(allocation.allocationId) ?? []).sort(byDate((item) => item.spentOn)) }))

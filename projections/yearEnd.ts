@@ -1,8 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { formatMoney, ZERO, type Money } from '../src/domain/money.js';
 import type { IsoDate } from '../src/domain/dates.js';
-import { repaymentOutstandingOf, unusedOf, type GrantFacts } from '../src/domain/grant/state.js';
-import { toRepayAt } from './grantStatement.js';
+import { repaymentOutstandingOf, toRepayOf, unusedOf, type GrantFacts } from '../src/domain/grant/state.js';
 
 /**
  * Year-end balances (bokslutsposter) of grants, as of a date (31 December, or a delårsbokslut
@@ -51,8 +50,8 @@ export function yearEndReport(grants: Iterable<GrantFacts>, balanceDate: IsoDate
     if (filter.committee !== undefined && grant.committee !== filter.committee) continue;
     const riktat = grant.kind === 'riktat';
     const open = facts.status !== 'closed';
-    const unused = riktat ? larger(unusedOf(facts), ZERO) : ZERO;
-    const toRepay = riktat ? toRepayAt(facts, balanceDate) : ZERO;
+    const unused = larger(unusedOf(facts), ZERO);
+    const toRepay = larger(toRepayOf(facts, balanceDate), ZERO);
     const outstanding = repaymentOutstandingOf(facts);
     const liability = larger(toRepay, outstanding);
     const prepaid = riktat && open ? larger(unused.minus(liability), ZERO) : ZERO;

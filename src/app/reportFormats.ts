@@ -108,13 +108,8 @@ const UNUSED_COLUMNS = columns<UnusedRow>([
   { key: 'status', label: 'Status', kind: 'status', value: (row) => row.status },
   { key: 'repaymentRequired', label: 'Återbetalningsskyldighet', kind: 'boolean', value: (row) => row.repaymentRequired },
   { key: 'repaymentOutstanding', label: 'Återkrav kvar', kind: 'money', value: (row) => row.repaymentOutstanding, total: true },
-  { key: 'toRepay', label: 'Att återbetala', kind: 'money', value: (row) => toRepayFieldOf(row), total: true },
+  { key: 'toRepay', label: 'Att återbetala', kind: 'money', value: (row) => row.toRepay, total: true },
 ]);
-
-/** toRepay as the lead's projections give it; "0.00" from a row that predates the field. */
-function toRepayFieldOf(row: object): string {
-  return (row as { toRepay?: string }).toRepay ?? '0.00';
-}
 
 /**
  * A committee-result row: the fields of the open-year and forecast rules (DOMAIN.md, "Periods,

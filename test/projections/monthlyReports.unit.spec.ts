@@ -203,6 +203,22 @@ describe('grant statement (bidragsredovisning)', () => {
     expect(grantStatementOf(g, { asOf: '2021-10-31' }, '2021-10-31')!.grant).toMatchObject({ unused: '650000.00', toRepay: '0.00', status: 'open' });
   });
 
+  it('shows a corrected receipt: the first installment as amended, and the correction itself', () => {
+    const amended = stream([
+      received('g9', { amount: '600000.00', reference: 'Dnr 1' }),
+      { type: 'GrantInstallmentReceived', data: { amount: '400000.00', receivedOn: '2021-08-01' } },
+      { type: 'GrantAmended', data: { reason: 'Fel belopp i beslutet', amount: '650000.00' }, recordedAt: '2021-09-01T10:00:00.000Z' },
+    ]);
+    // 650 000 (corrected) + 400 000 = 1 050 000 received; known before the correction: 1 000 000.
+    const now = grantStatementOf(amended, {}, '2021-09-30')!;
+    expect(now.installments.map((item) => item.amount)).toEqual(['650000.00', '400000.00']);
+    expect(now.grant.received).toBe('1050000.00');
+    expect(now.amendments).toEqual([{ reason: 'Fel belopp i beslutet', changed: 'amount: 650000.00' }]);
+    const before = grantStatementOf(amended, { knownAt: '2021-08-31T00:00:00.000Z' }, '2021-08-31')!;
+    expect(before.installments.map((item) => item.amount)).toEqual(['600000.00', '400000.00']);
+    expect(before.amendments).toEqual([]);
+  });
+
   it('is null for a grant not yet received in the view', () => {
     expect(grantStatementOf(g, { asOf: '2021-01-31' }, '2021-01-31')).toBeNull();
   });
