@@ -2,12 +2,13 @@ import { Decimal } from 'decimal.js';
 import { formatMoney, money, ZERO, type Money } from '../src/domain/money.js';
 import { yearOf, type IsoDate, type Period } from '../src/domain/dates.js';
 import type { BudgetEvent } from '../src/domain/budget/events.js';
-import { budgetBusinessDate } from '../src/domain/budget/state.js';
+import { budgetBusinessDate, forecastHistoryOf, monthsReportedOf } from '../src/domain/budget/state.js';
+import { foldBudgetFacts } from '../src/domain/budget/decide.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
 import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
-import { grantRevenueByCommitteeYear, revenueKeyOf } from './committeeResults.js';
+import { forecastViewOf, grantRevenueByCommitteeYear, revenueKeyOf, type ForecastView } from './committeeResults.js';
 
 /**
  * Per verksamhet: one committee's year per activity, as an ekonom reads it every month. Budget,
@@ -28,18 +29,6 @@ export interface ActivityRow {
   readonly forecast: { readonly afterPeriod: Period; readonly deviation: string } | null;
 }
 
-export interface ForecastPeriod {
-  readonly afterPeriod: Period;
-  /** The line without activity: the committee's own forecast for the whole year. */
-  readonly committeeLine: string | null;
-  readonly lines: ReadonlyArray<{ readonly activity: string; readonly deviation: string }>;
-  readonly activitySum: string;
-  /** committeeLine − activitySum, when the period has a committee line. */
-  readonly difference: string | null;
-  /** The period's forecast: its committee line, else the sum of its activity lines. */
-  readonly forecast: string;
-}
-
 export interface ActivitiesReport {
   readonly committee: string;
   readonly year: number;
@@ -49,20 +38,9 @@ export interface ActivitiesReport {
   readonly rows: readonly ActivityRow[];
   readonly totals: Omit<ActivityRow, 'activity' | 'forecast'>;
   /** The latest period's forecast (DOMAIN.md, "Forecasts"); null when none is in view. */
-  readonly latestForecast: ForecastPeriod | null;
+  readonly latestForecast: ForecastView | null;
   /** Every period with forecast lines, the earliest first; the last one is the latest forecast. */
-  readonly forecastHistory: readonly ForecastPeriod[];
-}
-
-/**
- * m = 12 once the view date is on or after 31 December of the year; before that, the latest month
- * of the year with an outcome in view (0 if none). DOMAIN.md, "An open year, mid-year".
- */
-export function monthsReportedIn(year: number, viewDate: IsoDate, outcomePeriods: Iterable<Period>): number {
-  if (viewDate >= `${year}-12-31`) return 12;
-  let months = 0;
-  for (const period of outcomePeriods) if (yearOf(period) === year) months = Math.max(months, Number(period.slice(5, 7)));
-  return months;
+  readonly forecastHistory: readonly ForecastView[];
 }
 
 /**
@@ -115,11 +93,11 @@ export function activitiesReport(
   };
   figuresOf(null);
 
-  // Latest record per (period, activity), as the budget's own fold keeps them.
-  const forecastLines = new Map<string, { afterPeriod: Period; activity: string | null; deviation: Money }>();
-  const outcomePeriods: Period[] = [];
-  let closed = false;
-  for (const event of visibleEvents<BudgetEvent>(budgetStream, clocks, budgetBusinessDate)) {
+  const visible = visibleEvents<BudgetEvent>(budgetStream, clocks, budgetBusinessDate);
+  // The year's own fold gives the months reported, the closing and the forecasts (the latest
+  // record per period and activity); the per-activity figures are folded here.
+  const facts = foldBudgetFacts(visible);
+  for (const event of visible) {
     switch (event.type) {
       case 'AppropriationGranted':
       case 'AppropriationAdjusted': {
@@ -131,17 +109,8 @@ export function activitiesReport(
         const figures = figuresOf(event.data.activity);
         figures.costs = figures.costs.plus(money(event.data.costs));
         figures.revenues = figures.revenues.plus(money(event.data.revenues));
-        outcomePeriods.push(event.data.period);
         break;
       }
-      case 'ForecastRecorded': {
-        const activity = event.data.activity ?? null;
-        forecastLines.set(`${event.data.afterPeriod}/${activity ?? COMMITTEE}`, { afterPeriod: event.data.afterPeriod, activity, deviation: money(event.data.deviation) });
-        break;
-      }
-      case 'FiscalYearClosed':
-        closed = true;
-        break;
       default:
         break;
     }
@@ -169,12 +138,14 @@ export function activitiesReport(
   const committeeWide = figuresOf(null);
   committeeWide.grantRevenue = committeeWide.grantRevenue.plus(grantRevenueTotal.minus(grantRevenueOfActivities));
 
-  const history = forecastHistoryOf([...forecastLines.values()]);
-  for (const line of [...forecastLines.values()].sort((a, b) => (a.afterPeriod < b.afterPeriod ? -1 : 1))) {
+  const history = forecastHistoryOf(facts).map(forecastViewOf);
+  for (const line of [...facts.forecasts.values()].sort((a, b) => (a.afterPeriod < b.afterPeriod ? -1 : 1))) {
     figuresOf(line.activity).forecast = { afterPeriod: line.afterPeriod, deviation: line.deviation };
   }
 
-  const months = monthsReportedIn(year, viewDate, outcomePeriods);
+  // A closed year is reported in full, as the committee results show it.
+  const closed = facts.closing !== null;
+  const months = closed ? 12 : monthsReportedOf(facts, year, viewDate);
   const keys = [...byActivity.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const toDate = budgetsToDate(keys.map((key) => byActivity.get(key)!.budget), months);
   const total = { budget: ZERO, budgetToDate: ZERO, costs: ZERO, revenues: ZERO, grantRevenue: ZERO, deviation: ZERO };
@@ -217,25 +188,4 @@ export function activitiesReport(
     latestForecast: history[history.length - 1] ?? null,
     forecastHistory: history,
   };
-}
-
-/** The forecast periods with their lines, the earliest first (DOMAIN.md, "Forecasts"). */
-export function forecastHistoryOf(lines: ReadonlyArray<{ afterPeriod: Period; activity: string | null; deviation: Money }>): ForecastPeriod[] {
-  const periods = [...new Set(lines.map((line) => line.afterPeriod))].sort();
-  return periods.map((afterPeriod) => {
-    const ofPeriod = lines.filter((line) => line.afterPeriod === afterPeriod);
-    const committeeLine = ofPeriod.find((line) => line.activity === null)?.deviation ?? null;
-    const activityLines = ofPeriod
-      .filter((line): line is { afterPeriod: Period; activity: string; deviation: Money } => line.activity !== null)
-      .sort((a, b) => (a.activity < b.activity ? -1 : 1));
-    const activitySum = activityLines.reduce((sum, line) => sum.plus(line.deviation), ZERO);
-    return {
-      afterPeriod,
-      committeeLine: committeeLine === null ? null : formatMoney(committeeLine),
-      lines: activityLines.map((line) => ({ activity: line.activity, deviation: formatMoney(line.deviation) })),
-      activitySum: formatMoney(activitySum),
-      difference: committeeLine === null ? null : formatMoney(committeeLine.minus(activitySum)),
-      forecast: formatMoney(committeeLine ?? activitySum),
-    };
-  });
 }

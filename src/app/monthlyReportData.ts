@@ -1,4 +1,5 @@
-import type { ActivitiesReport, ActivityRow, ForecastPeriod } from '../../projections/activities.js';
+import type { ActivitiesReport, ActivityRow } from '../../projections/activities.js';
+import type { ForecastView } from '../../projections/committeeResults.js';
 import type { GrantStatement } from '../../projections/grantStatement.js';
 import type { ReportDueRow, ReportsDueReport } from '../../projections/reportsDue.js';
 import type { YearEndReport, YearEndRow } from '../../projections/yearEnd.js';
@@ -22,12 +23,12 @@ const ACTIVITY_COLUMNS = columns<ActivityRow>([
   { key: 'forecastDeviation', label: 'Prognosavvikelse', kind: 'money', value: (row) => row.forecast?.deviation ?? null },
 ]);
 
-const FORECAST_PERIOD_COLUMNS = columns<ForecastPeriod>([
+const FORECAST_PERIOD_COLUMNS = columns<ForecastView>([
   { key: 'afterPeriod', label: 'Prognos efter', kind: 'text', value: (row) => row.afterPeriod },
   { key: 'committeeLine', label: 'Nämndens prognos', kind: 'money', value: (row) => row.committeeLine },
   { key: 'activitySum', label: 'Summa verksamheter', kind: 'money', value: (row) => row.activitySum },
   { key: 'difference', label: 'Skillnad', kind: 'money', value: (row) => row.difference },
-  { key: 'forecast', label: 'Prognos', kind: 'money', value: (row) => row.forecast },
+  { key: 'deviation', label: 'Prognos', kind: 'money', value: (row) => row.deviation },
 ]);
 
 type ForecastLine = { afterPeriod: string; activity: string | null; deviation: string };
@@ -41,7 +42,7 @@ export function activitiesData(report: ActivitiesReport, clocks: ReportClocks): 
   const title = titleOf(`Per verksamhet: ${report.committee} ${report.year} (${report.monthsReported} av 12 månader)`, clocks);
   const lines: ForecastLine[] = report.forecastHistory.flatMap((period) => [
     ...(period.committeeLine === null ? [] : [{ afterPeriod: period.afterPeriod, activity: null, deviation: period.committeeLine }]),
-    ...period.lines.map((line) => ({ afterPeriod: period.afterPeriod, activity: line.activity, deviation: line.deviation })),
+    ...period.activities.map((line) => ({ afterPeriod: period.afterPeriod, activity: line.activity, deviation: line.deviation })),
   ]);
   return {
     name: 'activities',

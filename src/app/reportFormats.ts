@@ -111,36 +111,18 @@ const UNUSED_COLUMNS = columns<UnusedRow>([
   { key: 'toRepay', label: 'Att återbetala', kind: 'money', value: (row) => row.toRepay, total: true },
 ]);
 
-/**
- * A committee-result row: the fields of the open-year and forecast rules (DOMAIN.md, "Periods,
- * corrections and open years") read loosely, so rows of any version of the projection render.
- */
-type ResultRow = Omit<CommitteeResultRow, 'latestForecast'> & {
-  readonly monthsReported?: number;
-  readonly budgetToDate?: string;
-  readonly expectedResult?: string | null;
-  readonly carriedIn?: string;
-  readonly latestForecast: {
-    readonly afterPeriod: string;
-    readonly deviation: string;
-    readonly committeeLine?: string | null;
-    readonly activitySum?: string;
-    readonly difference?: string | null;
-  } | null;
-};
-
-const RESULT_COLUMNS = columns<ResultRow>([
+const RESULT_COLUMNS = columns<CommitteeResultRow>([
   { key: 'committee', label: 'Nämnd', kind: 'text', value: (row) => row.committee },
   { key: 'fiscalYear', label: 'År', kind: 'integer', value: (row) => row.fiscalYear },
   { key: 'budget', label: 'Budget', kind: 'money', value: (row) => row.budget, total: true },
-  { key: 'monthsReported', label: 'Månader', kind: 'integer', value: (row) => row.monthsReported ?? null },
-  { key: 'budgetToDate', label: 'Budget hittills', kind: 'money', value: (row) => row.budgetToDate ?? null, total: true },
+  { key: 'monthsReported', label: 'Månader', kind: 'integer', value: (row) => row.monthsReported },
+  { key: 'budgetToDate', label: 'Budget hittills', kind: 'money', value: (row) => row.budgetToDate, total: true },
   { key: 'costs', label: 'Kostnader', kind: 'money', value: (row) => row.costs, total: true },
   { key: 'revenues', label: 'Intäkter', kind: 'money', value: (row) => row.revenues, total: true },
   { key: 'grantRevenue', label: 'Bidragsintäkter', kind: 'money', value: (row) => row.grantRevenue, total: true },
   { key: 'result', label: 'Resultat', kind: 'money', value: (row) => row.result, total: true },
-  { key: 'expectedResult', label: 'Prognos helår', kind: 'money', value: (row) => row.expectedResult ?? null, total: true },
-  { key: 'carriedIn', label: 'Ingående resultatfond', kind: 'money', value: (row) => row.carriedIn ?? null, total: true },
+  { key: 'expectedResult', label: 'Prognos helår', kind: 'money', value: (row) => row.expectedResult, total: true },
+  { key: 'carriedIn', label: 'Ingående resultatfond', kind: 'money', value: (row) => row.carriedIn, total: true },
   { key: 'carriedForward', label: 'Överfört', kind: 'money', value: (row) => row.carriedForward, total: true },
   { key: 'cumulativeResult', label: 'Ackumulerat resultat', kind: 'money', value: (row) => row.cumulativeResult, total: true },
   { key: 'closed', label: 'Bokslut', kind: 'boolean', value: (row) => row.closed },

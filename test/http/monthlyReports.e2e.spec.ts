@@ -79,7 +79,7 @@ describe('per verksamhet over HTTP', () => {
     expect(response.body.totals.deviation).toBe('115000.00');
     // The committee line is the forecast; the AO line its breakdown: difference 50 000 − (−20 000) = 70 000.
     expect(response.body.forecastHistory).toEqual([
-      { afterPeriod: '2022-04', committeeLine: '50000.00', lines: [{ activity: 'AO', deviation: '-20000.00' }], activitySum: '-20000.00', difference: '70000.00', forecast: '50000.00' },
+      { afterPeriod: '2022-04', committeeLine: '50000.00', activities: [{ activity: 'AO', deviation: '-20000.00' }], activitySum: '-20000.00', difference: '70000.00', deviation: '50000.00' },
     ]);
   });
 

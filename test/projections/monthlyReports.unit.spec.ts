@@ -3,7 +3,7 @@ import type { ProjectedEvent, Clocks } from '../../projections/clocks.js';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
 import type { BudgetEvent } from '../../src/domain/budget/events.js';
 import { money } from '../../src/domain/money.js';
-import { activitiesReport, budgetsToDate, monthsReportedIn } from '../../projections/activities.js';
+import { activitiesReport, budgetsToDate } from '../../projections/activities.js';
 import { grantStatementOf } from '../../projections/grantStatement.js';
 import { daysBetween, reportsDueReport, reportWindowStart } from '../../projections/reportsDue.js';
 import { yearEndReport } from '../../projections/yearEnd.js';
@@ -108,17 +108,17 @@ describe('per verksamhet (activities)', () => {
     // After February: committee −300 000, AO −100 000 → sum −100 000, difference −200 000.
     // After April: committee +2 000 000; AO −450 000 + FN 1 100 000 + IFO 800 000 = 1 450 000; difference 550 000.
     expect(report.forecastHistory).toEqual([
-      { afterPeriod: '2022-02', committeeLine: '-300000.00', lines: [{ activity: 'AO', deviation: '-100000.00' }], activitySum: '-100000.00', difference: '-200000.00', forecast: '-300000.00' },
+      { afterPeriod: '2022-02', committeeLine: '-300000.00', activities: [{ activity: 'AO', deviation: '-100000.00' }], activitySum: '-100000.00', difference: '-200000.00', deviation: '-300000.00' },
       {
         afterPeriod: '2022-04',
         committeeLine: '2000000.00',
-        lines: [{ activity: 'AO', deviation: '-450000.00' }, { activity: 'FN', deviation: '1100000.00' }, { activity: 'IFO', deviation: '800000.00' }],
+        activities: [{ activity: 'AO', deviation: '-450000.00' }, { activity: 'FN', deviation: '1100000.00' }, { activity: 'IFO', deviation: '800000.00' }],
         activitySum: '1450000.00',
         difference: '550000.00',
-        forecast: '2000000.00',
+        deviation: '2000000.00',
       },
     ]);
-    expect(report.latestForecast?.forecast).toBe('2000000.00');
+    expect(report.latestForecast?.deviation).toBe('2000000.00');
   });
 
   it('sees only what is dated by asOf: as of 2022-02-28 two months, the February forecast, no IFO adjustment', () => {
@@ -132,9 +132,11 @@ describe('per verksamhet (activities)', () => {
   });
 
   it('counts twelve months once the year has ended, whatever the outcomes', () => {
-    expect(monthsReportedIn(2022, '2022-12-31', ['2022-03'])).toBe(12);
-    expect(monthsReportedIn(2022, '2022-12-30', ['2022-03', '2021-11'])).toBe(3);
-    expect(monthsReportedIn(2022, '2022-06-30', [])).toBe(0);
+    // Viewed on 31 December: 1 200 000 for the whole year; AO 6 000 000 − 1 000 000 + 30 000 + 200 000.
+    const report = activitiesReport('socialnamnden', 2022, budget, grants, { asOf: '2022-12-31' }, '2022-12-31');
+    expect(report.monthsReported).toBe(12);
+    expect(report.rows[1]).toMatchObject({ activity: 'AO', budgetToDate: '6000000.00', deviation: '5230000.00' });
+    expect(activitiesReport('socialnamnden', 2022, budget, grants, { asOf: '2022-12-30' }, '2022-12-30').monthsReported).toBe(3);
   });
 
   it('spreads budgets to öre so the parts add up to the rounded whole', () => {

@@ -117,7 +117,7 @@ describe('three years of socialnämnden in every monthly report', () => {
     ]);
     expect(report.totals.deviation).toBe('90000.00');
     // After February: AO −10 000 alone is the forecast. After March: the committee's −40 000, AO −25 000 its breakdown, 15 000 unexplained.
-    expect(report.forecastHistory.map((period) => [period.afterPeriod, period.committeeLine, period.activitySum, period.difference, period.forecast])).toEqual([
+    expect(report.forecastHistory.map((period) => [period.afterPeriod, period.committeeLine, period.activitySum, period.difference, period.deviation])).toEqual([
       ['2023-02', null, '-10000.00', null, '-10000.00'],
       ['2023-03', '-40000.00', '-25000.00', '-15000.00', '-40000.00'],
     ]);
