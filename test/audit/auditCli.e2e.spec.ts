@@ -182,7 +182,9 @@ describe('grantledger export and import', () => {
     }
     const verified = await runCli(['verify'], copy);
     expect(verified.code).toBe(0);
-  });
+    // Twelve CLI processes, each replaying the log: bounded by each run's own timeout, not by
+    // how idle the machine is.
+  }, 120_000);
 
   it('exports to standard output when no file is given', async () => {
     const result = await runCli(['export'], demo);
