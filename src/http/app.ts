@@ -14,7 +14,6 @@ import { route, type RouteSpec } from './route.js';
 import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { reportRoutes } from './routes/reports.js';
-import { earlyWarningRoutes } from './routes/earlyWarning.js';
 import { systemRoutes } from './routes/system.js';
 
 /** Routes anyone may call: the health check and the API's description. */
@@ -41,7 +40,7 @@ const publicRoutes = [
 ];
 
 /** Every route the server answers, each with who may call it; the router serves only these. */
-export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...earlyWarningRoutes, ...systemRoutes];
+export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...systemRoutes];
 
 /** Body size limit: the largest command is a few kilobytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
