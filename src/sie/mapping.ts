@@ -14,7 +14,7 @@ const AccountEntry = z
   .regex(/^\d{1,10}(-\d{1,10})?$/, 'must be an account such as "4010" or a range such as "4000-7999"')
   .refine((text) => {
     const [from, to] = text.split('-');
-    return to === undefined || Number(from) <= Number(to);
+    return !/^\d{1,10}(-\d{1,10})?$/.test(text) || to === undefined || Number(from) <= Number(to);
   }, 'a range must run from the lower account to the higher, e.g. "4000-7999"');
 
 const Dimension = z.string({ error: 'must be a dimension number such as "1"' }).regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a dimension number such as "1"');
