@@ -44,7 +44,7 @@ export async function sieLedger(wrap: (store: EventStore) => EventStore = (store
 }
 
 /** Two earmarked grants of socialnämnden with allocations per activity, and its 2021 appropriation. */
-async function seed(ledger: Ledger): Promise<void> {
+export async function seed(ledger: Ledger): Promise<void> {
   await ledger.executeGrant('tvv-seg-2021', {
     type: 'ReceiveGrant',
     data: {
