@@ -29,19 +29,22 @@ function isSpace(char: string | undefined): boolean {
 /** Reads a quoted string starting at the opening quote; returns the text and the index after the closing quote. */
 function readQuoted(line: string, start: number): [string, number] {
   let text = '';
-  let index = start + 1;
-  while (index < line.length) {
-    const char = line[index]!;
-    if (char === '\\' && (line[index + 1] === '"' || line[index + 1] === '\\')) {
-      text += line[index + 1];
-      index += 2;
-      continue;
+  let from = start + 1;
+  for (;;) {
+    const quote = line.indexOf('"', from);
+    if (quote === -1) throw new SieSyntaxError('a quoted field is not closed with "');
+    const backslash = line.indexOf('\\', from);
+    if (backslash === -1 || backslash > quote) return [text + line.slice(from, quote), quote + 1];
+    // \" is a quotation mark and \\ a backslash; any other backslash stands for itself.
+    const next = line[backslash + 1];
+    if (next === '"' || next === '\\') {
+      text += line.slice(from, backslash) + next;
+      from = backslash + 2;
+    } else {
+      text += line.slice(from, backslash + 1);
+      from = backslash + 1;
     }
-    if (char === '"') return [text, index + 1];
-    text += char;
-    index += 1;
   }
-  throw new SieSyntaxError('a quoted field is not closed with "');
 }
 
 function readBare(line: string, start: number, stopAtBrace: boolean): [string, number] {
@@ -69,7 +72,7 @@ function readList(line: string, start: number): [string[], number] {
 export function tokenizeLine(line: string): SieLine {
   if (line.length > MAX_LINE_LENGTH) throw new SieSyntaxError(`the line is longer than ${MAX_LINE_LENGTH} characters`);
   // Old DOS programs end a file with Ctrl-Z; it is no content.
-  const trimmed = line.replace(/\u001a+$/, '').trim();
+  const trimmed = (line.charCodeAt(line.length - 1) === 0x1a ? line.replace(/\u001a+$/, '') : line).trim();
   if (trimmed === '') return { kind: 'blank' };
   if (trimmed === '{') return { kind: 'open' };
   if (trimmed === '}') return { kind: 'close' };

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { isIsoDate, type IsoDate } from '../domain/dates.js';
-import { MONEY_LIMIT, type Money } from '../domain/money.js';
+import type { Money } from '../domain/money.js';
 import { SieSyntaxError, tokenizeLine, type SieField } from './lineTokens.js';
 
 /**
@@ -124,15 +124,21 @@ export function parseSieAmount(text: string): Money {
   if (!AMOUNT.test(text)) {
     throw new LineProblem(`malformed amount "${text}": expected digits with a point and at most two decimals, e.g. -1234.50`);
   }
-  const value = new Decimal(text);
-  if (value.abs().gte(MONEY_LIMIT)) throw new LineProblem(`amount "${text}" is not below 10^13`);
-  return value;
+  // At most 13 digits before the point: always below 10^13 (MONEY_LIMIT).
+  return new Decimal(text);
 }
+
+/** Dates repeat across a file's lines; checked once each. */
+const knownDates = new Map<string, IsoDate>();
 
 /** SIE dates are YYYYMMDD. */
 export function parseSieDate(text: string): IsoDate {
+  const known = knownDates.get(text);
+  if (known !== undefined) return known;
   const iso = /^\d{8}$/.test(text) ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}` : '';
   if (!isIsoDate(iso)) throw new LineProblem(`malformed date "${text}": expected a calendar date YYYYMMDD`);
+  if (knownDates.size >= 10_000) knownDates.clear();
+  knownDates.set(text, iso);
   return iso;
 }
 
@@ -254,7 +260,8 @@ export class SieParser {
   }
 
   private transaction(open: OpenVerification, label: string, fields: readonly SieField[], line: number): null {
-    const signature = JSON.stringify(fields);
+    const compare = label === '#RTRANS' || (label === '#TRANS' && open.pendingCopyOf !== null);
+    const signature = compare ? JSON.stringify(fields) : null;
     if (label === '#TRANS' && open.pendingCopyOf !== null && open.pendingCopyOf === signature) {
       // The #TRANS that repeats an #RTRANS for readers older than SIE 4B: the same transaction.
       open.pendingCopyOf = null;
