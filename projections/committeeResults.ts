@@ -6,6 +6,7 @@ import { grantBusinessDate } from '../src/domain/grant/state.js';
 import type { BudgetEvent, BudgetKey } from '../src/domain/budget/events.js';
 import { budgetBusinessDate, budgetOf, latestForecastOf, resultOf, type BudgetFacts } from '../src/domain/budget/state.js';
 import { foldBudgetFacts } from '../src/domain/budget/decide.js';
+import { asCorrected } from '../src/domain/grant/decide.js';
 import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 
 /**
@@ -46,18 +47,20 @@ export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly Proj
     revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
   };
   for (const stream of grantStreams) {
-    const events = visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate);
+    // An amendment corrects the receipt: the committee and kind are the corrected ones.
+    const events = asCorrected(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
     const received = events[0];
     if (received?.type !== 'GrantReceived') continue;
     const { committee, kind } = received.data;
     for (const event of events) {
-      if (kind === 'generellt' && (event.type === 'GrantReceived' || event.type === 'GrantInstallmentReceived')) {
-        add(committee, event.data.receivedOn, event.data.amount);
-      } else if (kind === 'riktat' && event.type === 'FundsSpent') {
+      if (kind === 'generellt') {
+        // A general grant is revenue when received, less what is returned, each in its own year.
+        if (event.type === 'GrantReceived' || event.type === 'GrantInstallmentReceived') add(committee, event.data.receivedOn, event.data.amount);
+        else if (event.type === 'FundsReturned') add(committee, event.data.returnedOn, `-${event.data.amount}`);
+      } else if (event.type === 'FundsSpent') {
         add(committee, event.data.spentOn, event.data.amount);
-      } else if (kind === 'riktat' && event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
-        // Earmarked money becomes revenue as it is used, and what is kept at closing then; a
-        // general grant was revenue in full when received.
+      } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
+        // Earmarked money becomes revenue as it is used, and what is kept at closing then.
         add(committee, event.data.closedOn, event.data.retained);
       }
     }
