@@ -6,6 +6,9 @@ import { grantStreamName, type GrantEvent } from '../domain/grant/events.js';
 import { budgetStreamName, type BudgetEvent } from '../domain/budget/events.js';
 import { remainingOf } from '../domain/grant/state.js';
 import { GrantCommand } from '../domain/grant/commands.js';
+import { decideGrant } from '../domain/grant/decide.js';
+import type { CommitteeYears } from '../domain/periods.js';
+import { yearOf } from '../domain/dates.js';
 import { BudgetCommand } from '../domain/budget/commands.js';
 import { budgetDecider, grantDecider } from '../app/deciders.js';
 import type { Decider } from '../app/commandHandler.js';
@@ -286,7 +289,10 @@ class ImportPlanner {
       }
       if (activity === null) return this.noteUnmatched(verification, transaction, this.activityProblem(activityObject));
       const grant = await this.grantState(grantId);
-      committee ??= grant.state.facts.grant?.committee ?? null;
+      const grantCommittee = grant.state.facts.grant?.committee;
+      // The period lock asks whether the grant's committee has closed the spending's year.
+      if (grantCommittee !== undefined) await this.budgetState(grantCommittee, yearOf(date));
+      committee ??= grantCommittee ?? null;
       if (!this.spend(grant, grantId, activity, verification, index, transaction, date)) return;
     } else if (committee === null || activity === null) {
       const reason =
@@ -351,7 +357,7 @@ class ImportPlanner {
     }
     let events: GrantEvent[];
     try {
-      events = grantDecider.decide(parsed.data, grant.state);
+      events = decideGrant(parsed.data, grant.state, this.years);
       if (allocation === undefined) throw new DomainError('ALLOCATION_NOT_FOUND', `grant ${grantId} has no allocation for activity ${activity}`, 'allocationId');
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
@@ -466,11 +472,27 @@ class ImportPlanner {
 
   /** Budgets are loaded before deciding, so decideOutcomes stays synchronous. */
   async loadBudgets(): Promise<void> {
-    for (const sum of this.sums.values()) {
-      const streamId = budgetStreamName({ committee: sum.committee, fiscalYear: sum.fiscalYear });
-      if (!this.budgets.has(streamId)) this.budgets.set(streamId, await loadStream(this.store, streamId, budgetDecider));
-    }
+    for (const sum of this.sums.values()) await this.budgetState(sum.committee, sum.fiscalYear);
   }
+
+  private async budgetState(committee: string, fiscalYear: number) {
+    const streamId = budgetStreamName({ committee, fiscalYear });
+    let budget = this.budgets.get(streamId);
+    if (!budget) {
+      budget = await loadStream(this.store, streamId, budgetDecider);
+      this.budgets.set(streamId, budget);
+    }
+    return budget;
+  }
+
+  /** The committees' years as the grant decider's period lock asks for them, from the budgets read for this file. */
+  private readonly years: CommitteeYears = {
+    yearStatus: (committee, fiscalYear) => {
+      const budget = this.budgets.get(budgetStreamName({ committee, fiscalYear }));
+      if (!budget) throw new Error(`invariant violated: the budget of ${committee} ${fiscalYear} was not read before deciding`);
+      return !budget.state.facts.exists ? 'none' : budget.state.facts.closing !== null ? 'closed' : 'open';
+    },
+  };
 
   private appends(): PlannedAppend[] {
     if (this.counts.taken === 0 || this.record === null) return [];

@@ -135,6 +135,16 @@ describe('importing a municipal SIE 4 file', () => {
     expect(await t.eventCount()).toBe(before);
   });
 
+  it('refuses spending on a grant dated in its committee’s closed year, with the period lock’s rule', async () => {
+    const budget = { committee: 'socialnamnden', fiscalYear: 2021 };
+    await t.ledger.closeFiscalYear(budget, { closedOn: '2022-01-10' }, context());
+    const before = await t.eventCount();
+    const result = await run(sieFile([verification('F', 1, '20210601', 'Sen lön', ['5010 {1 "5100" 20 "410" 6 "TVV-SEG-2021"} 100.00', '1930 {} -100.00'])]));
+    expect(result.status).toBe('refused');
+    expect(result.refused[0]).toMatchObject({ verification: 'F 1', line: 8, rule: 'PERIOD_CLOSED' });
+    expect(await t.eventCount()).toBe(before);
+  });
+
   it('refuses a malformed file whole, with every problem', async () => {
     const before = await t.eventCount();
     const result = await run(
