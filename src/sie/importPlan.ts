@@ -126,6 +126,19 @@ async function loadStream<Command, Event, State>(store: EventStore, streamId: st
   return { streamId, state, revision, eventIds, events: [], nextIndex: 0 };
 }
 
+interface PendingSpend {
+  readonly grant: StreamState<typeof grantDecider.initialState>;
+  readonly grantId: string;
+  readonly activity: string;
+  readonly ref: TransactionRef;
+  readonly amount: Money;
+  readonly spentOn: string;
+  readonly voucher: string;
+  readonly commandId: string;
+  readonly eventId: string;
+  readonly sequence: number;
+}
+
 interface OutcomeSum {
   readonly committee: string;
   readonly fiscalYear: number;
@@ -165,6 +178,7 @@ class ImportPlanner {
   private readonly refused: Refusal[] = [];
   private readonly unmatched: Unmatched[] = [];
   private readonly spending: PlannedSpending[] = [];
+  private readonly pendingSpends: PendingSpend[] = [];
   private readonly problems: SieProblem[] = [];
   /** Verifications already imported by earlier files, and those this file takes (series + number). */
   private taken: Set<string> | null = null;
@@ -188,8 +202,10 @@ class ImportPlanner {
     const problems = [...read.problems, ...this.problems].sort((a, b) => a.line - b.line);
     let outcomes: PlannedOutcome[] = [];
     if (this.problems.length === 0 && read.problems.length === 0) {
+      this.decideSpends();
       await this.loadBudgets();
       outcomes = this.decideOutcomes();
+      this.refused.sort((a, b) => a.line - b.line);
     }
     const appends = this.appends();
     return {
@@ -323,7 +339,12 @@ class ImportPlanner {
     return grant;
   }
 
-  /** Decides one FundsSpent on the grant's in-memory state; false when refused. */
+  /**
+   * Queues one FundsSpent; false when refused outright (a credit). Spending is decided after the
+   * file is read, per grant in business-date order (file order within a day): the domain's rules
+   * are defined on that timeline, and judging a year of entries in date order spares the decider a
+   * replay of the whole grant for every back-dated one.
+   */
   private spend(
     grant: StreamState<typeof grantDecider.initialState>,
     grantId: string,
@@ -345,15 +366,27 @@ class ImportPlanner {
     const commandId = verificationCommandId(this.record!.orgnr, this.record!.start, verification);
     const eventId = eventIdFor(commandId, index);
     if (grant.eventIds.has(eventId)) return true; // stored by an earlier, interrupted attempt of this very import
+    this.pendingSpends.push({ grant, grantId, activity, ref, amount: transaction.amount, spentOn, voucher: voucherOf(verification), commandId, eventId, sequence: this.pendingSpends.length });
+    return true;
+  }
+
+  private decideSpends(): void {
+    const ordered = [...this.pendingSpends].sort((a, b) => (a.spentOn < b.spentOn ? -1 : a.spentOn > b.spentOn ? 1 : a.sequence - b.sequence));
+    for (const pending of ordered) this.decideSpend(pending);
+    this.spending.sort((a, b) => a.line - b.line);
+  }
+
+  private decideSpend(pending: PendingSpend): void {
+    const { grant, grantId, activity, ref, amount, spentOn, voucher, commandId, eventId } = pending;
     const candidates = [...grant.state.facts.allocations.values()].filter((allocation) => allocation.activity === activity);
-    const allocation = candidates.find((candidate) => remainingOf(candidate).gte(transaction.amount)) ?? candidates[0];
+    const allocation = candidates.find((candidate) => remainingOf(candidate).gte(amount)) ?? candidates[0];
     const parsed = GrantCommand.safeParse({
       type: 'SpendFunds',
-      data: { allocationId: allocation?.allocationId ?? 'none', amount: formatMoney(transaction.amount), spentOn, voucher: voucherOf(verification) },
+      data: { allocationId: allocation?.allocationId ?? 'none', amount: formatMoney(amount), spentOn, voucher },
     });
     if (!parsed.success) {
       this.noteRefused({ ...ref, rule: 'INVALID_ENTRY', message: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
-      return false;
+      return;
     }
     let events: GrantEvent[];
     try {
@@ -363,15 +396,14 @@ class ImportPlanner {
       if (!(error instanceof DomainError)) throw error;
       const message = error.rule === 'ALLOCATION_NOT_FOUND' ? `grant ${grantId} has no allocation for activity ${activity}` : error.message;
       this.noteRefused({ ...ref, rule: error.rule, message });
-      return false;
+      return;
     }
     for (const event of events) {
       grant.state = grantDecider.evolve(grant.state, { eventId, event });
       grant.events.push({ eventId, type: event.type, data: event.data, metadata: this.metadata(commandId) });
     }
     this.counts.spendingEntries += events.length;
-    this.spending.push({ ...ref, grantId, allocationId: allocation!.allocationId, activity, amount: formatMoney(transaction.amount), spentOn, voucher: voucherOf(verification) });
-    return true;
+    this.spending.push({ ...ref, grantId, allocationId: allocation!.allocationId, activity, amount: formatMoney(amount), spentOn, voucher });
   }
 
   private metadata(commandId: string) {
