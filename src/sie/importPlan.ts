@@ -310,6 +310,8 @@ class ImportPlanner {
       if (grantCommittee !== undefined) await this.budgetState(grantCommittee, yearOf(date));
       committee ??= grantCommittee ?? null;
       if (!this.spend(grant, grantId, activity, verification, index, transaction, date)) return;
+      // An unknown grant has no committee to fall back on; its spending is refused, and the file with it.
+      if (committee === null) return;
     } else if (committee === null || activity === null) {
       const reason =
         committee === null
