@@ -7,7 +7,8 @@ import { budgetStreamName, type BudgetEvent } from '../domain/budget/events.js';
 import { remainingOf } from '../domain/grant/state.js';
 import { GrantCommand } from '../domain/grant/commands.js';
 import { decideGrant } from '../domain/grant/decide.js';
-import type { CommitteeYears } from '../domain/periods.js';
+import { decideBudget } from '../domain/budget/decide.js';
+import { NO_CLOSED_YEARS, type CommitteeYears } from '../domain/periods.js';
 import { yearOf } from '../domain/dates.js';
 import { BudgetCommand } from '../domain/budget/commands.js';
 import { budgetDecider, grantDecider } from '../app/deciders.js';
@@ -162,6 +163,8 @@ function labelOf(verification: SieVerification): string {
 
 export interface PlanOptions extends SieReadOptions {
   readonly actor: string;
+  /** The committees' years for budgets the file does not touch (the read model); NO_CLOSED_YEARS when absent. */
+  readonly years?: CommitteeYears;
 }
 
 /** Decides a whole file against the store's current state. */
@@ -481,7 +484,7 @@ class ImportPlanner {
       }
       let events: BudgetEvent[];
       try {
-        events = budgetDecider.decide(parsed.data, budget.state);
+        events = decideBudget(parsed.data, budget.state, this.years);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         this.refuseSum(sum, error.rule, error.message);
@@ -523,7 +526,7 @@ class ImportPlanner {
   private readonly years: CommitteeYears = {
     yearStatus: (committee, fiscalYear) => {
       const budget = this.budgets.get(budgetStreamName({ committee, fiscalYear }));
-      if (!budget) throw new Error(`invariant violated: the budget of ${committee} ${fiscalYear} was not read before deciding`);
+      if (!budget) return (this.options.years ?? NO_CLOSED_YEARS).yearStatus(committee, fiscalYear);
       return !budget.state.facts.exists ? 'none' : budget.state.facts.closing !== null ? 'closed' : 'open';
     },
   };

@@ -68,7 +68,8 @@ export async function importSie(ledger: Ledger, openSource: () => SieSource, map
   ledger.readModel.assertRunning();
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const plan = await planImport(ledger.store, openSource(), mapping, options);
+    await ledger.catchUp();
+    const plan = await planImport(ledger.store, openSource(), mapping, { ...options, years: ledger.readModel });
     const status = statusOf(plan, options.dryRun);
     if (status !== 'imported') return resultOf(plan, status, options.dryRun, null);
     let position: number;
