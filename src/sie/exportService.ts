@@ -16,7 +16,7 @@ import { writeSie, type SieOutVerification } from './writer.js';
  * - spent: prepaid income against grant revenue, as the costs occur (per activity);
  * - returned: prepaid income (generellt: grant revenue) against bank;
  * - retained at closing: prepaid income against grant revenue.
- * Reversed entries are left out: the books get the ledger as it stands.
+ * Reversed entries are left out and amendments applied: the books get the ledger as it stands.
  */
 export class ExportMappingMissingError extends Error {
   override readonly name = 'ExportMappingMissingError';
@@ -84,6 +84,9 @@ export function exportSie(ledger: Ledger, year: number, mapping: SieMapping, ver
           allocationActivity.set(event.data.allocationId, event.data.activity);
           break;
         case 'GrantReceived':
+          // A GrantAmended corrects the receipt itself: the books get the corrected amount.
+          if (inYear(event.data.receivedOn)) add(event.data.receivedOn, 'Statsbidrag mottaget', [bank, []], [holding, [grantRef]], money(grant.amount));
+          break;
         case 'GrantInstallmentReceived':
           if (inYear(event.data.receivedOn)) add(event.data.receivedOn, 'Statsbidrag mottaget', [bank, []], [holding, [grantRef]], money(event.data.amount));
           break;

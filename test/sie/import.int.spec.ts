@@ -167,6 +167,7 @@ describe('importing a municipal SIE 4 file', () => {
     await run(fixture('kommun-2021-2.se'));
     await t.ledger.executeGrant('sos-po-2021', { type: 'ReleaseAllocation', data: { allocationId: 'a-po', amount: '100000.00', releasedOn: '2021-12-01' } }, context());
     await t.ledger.executeGrant('sos-po-2021', { type: 'ReturnFunds', data: { amount: '100000.00', returnedOn: '2021-12-20', reference: 'Återbetalning' } }, context());
+    await t.ledger.executeGrant('tvv-seg-2021', { type: 'AmendGrant', data: { reason: 'Beslutet gällde 8 100 000 kr', amount: '8100000.00' } }, context());
     const exported = exportSie(t.ledger, 2021, MAPPING, '0.1.0');
     expect(exported.bytes.includes(Buffer.from('\r\n'))).toBe(true);
     expect(exported.bytes.includes(Buffer.from([0x94]))).toBe(true); // "ö" of Sjöbo in PC8
@@ -187,7 +188,7 @@ describe('importing a municipal SIE 4 file', () => {
     const tvv = t.ledger.grant('tvv-seg-2021', {})!.view;
     const po = t.ledger.grant('sos-po-2021', {})!.view;
     // Bank: received less returned; prepaid income: what is unused; revenue: what was spent.
-    expect(byAccount.get('1930')).toBe('9400000.00');
+    expect(byAccount.get('1930')).toBe('9500000.00');
     expect(byAccount.get('2971')).toBe(`-${(Number(tvv.unused) + Number(po.unused)).toFixed(2)}`);
     expect(byAccount.get('3510')).toBe('-250000.00');
     expect(byGrant.get('TVV-SEG-2021')).toBe(tvv.spent);
