@@ -83,6 +83,9 @@ describe('SIE over HTTP', () => {
     const bad = await post(fixture('kommun-2021-1.se'), `mapping=${encodeURIComponent(JSON.stringify(badMapping))}`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ errors: [{ path: 'query.mapping.accounts.costs.0' }] });
+    const empty = await post(Buffer.alloc(0), `mapping=${mappingParam}`);
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ errors: [{ path: 'body', message: 'the SIE file is empty' }] });
     const missing = await post(fixture('kommun-2021-1.se'), '');
     expect(missing.status).toBe(400);
     expect((await post(fixture('kommun-2021-1.se'), `mapping=${mappingParam}`, 'application/octet-stream', 'revisor')).status).toBe(403);

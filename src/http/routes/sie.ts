@@ -1,3 +1,9 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Request } from 'express';
 import { MappingError, parseMappingText, type SieMapping } from '../../sie/mapping.js';
@@ -43,24 +49,36 @@ const ExportQuery = z.strictObject({
   mapping: MappingParam,
 });
 
-async function bodyOf(raw: Request): Promise<Buffer[]> {
+/**
+ * Spools the body to a file of its own under the system's temporary directory, so a large file is
+ * held neither in memory nor twice: the import reads it as a stream, once per attempt.
+ */
+async function spoolBody(raw: Request): Promise<{ path: string; dispose: () => Promise<void> }> {
   if (!raw.is('application/octet-stream')) {
     throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'send the SIE file as the body with Content-Type: application/octet-stream', [
       { path: 'header.Content-Type', message: 'must be application/octet-stream' },
     ]);
   }
-  const declared = Number(raw.get('Content-Length') ?? '0');
   const tooLarge = () => new HttpProblem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `the SIE file must be at most ${SIE_BODY_LIMIT_BYTES} bytes`);
-  if (declared > SIE_BODY_LIMIT_BYTES) throw tooLarge();
-  const chunks: Buffer[] = [];
+  if (Number(raw.get('Content-Length') ?? '0') > SIE_BODY_LIMIT_BYTES) throw tooLarge();
+  const directory = await mkdtemp(join(tmpdir(), 'grantledger-sie-'));
+  const dispose = () => rm(directory, { recursive: true, force: true });
+  const path = join(directory, 'upload.se');
   let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > SIE_BODY_LIMIT_BYTES) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        callback(size > SIE_BODY_LIMIT_BYTES ? tooLarge() : null, chunk);
+      },
+    });
+    await pipeline(raw, limit, createWriteStream(path));
+    if (size === 0) throw new HttpProblem(400, 'INVALID_INPUT', 'Invalid input', 'body: the SIE file is empty', [{ path: 'body', message: 'the SIE file is empty' }]);
+  } catch (error) {
+    await dispose();
+    throw error;
   }
-  if (size === 0) throw new HttpProblem(400, 'INVALID_INPUT', 'Invalid input', 'body: the SIE file is empty', [{ path: 'body', message: 'the SIE file is empty' }]);
-  return chunks;
+  return { path, dispose };
 }
 
 function problemResponse(status: number, code: string, title: string, detail: string, errors: Array<{ path: string; message: string }>, result: SieImportResult): RouteResponse {
@@ -79,8 +97,13 @@ export const sieRoutes = [
     query: ImportQuery,
     rawBody: { contentType: 'application/octet-stream', description: 'The SIE 4 file as exported by the accounting system (PC8, #FORMAT PC8)' },
     handle: async ({ ledger, query, raw, caller }) => {
-      const chunks = await bodyOf(raw);
-      const result = await importSie(ledger, () => chunks, query.mapping, { actor: caller?.name ?? 'anonymous', dryRun: query.dryRun });
+      const body = await spoolBody(raw);
+      let result: SieImportResult;
+      try {
+        result = await importSie(ledger, () => createReadStream(body.path, { highWaterMark: 1 << 16 }), query.mapping, { actor: caller?.name ?? 'anonymous', dryRun: query.dryRun });
+      } finally {
+        await body.dispose();
+      }
       if (result.status === 'malformed') {
         return problemResponse(
           400,
