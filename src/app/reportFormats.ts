@@ -20,9 +20,9 @@ export const CONTENT_TYPES: Record<Exclude<ReportFormat, 'table'>, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
-type Cell = string | boolean | null;
+export type Cell = string | boolean | null;
 
-interface Column<Row> {
+export interface Column<Row> {
   /** The machine name: the CSV header and the JSON field. */
   readonly key: string;
   /** The Swedish heading people see in the table and the workbook. */
@@ -77,7 +77,7 @@ const RESULT_COLUMNS: ReadonlyArray<Column<CommitteeResultRow>> = [
   { key: 'latestForecastDeviation', label: 'Prognos', kind: 'money', value: (row) => row.latestForecast?.deviation ?? null },
 ];
 
-function titleOf(name: string, clocks: { asOf: string | null; knownAt: string | null }): string {
+export function titleOf(name: string, clocks: { asOf: string | null; knownAt: string | null }): string {
   const parts = [name];
   if (clocks.asOf) parts.push(`per ${clocks.asOf}`);
   if (clocks.knownAt) parts.push(`känt ${clocks.knownAt}`);

@@ -9,6 +9,7 @@ import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
 import { copyCommand } from './commands/copy.js';
 import { exportSieCommand, importSieCommand } from './commands/sie.js';
+import { reportEarlyWarningCommand } from './commands/earlyWarning.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
@@ -17,6 +18,7 @@ const COMMANDS: readonly CliCommand[] = [
   tokenCreateCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
+  reportEarlyWarningCommand,
   replayCommand,
   verifyCommand,
   digestCommand,

@@ -14,6 +14,7 @@ import { route, type RouteSpec } from './route.js';
 import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { reportRoutes } from './routes/reports.js';
+import { earlyWarningRoutes } from './routes/earlyWarning.js';
 import { systemRoutes } from './routes/system.js';
 import { sieRoutes } from './routes/sie.js';
 
@@ -41,7 +42,7 @@ const publicRoutes = [
 ];
 
 /** Every route the server answers, each with who may call it; the router serves only these. */
-export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...systemRoutes, ...sieRoutes];
+export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...earlyWarningRoutes, ...systemRoutes, ...sieRoutes];
 
 /** Body size limit: the largest command is a few kilobytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
