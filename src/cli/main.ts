@@ -17,6 +17,7 @@ import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
 import { copyCommand } from './commands/copy.js';
+import { exportSieCommand, importSieCommand } from './commands/sie.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
@@ -40,6 +41,8 @@ const COMMANDS: readonly CliCommand[] = [
   importCommand,
   copyCommand,
   logCommand,
+  importSieCommand,
+  exportSieCommand,
 ];
 
 function usage(): string {

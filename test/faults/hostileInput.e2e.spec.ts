@@ -32,6 +32,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   '/api/budgets/:committee/:year/close': { closedOn: '2022-02-01' },
   '/api/budgets/:committee/:year/reversals': { eventId: '00000000-0000-4000-8000-000000000000', reason: 'Felbokning' },
   '/api/tokens': { name: 'fuzz.user', role: 'revisor' },
+  // Takes a SIE file as application/octet-stream: every JSON body is refused with 415 before anything is read.
+  '/api/imports/sie': { file: '#FLAGGA 0' },
 };
 
 const WRITE_ROUTES = ROUTES.filter((spec) => spec.method === 'post');
