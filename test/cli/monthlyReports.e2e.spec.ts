@@ -45,7 +45,7 @@ describe('grantledger report on the demo', () => {
     // After April: the committee line +2 000 000, no activity lines (sum 0, no difference to show).
     const cells = [1, 2, 3, 4, 5].map((column) => history.getRow(3).getCell(column).value);
     expect(cells).toEqual(['2021-04', 2000000, 0, null, 2000000]);
-  });
+  }, 60_000);
 
   it('the grant statement in machine CSV and the year-end balances in JSON', async () => {
     const statement = await runCli(['report', 'grant-statement', 'sos-barn-unga-2021', '--as-of', '2021-12-31', '--format', 'csv', '--dialect', 'rfc4180'], demo);
@@ -57,7 +57,7 @@ describe('grantledger report on the demo', () => {
     expect(statement.stdout).toContain('\r\nifo-familjecentral,IFO,2021-04-30,V2021-04-0187,750000.00\r\nifo-familjecentral,IFO,2021-06-30,V2021-06-0342,480000.00\r\n');
     const yearEnd = await runCli(['report', 'year-end', '--year', '2021', '--format', 'json'], demo);
     expect(JSON.parse(yearEnd.stdout).totals).toEqual({ unused: '1570000.00', prepaidIncome: '0.00', repaymentLiability: '1570000.00' });
-  });
+  }, 60_000);
 
   it('reports due and the result fund in Excel CSV', async () => {
     const due = await runCli(['report', 'reports-due', '--within', '60', '--as-of', '2022-02-15', '--format', 'csv'], demo);
@@ -72,5 +72,5 @@ describe('grantledger report on the demo', () => {
     const fund = await runCli(['report', 'result-fund', '--committee', 'socialnamnden', '--format', 'csv'], demo);
     // 2020: result 30 000 000, the council carried 12 000 000 (1 % of the frame), closed 2021-03-09.
     expect(fund.stdout).toContain('\r\n"socialnamnden";2020;30000000,00;12000000,00;18000000,00;2021-03-09;12000000,00\r\n');
-  });
+  }, 60_000);
 });

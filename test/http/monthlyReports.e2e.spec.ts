@@ -193,6 +193,8 @@ describe('reports due, year-end balances and the result fund over HTTP', () => {
   });
 });
 
+// Each CLI run starts a process and replays the log: seconds apiece on a busy machine, so the
+// tests that run several are bounded per test rather than by the 20 s default.
 describe('the same reports through the CLI', () => {
   const env = () => ({ LEDGER_STORE: `sqlite:${path}` });
 
@@ -209,7 +211,7 @@ describe('the same reports through the CLI', () => {
     expect(yearEnd.stdout).toMatch(/^Summa +800 000,00 +800 000,00 +0,00 +0,00 +800 000,00$/m);
     const fund = await runCli(['report', 'result-fund', '--committee', 'socialnamnden'], env());
     expect(fund.stdout).toMatch(/^socialnamnden +2021 +400 000,00 +100 000,00 +300 000,00 +2022-02-15 +100 000,00$/m);
-  });
+   }, 120_000);
 
   it('writes JSON, both CSV dialects and xlsx', async () => {
     const json = await runCli(['report', 'result-fund', '--format', 'json', '--known-at', '2999-01-01'], env());
@@ -222,7 +224,7 @@ describe('the same reports through the CLI', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(readFileSync(out).buffer as ArrayBuffer);
     expect(workbook.getWorksheet('utbetalningar')!.getRow(4).getCell(2).value).toBe(400000);
-  });
+   }, 90_000);
 
   it.each([
     [['report', 'activities', '--committee', 'socialnamnden'], /--year is required/],
