@@ -4,7 +4,7 @@ import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
 import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
-import { grantViewOf, type GrantView } from './grantView.js';
+import { grantViewOf, type AllocationView, type GrantView } from './grantView.js';
 
 /**
  * The grant statement (bidragsredovisning): what the grantor asks for in an återrapportering.
@@ -15,16 +15,9 @@ import { grantViewOf, type GrantView } from './grantView.js';
 export interface GrantStatement {
   readonly grant: Omit<GrantView, 'allocations' | 'reports'>;
   readonly installments: ReadonlyArray<{ readonly receivedOn: IsoDate; readonly amount: string; readonly reference: string | null }>;
-  readonly allocations: ReadonlyArray<{
-    readonly allocationId: string;
-    readonly activity: string;
-    readonly allocatedOn: IsoDate;
-    readonly allocated: string;
-    readonly released: string;
-    readonly spent: string;
-    readonly remaining: string;
-    readonly spending: ReadonlyArray<{ readonly spentOn: IsoDate; readonly voucher: string; readonly amount: string }>;
-  }>;
+  readonly allocations: ReadonlyArray<
+    AllocationView & { readonly spending: ReadonlyArray<{ readonly spentOn: IsoDate; readonly voucher: string; readonly amount: string }> }
+  >;
   readonly releases: ReadonlyArray<{ readonly allocationId: string; readonly activity: string; readonly releasedOn: IsoDate; readonly amount: string }>;
   readonly demands: ReadonlyArray<{ readonly demandedOn: IsoDate; readonly dueOn: IsoDate; readonly amount: string; readonly reference: string }>;
   readonly returns: ReadonlyArray<{ readonly returnedOn: IsoDate; readonly amount: string; readonly reference: string | null }>;

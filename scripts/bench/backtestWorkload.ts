@@ -11,18 +11,7 @@ import { earlyWarningRowOf } from '../../projections/earlyWarning.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import { unusedOf } from '../../src/domain/grant/state.js';
 import { nowMs, peakRssMiB, type WorkloadResult } from './measure.js';
-
-/** A small seeded generator (mulberry32), so every run backtests the same grants. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../prng.js';
 
 export const PATTERNS = ['even', 'late', 'bursts', 'none'] as const;
 export type Pattern = (typeof PATTERNS)[number];
@@ -91,7 +80,7 @@ export interface BacktestLine {
  * right silences.
  */
 export function backtest(grantCount: number, seed = 2026): BacktestLine[] {
-  const random = seeded(seed);
+  const random = prng(seed);
   const streams = Array.from({ length: grantCount }, (_, index) => generatedGrant(index, PATTERNS[index % PATTERNS.length]!, random));
   const lines: BacktestLine[] = [];
   for (const monthsBefore of [9, 6, 3]) {
