@@ -14,8 +14,8 @@ import { peerInstalled } from './peerWorkload.js';
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results.json' }, 'skip-peer': { type: 'boolean', default: false } }, strict: true });
 const quick = values.quick;
 const plan = quick
-  ? { commandSeconds: 2, httpSeconds: 2, events: 50_000, queries: 40 }
-  : { commandSeconds: 10, httpSeconds: 10, events: 1_000_000, queries: 400 };
+  ? { commandSeconds: 2, httpSeconds: 2, events: 50_000, queries: 40, pages: 8 }
+  : { commandSeconds: 10, httpSeconds: 10, events: 1_000_000, queries: 400, pages: 100 };
 
 const directory = resolve('bench/tmp');
 rmSync(directory, { recursive: true, force: true });
@@ -57,6 +57,7 @@ results.push(...workload('replay-generate', plan.events));
 results.push(...workload('replay-ledger'));
 results.push(...workload('replay-ceiling'));
 results.push(...workload('reports', plan.queries));
+results.push(...workload('pages', plan.pages));
 
 const find = (workload: string, prefix: string) => results.find((r) => r.workload === workload && r.variant.startsWith(prefix));
 const ratio = (a: WorkloadResult | undefined, b: WorkloadResult | undefined) =>
@@ -77,6 +78,7 @@ const targets = {
   'replay ≥ 300 000 events/s': (replay?.throughputPerS ?? 0) >= 300_000,
   'current reports p99 < 5 ms': results.filter((r) => r.variant.endsWith('current')).every((r) => (r.p99Ms ?? Infinity) < 5),
   'historical reports p99 < 100 ms': results.filter((r) => r.variant.endsWith('historical')).every((r) => (r.p99Ms ?? Infinity) < 100),
+  'every page p99 < 100 ms': results.filter((r) => r.workload === 'pages').every((r) => (r.p99Ms ?? Infinity) < 100),
   'peak RSS < 1 GiB with the log loaded': (replay?.peakRssMiB ?? Infinity) < 1024,
 };
 

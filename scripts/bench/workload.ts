@@ -7,6 +7,7 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
+import { pageRequests } from './pageWorkload.js';
 import type { WorkloadResult } from './measure.js';
 
 const [name, directory, secondsText, sizeText] = process.argv.slice(2);
@@ -23,6 +24,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
   reports: () => reportQueries(directory!, size),
+  pages: () => pageRequests(directory!, size),
 };
 
 const run = WORKLOADS[name ?? ''];

@@ -177,7 +177,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   router.get('/', signedIn, (request: Request, response: Response) => {
     const session = sessionOf(response);
     const parsed = clocksOf(query(request));
-    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Översikt', 'oversikt', overviewPage(ledger, parsed), session);
+    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Översikt', 'oversikt', overviewPage(ledger, parsed, str(request.query.committee)), session);
   });
 
   router.get('/statsbidrag', signedIn, (request: Request, response: Response) => {

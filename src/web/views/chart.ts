@@ -23,7 +23,7 @@ function millions(value: string): string {
 export function resultFundChart(id: string, committee: string, points: readonly ChartPoint[]): Html {
   if (points.length === 0) return html`<p>Inga år att visa för ${committee}.</p>`;
   const width = 640;
-  const height = 260;
+  const height = 240;
   const top = 24;
   const bottom = 40;
   const left = 16;
@@ -35,7 +35,7 @@ export function resultFundChart(id: string, committee: string, points: readonly 
   const y = (value: number) => top + ((max - value) / span) * plot;
   const zero = y(0);
   const slot = (width - 2 * left) / points.length;
-  const barWidth = Math.min(80, slot * 0.6);
+  const barWidth = Math.min(64, slot * 0.6);
   const titleId = `${id}-title`;
   const descId = `${id}-desc`;
   const description = points.map((point) => `${point.year}: ${kr(point.value)}${point.closed ? '' : ' (öppet år)'}`).join('; ');

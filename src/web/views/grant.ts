@@ -59,7 +59,7 @@ function figures(view: GrantView): Html {
 
 function details(view: GrantView): Html {
   const row = (label: string, value: string | Html) => html`<tr><th scope="row">${label}</th><td>${value}</td></tr>`;
-  return tableRegion('Uppgifter om bidraget', html`<table>
+  return tableRegion('Uppgifter om bidraget', html`<table class="details">
     <caption>Uppgifter om bidraget</caption>
     <tbody>
       ${row('Bidragsgivare', view.grantor)}

@@ -89,6 +89,7 @@ function committeeSection(
   const listHref = hrefWith('/statsbidrag', { ...params, committee });
   return html`<section class="card" aria-labelledby="${headingId}">
     <h2 id="${headingId}">${committee}</h2>
+    <div class="card-grid"><div>
     <dl class="figures">
       <div><dt>Outnyttjade riktade medel</dt><dd>${kr(formatMoney(summary?.unused ?? ZERO))}</dd></div>
       <div><dt>Att återbetala</dt><dd>${kr(formatMoney(summary?.toRepayTotal ?? ZERO))}</dd></div>
@@ -102,6 +103,7 @@ function committeeSection(
       <thead><tr><th scope="col">Bidragsgivare</th><th scope="col" class="num">Bidrag</th><th scope="col" class="num">Outnyttjat</th></tr></thead>
       <tbody>${grantors.map(([grantor, figures]) => html`<tr><th scope="row"><a href="${hrefWith('/statsbidrag', { ...params, committee, grantor })}">${grantor}</a></th><td class="num">${figures.count}</td><td class="num">${kr(formatMoney(figures.unused))}</td></tr>`)}</tbody>
     </table>`)}
+    </div><div>
     <h3>I riskzonen före årsskiftet</h3>
     ${!summary || summary.atRisk.length === 0
       ? html`<p>Inga bidrag med outnyttjade medel som ska användas före årets slut.</p>`
@@ -113,29 +115,58 @@ function committeeSection(
       : html`<ul>${summary.toRepay.slice(0, LIST_LIMIT).map(({ row, amount }) => html`<li>${grantLink(row, params)} (${row.grantor}): ${kr(amount)} ${statusBadge(row.status)}</li>`)}</ul>
         ${summary.toRepay.length > LIST_LIMIT ? html`<p><a href="${hrefWith('/statsbidrag', { ...params, committee, status: 'expired' })}">Alla förfallna bidrag</a></p>` : ''}`}
     <p><a href="${listHref}">Statsbidrag för ${committee}</a></p>
+    </div></div>
     <h3>Resultatfond</h3>
     ${resultFundChart(`chart-${index}`, committee, results.map((row) => ({ year: row.fiscalYear, value: row.cumulativeResult, closed: row.closed })))}
   </section>`;
 }
 
-export function overviewPage(ledger: Ledger, parsed: ParsedClocks): Html {
+/** Up to this many committees get their whole section; more get one row each in a summary table. */
+const DETAILED_COMMITTEES = 6;
+
+function summaryTable(committees: readonly string[], byCommittee: Map<string, CommitteeSummary>, resultsOf: Map<string, ResultRow[]>, year: number, params: Record<string, string>): Html {
+  return tableRegion('Nämnderna i sammandrag', html`<table>
+    <caption>Nämnderna i sammandrag, ${year}</caption>
+    <thead><tr><th scope="col">Nämnd</th><th scope="col" class="num">Outnyttjade riktade medel</th><th scope="col" class="num">I riskzonen</th><th scope="col" class="num">Att återbetala</th><th scope="col" class="num">Årets resultat</th><th scope="col">Senaste prognos</th><th scope="col" class="num">Resultatfond</th></tr></thead>
+    <tbody>${committees.map((committee) => {
+      const summary = byCommittee.get(committee);
+      const rows = resultsOf.get(committee) ?? [];
+      const thisYear = rows.find((row) => row.fiscalYear === year);
+      return html`<tr><th scope="row"><a href="${hrefWith('/', { ...params, committee })}">${committee}</a></th>
+        <td class="num">${kr(formatMoney(summary?.unused ?? ZERO))}</td><td class="num">${summary?.atRisk.length ?? 0}</td>
+        <td class="num">${kr(formatMoney(summary?.toRepayTotal ?? ZERO))}</td><td class="num">${thisYear ? kr(thisYear.result) : '–'}</td>
+        <td>${thisYear?.latestForecast ? `${kr(thisYear.latestForecast.deviation)} (${thisYear.latestForecast.afterPeriod})` : '–'}</td>
+        <td class="num">${kr(thisYear?.cumulativeResult ?? rows[rows.length - 1]?.cumulativeResult)}</td></tr>`;
+    })}</tbody>
+  </table>`);
+}
+
+export function overviewPage(ledger: Ledger, parsed: ParsedClocks, chosenCommittee = ''): Html {
   const params = clockParams(parsed.typed);
-  const form = clockForm('/', parsed.typed, parsed.errors, {});
+  const form = clockForm('/', parsed.typed, parsed.errors, chosenCommittee ? { committee: chosenCommittee } : {});
   if (Object.keys(parsed.errors).length > 0) return html`<h1>Översikt</h1>${form}`;
   const viewDate = viewDateOf(parsed.clocks, ledger.today());
   const year = Number(viewDate.slice(0, 4));
   const report = ledger.unusedGrants({}, parsed.clocks);
   const results = ledger.committeeResults({}, parsed.clocks).rows as readonly ResultRow[];
   const byCommittee = summarise(report, viewDate);
-  const committees = [...new Set([...byCommittee.keys(), ...results.map((row) => row.committee)])].sort();
+  const all = [...new Set([...byCommittee.keys(), ...results.map((row) => row.committee)])].sort();
   const resultsOf = new Map<string, ResultRow[]>();
-  for (const row of results) resultsOf.set(row.committee, [...(resultsOf.get(row.committee) ?? []), row]);
-  return html`<h1>Översikt</h1>
+  for (const row of results) {
+    const list = resultsOf.get(row.committee);
+    if (list) list.push(row);
+    else resultsOf.set(row.committee, [row]);
+  }
+  const chosen = chosenCommittee && all.includes(chosenCommittee) ? [chosenCommittee] : null;
+  const detailed = chosen ?? (all.length <= DETAILED_COMMITTEES ? all : []);
+  return html`<h1>Översikt${chosen ? `: ${chosenCommittee}` : ''}</h1>
     <p class="lead">Per nämnd: outnyttjade riktade statsbidrag, vad som är i riskzonen eller ska återbetalas, årets resultat och resultatfonden.</p>
     ${form}
     ${clockNote(parsed.typed, viewDate)}
-    ${committees.length === 0 ? html`<p>Inget är registrerat ännu.</p>` : ''}
+    ${all.length === 0 ? html`<p>Inget är registrerat ännu.</p>` : ''}
+    ${chosen ? html`<p><a href="${hrefWith('/', params)}">Alla nämnder</a></p>` : ''}
+    ${!chosen && detailed.length < all.length ? summaryTable(all, byCommittee, resultsOf, year, params) : ''}
     <div class="cards">
-      ${committees.map((committee, index) => committeeSection(committee, byCommittee.get(committee), resultsOf.get(committee) ?? [], year, params, index))}
+      ${detailed.map((committee, index) => committeeSection(committee, byCommittee.get(committee), resultsOf.get(committee) ?? [], year, params, index))}
     </div>`;
 }
