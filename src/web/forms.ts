@@ -12,6 +12,7 @@ import {
   FundsReturnedData,
   FundsSpentData,
   GrantInstallmentReceivedData,
+  GrantAmendedData,
   GrantReceivedData,
   GrantReportSubmittedData,
 } from '../domain/grant/events.js';
@@ -26,7 +27,7 @@ import { CommitteeSlug, EntityId, FiscalYear } from '../domain/schema.js';
  * and runs the command through the same Ledger methods, so a form and an API call can never
  * disagree about what is allowed.
  */
-export type FieldKind = 'text' | 'password' | 'textarea' | 'amount' | 'date' | 'period' | 'year' | 'checkbox' | 'select';
+export type FieldKind = 'text' | 'password' | 'yesno' | 'textarea' | 'amount' | 'date' | 'period' | 'year' | 'checkbox' | 'select';
 
 export interface FieldSpec {
   readonly name: string;
@@ -147,6 +148,30 @@ export const FORMS: readonly FormSpec[] = [
       return { redirect: grantPage(grantId), message: 'Statsbidraget är registrerat.' };
     },
   },
+  grantForm(
+    {
+      slug: 'andra-statsbidrag',
+      title: 'Ändra mottaget statsbidrag',
+      intro: 'Rätta uppgifter om mottagandet. Fyll bara i det som ska ändras; vyer kända före ändringen visar de gamla uppgifterna.',
+      fields: [
+        { name: 'grantor', label: 'Bidragsgivare', kind: 'text', optional: true },
+        { name: 'title', label: 'Benämning', kind: 'text', optional: true },
+        { name: 'purpose', label: 'Ändamål', kind: 'textarea', optional: true },
+        { name: 'kind', label: 'Slag', kind: 'select', optional: true, options: [['riktat', 'riktat'], ['generellt', 'generellt']] },
+        { name: 'committee', label: 'Nämnd', kind: 'text', optional: true },
+        { ...amountField, optional: true },
+        date('useBy', 'Användas senast', true),
+        { name: 'repaymentRequired', label: 'Återbetalningsskyldighet', kind: 'yesno', optional: true },
+        date('reportDue', 'Återrapporteras senast', true),
+        { name: 'reference', label: 'Referens', kind: 'text', optional: true },
+        { name: 'reason', label: 'Orsak', kind: 'textarea', hint: 'Varför uppgifterna ändras' },
+      ],
+      button: 'Ändra',
+    },
+    GrantAmendedData as unknown as z.ZodType<Record<string, unknown>>,
+    (data) => ({ type: 'AmendGrant', data: data as z.output<typeof GrantAmendedData> }),
+    'Ändringen är registrerad.',
+  ),
   grantForm(
     { slug: 'delbetalning', title: 'Registrera delbetalning', intro: 'Ytterligare en utbetalning av ett statsbidrag.', fields: [amountField, date('receivedOn', 'Mottaget'), { name: 'reference', label: 'Referens', kind: 'text', optional: true }] },
     GrantInstallmentReceivedData,
@@ -377,7 +402,7 @@ export function parseTyped(form: FormSpec, typed: Typed): { values: Record<strin
     }
     const trimmed = field.kind === 'textarea' || field.kind === 'text' ? text : text.trim();
     if (trimmed.trim() === '') {
-      if (!field.optional) errors[field.name] = field.kind === 'select' ? `Välj ${lower(field.label)}.` : `Fyll i ${lower(field.label)}.`;
+      if (!field.optional) errors[field.name] = field.kind === 'select' || field.kind === 'yesno' ? `Välj ${lower(field.label)}.` : `Fyll i ${lower(field.label)}.`;
       continue;
     }
     switch (field.kind) {
@@ -398,6 +423,10 @@ export function parseTyped(form: FormSpec, typed: Typed): { values: Record<strin
       case 'year':
         if (!/^\d{4}$/.test(trimmed)) errors[field.name] = 'Skriv året med fyra siffror, t.ex. 2020.';
         else values[field.name] = Number(trimmed);
+        break;
+      case 'yesno':
+        if (trimmed !== 'ja' && trimmed !== 'nej') errors[field.name] = `Välj ja eller nej.`;
+        else values[field.name] = trimmed === 'ja';
         break;
       case 'select':
         if (!field.options?.some(([value]) => value === trimmed)) errors[field.name] = `Välj ${lower(field.label)} i listan.`;
@@ -428,6 +457,7 @@ function swedishIssue(message: string, field: FieldSpec | undefined): string {
     [/must be an id|letters, digits/, 'Skriv ett id med bokstäver, siffror, punkt, understreck eller bindestreck.'],
     [/uuid/, 'Skriv postens id som det står i historiken.'],
     [/1900 or later|before 3000|whole year/, 'Skriv ett år mellan 1900 och 2999.'],
+    [/at least one field/, 'Fyll i minst ett fält som ska ändras.'],
     [/period/, 'Skriv perioden som ÅÅÅÅ-MM, inom räkenskapsåret.'],
   ];
   for (const [pattern, swedish] of rules) if (pattern.test(message)) return swedish;
@@ -482,6 +512,14 @@ const RULES: Record<string, readonly [message: string, field?: string]> = {
   GRANT_RECEIVED_CANNOT_BE_REVERSED: ['Mottagandet av bidraget kan inte tas bort; ändra det i stället.', 'eventId'],
   REVERSAL_CANNOT_BE_REVERSED: ['En rättelse kan inte rättas.', 'eventId'],
   REVERSAL_WOULD_BREAK_RULE: ['Utan posten skulle en regel brytas.', 'eventId'],
+  AMENDMENT_CHANGES_NOTHING: ['Ändringen ändrar ingenting: fälten har redan de värdena.'],
+  FIGURE_BELOW_ZERO_AS_OF: ['Med den här posten skulle ett belopp bli negativt vid något datum (t.ex. förbrukat före fördelningen).'],
+  CLOSING_BEFORE_YEAR_END: ['Ett räkenskapsår kan stängas tidigast den 31 december.', 'closedOn'],
+  PREVIOUS_YEAR_OPEN: ['Föregående år måste stängas först.', 'fiscalYear'],
+  LATER_YEAR_CLOSED: ['Ett senare år är stängt; bara det senast stängda året kan öppnas igen.', 'eventId'],
+  CARRIED_FORWARD_EXCEEDS_RESULT: ['Det överförda resultatet ska ha resultatets tecken och får inte vara större än resultatet.', 'carriedForward'],
+  DECISION_DATE_OUTSIDE_RANGE: ['Beslutsdagen ska ligga mellan 1 januari två år före räkenskapsåret och årets sista dag.', 'decidedOn'],
+  BUDGET_BELOW_ZERO: ['Budgeten skulle bli negativ.', 'amount'],
 };
 
 /** A refusal by the ledger, in Swedish, placed beside the field at fault when there is one. */

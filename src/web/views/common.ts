@@ -44,10 +44,11 @@ export function formField(field: FieldSpec, typed: string, error: string | undef
     </div>`;
   }
   let control: Html;
-  if (field.kind === 'select') {
+  if (field.kind === 'select' || field.kind === 'yesno') {
+    const options = field.kind === 'yesno' ? ([['ja', 'ja'], ['nej', 'nej']] as const) : (field.options ?? []);
     control = html`<select ${common}>
-      <option value="">Välj</option>
-      ${(field.options ?? []).map(([value, label]) => html`<option value="${value}"${value === typed ? html` selected` : ''}>${label}</option>`)}
+      <option value="">${field.optional ? 'Oförändrat' : 'Välj'}</option>
+      ${options.map(([value, label]) => html`<option value="${value}"${value === typed ? html` selected` : ''}>${label}</option>`)}
     </select>`;
   } else if (field.kind === 'textarea') {
     control = html`<textarea ${common} rows="3">${typed}</textarea>`;

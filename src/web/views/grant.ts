@@ -174,7 +174,7 @@ export async function grantPage(ledger: Ledger, grantId: string, parsed: ParsedC
     ${ekonom ? html`<h2>Registrera på bidraget</h2><ul class="form-list">
       ${action('delbetalning', 'Registrera delbetalning')}${view.kind === 'riktat' ? action('fordelning', 'Fördela medel') : ''}
       ${action('aterrapportering', 'Registrera återrapportering')}${action('aterkrav', 'Registrera återkrav')}
-      ${action('aterbetalning', 'Registrera återbetalning')}${action('stang-statsbidrag', 'Stäng statsbidrag')}
+      ${action('aterbetalning', 'Registrera återbetalning')}${action('andra-statsbidrag', 'Ändra mottaget statsbidrag')}${action('stang-statsbidrag', 'Stäng statsbidrag')}
     </ul>` : ''}
     <h2>Fördelningar</h2>
     ${allocations(view, session, grantId)}

@@ -25,6 +25,7 @@ const STATUS_FILTERS: ReadonlyArray<readonly [string, string]> = [
   ['open', STATUS_WORDS.open],
   ['at-risk', STATUS_WORDS['at-risk']],
   ['expired', STATUS_WORDS.expired],
+  ['settled', STATUS_WORDS.settled],
   ['closed', STATUS_WORDS.closed],
 ];
 
