@@ -87,6 +87,24 @@ export async function pageRequests(directory: string, requests: number): Promise
       notes: `${grantIds.length} grants, ${committees.length} committees; first request ${round(coldMs, 1)} ms, ${Math.round(bytes / 1024)} KiB of HTML`,
     });
   }
+  // The ledger's own historical reports for the same cuts, in-process: what any page of a
+  // historical view costs at least, so the pages' own share shows as a ratio in the same run.
+  const alone: Array<[string, (i: number) => unknown]> = [
+    ['ledger report alone: unused-grants, historical', (i) => ledger.unusedGrants({}, { asOf: past(i), knownAt: past(i) })],
+    ['ledger report alone: committee-results, historical', (i) => ledger.committeeResults({}, { asOf: past(i) })],
+  ];
+  for (const [variant, query] of alone) {
+    const count = Math.max(10, Math.floor(requests / 4));
+    const latencies = new Latencies();
+    const started = nowMs();
+    for (let i = 0; i < count; i += 1) {
+      const before = nowMs();
+      query(i);
+      latencies.record(nowMs() - before);
+    }
+    const seconds = (nowMs() - started) / 1000;
+    results.push({ workload: 'pages', variant, throughputPerS: round(count / seconds, 0), ...latencies.summary(), peakRssMiB: peakRssMiB(), operations: count, seconds: round(seconds, 2), notes: 'in-process, no HTTP: the floor of a historical page' });
+  }
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await ledger.stop();
   await store.close();

@@ -21,6 +21,7 @@ import {
   type Session,
 } from './session.js';
 import { PAGE_CSP } from './security.js';
+import { pageLedger } from './reports.js';
 import { clocksOf } from './clocks.js';
 import { formBySlug, parseTyped, refusalOf, requestHashOf, typedOf, validate, type FieldErrors, type FormSpec, type Typed } from './forms.js';
 import { overviewPage } from './views/overview.js';
@@ -71,6 +72,7 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
  */
 export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   const sessions = new SessionStore(options.now);
+  const reports = pageLedger(ledger);
   const router = express.Router();
 
   router.use((request: Request, response: Response, next: NextFunction) => {
@@ -177,14 +179,14 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   router.get('/', signedIn, (request: Request, response: Response) => {
     const session = sessionOf(response);
     const parsed = clocksOf(query(request));
-    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Översikt', 'oversikt', overviewPage(ledger, parsed, str(request.query.committee)), session);
+    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Översikt', 'oversikt', overviewPage(reports, parsed, str(request.query.committee)), session);
   });
 
   router.get('/statsbidrag', signedIn, (request: Request, response: Response) => {
     const parsed = clocksOf(query(request));
     const { list, errors } = grantListQueryOf(query(request));
     const status = Object.keys(parsed.errors).length + Object.keys(errors).length ? 400 : 200;
-    send(response, status, 'Statsbidrag', 'statsbidrag', grantListPage(ledger, parsed, list, errors), sessionOf(response));
+    send(response, status, 'Statsbidrag', 'statsbidrag', grantListPage(reports, parsed, list, errors), sessionOf(response));
   });
 
   const download = async (response: Response, data: ReportData, format: 'xlsx' | 'csv', filename: string) => {
@@ -201,21 +203,21 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       const parsed = clocksOf(query(request));
       const { list, errors } = grantListQueryOf(query(request));
       if (Object.keys(parsed.errors).length + Object.keys(errors).length) return badRequest(response, sessionOf(response), { ...errors, ...parsed.errors });
-      const report = ledger.unusedGrants(filterOf(list), parsed.clocks);
+      const report = reports.unusedGrants(filterOf(list), parsed.clocks);
       await download(response, unusedGrantsData(report, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null }), format, 'statsbidrag');
     });
     router.get(`/nedladdning/resultat.${format}`, signedIn, async (request: Request, response: Response) => {
       const parsed = clocksOf(query(request));
       if (Object.keys(parsed.errors).length) return badRequest(response, sessionOf(response), parsed.errors);
       const committee = str(request.query.committee);
-      const report = ledger.committeeResults(/^[a-z0-9-]{2,64}$/.test(committee) ? { committee } : {}, parsed.clocks);
+      const report = reports.committeeResults(/^[a-z0-9-]{2,64}$/.test(committee) ? { committee } : {}, parsed.clocks);
       await download(response, committeeResultsData(report, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null }), format, 'resultat');
     });
     router.get(`/statsbidrag/:grantId/bidragsredovisning.${format}`, signedIn, async (request: Request, response: Response) => {
       const parsed = clocksOf(query(request));
       if (Object.keys(parsed.errors).length) return badRequest(response, sessionOf(response), parsed.errors);
       const grantId = str(request.params.grantId);
-      const history = await grantHistory(ledger, grantId, parsed);
+      const history = await grantHistory(reports, grantId, parsed);
       if (!history) {
         send(response, 404, 'Statsbidraget finns inte', null, html`<h1>Statsbidraget finns inte</h1>`, sessionOf(response));
         return;
@@ -240,13 +242,13 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
 
   router.get('/statsbidrag/:grantId', signedIn, async (request: Request, response: Response) => {
     const parsed = clocksOf(query(request));
-    const found = await grantPage(ledger, str(request.params.grantId), parsed, sessionOf(response));
+    const found = await grantPage(reports, str(request.params.grantId), parsed, sessionOf(response));
     send(response, found.status, found.title, 'statsbidrag', found.body, sessionOf(response));
   });
 
   router.get('/resultat', signedIn, (request: Request, response: Response) => {
     const parsed = clocksOf(query(request));
-    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Resultat', 'resultat', resultsPage(ledger, parsed, str(request.query.committee)), sessionOf(response));
+    send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Resultat', 'resultat', resultsPage(reports, parsed, str(request.query.committee), str(request.query.page)), sessionOf(response));
   });
 
   // Registrera (ekonom)

@@ -67,7 +67,7 @@ export function resultFundChart(id: string, committee: string, points: readonly 
     </svg>
     <figcaption>Ackumulerat resultat (resultatfond) för ${committee} vid varje års slut. Streckade staplar under linjen är underskott. * = året är inte stängt.</figcaption>
   </figure>
-  ${tableRegion(`Resultatfond för ${committee} i siffror`, html`<table>
+  ${tableRegion(`Resultatfond för ${committee} i siffror`, html`<table class="narrow">
     <caption>Resultatfond för ${committee} i siffror</caption>
     <thead><tr><th scope="col">År</th><th scope="col" class="num">Ackumulerat resultat</th><th scope="col">Bokslut</th></tr></thead>
     <tbody>${points.map((point) => html`<tr><th scope="row">${point.year}</th><td class="num">${kr(point.value)}</td><td>${point.closed ? 'stängt' : 'öppet'}</td></tr>`)}</tbody>

@@ -1,4 +1,4 @@
-import type { Ledger } from '../../app/ledger.js';
+import type { PageLedger as Ledger } from '../reports.js';
 import { yesNo } from '../../app/swedish.js';
 import type { RecordedEvent } from '../../store/port.js';
 import { viewDateOf } from '../../../projections/clocks.js';

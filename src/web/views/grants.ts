@@ -1,4 +1,4 @@
-import type { Ledger } from '../../app/ledger.js';
+import type { PageLedger as Ledger } from '../reports.js';
 import { STATUS_WORDS } from '../../app/swedish.js';
 import { viewDateOf } from '../../../projections/clocks.js';
 import type { UnusedGrantRow, UnusedGrantsFilter, UnusedGrantsReport } from '../../../projections/unusedGrants.js';

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import type { Ledger } from '../../app/ledger.js';
+import type { PageLedger as Ledger } from '../reports.js';
 import { formatMoney, ZERO } from '../../domain/money.js';
 import { viewDateOf } from '../../../projections/clocks.js';
 import { isAtRisk, type UnusedGrantRow, type UnusedGrantsReport } from '../../../projections/unusedGrants.js';
@@ -121,6 +121,45 @@ function committeeSection(
   </section>`;
 }
 
+interface Derived {
+  readonly all: readonly string[];
+  readonly resultsOf: Map<string, ResultRow[]>;
+  readonly summaries: Map<string, Html>;
+}
+
+/**
+ * The committees and their years, and the rendered summary table, kept with the reports they come
+ * from: the current reports are memoised by the ledger until the log moves, so Översikt of 290
+ * committees is grouped and rendered once per change, not once per request.
+ */
+const derivedCache = new WeakMap<UnusedGrantsReport, WeakMap<readonly ResultRow[], Derived>>();
+
+function derivedOf(report: UnusedGrantsReport, results: readonly ResultRow[], byCommittee: Map<string, CommitteeSummary>): Derived {
+  let byResults = derivedCache.get(report);
+  if (!byResults) derivedCache.set(report, (byResults = new WeakMap()));
+  const cached = byResults.get(results);
+  if (cached) return cached;
+  const resultsOf = new Map<string, ResultRow[]>();
+  for (const row of results) {
+    const list = resultsOf.get(row.committee);
+    if (list) list.push(row);
+    else resultsOf.set(row.committee, [row]);
+  }
+  const all = [...new Set([...byCommittee.keys(), ...resultsOf.keys()])].sort();
+  const derived = { all, resultsOf, summaries: new Map<string, Html>() };
+  byResults.set(results, derived);
+  return derived;
+}
+
+function summaryOnce(derived: Derived, key: string, render: () => Html): Html {
+  let rendered = derived.summaries.get(key);
+  if (!rendered) {
+    if (derived.summaries.size >= 32) derived.summaries.clear();
+    derived.summaries.set(key, (rendered = render()));
+  }
+  return rendered;
+}
+
 /** Up to this many committees get their whole section; more get one row each in a summary table. */
 const DETAILED_COMMITTEES = 6;
 
@@ -150,13 +189,8 @@ export function overviewPage(ledger: Ledger, parsed: ParsedClocks, chosenCommitt
   const report = ledger.unusedGrants({}, parsed.clocks);
   const results = ledger.committeeResults({}, parsed.clocks).rows as readonly ResultRow[];
   const byCommittee = summarise(report, viewDate);
-  const all = [...new Set([...byCommittee.keys(), ...results.map((row) => row.committee)])].sort();
-  const resultsOf = new Map<string, ResultRow[]>();
-  for (const row of results) {
-    const list = resultsOf.get(row.committee);
-    if (list) list.push(row);
-    else resultsOf.set(row.committee, [row]);
-  }
+  const derived = derivedOf(report, results, byCommittee);
+  const { all, resultsOf } = derived;
   const chosen = chosenCommittee && all.includes(chosenCommittee) ? [chosenCommittee] : null;
   const detailed = chosen ?? (all.length <= DETAILED_COMMITTEES ? all : []);
   return html`<h1>Översikt${chosen ? `: ${chosenCommittee}` : ''}</h1>
@@ -165,7 +199,7 @@ export function overviewPage(ledger: Ledger, parsed: ParsedClocks, chosenCommitt
     ${clockNote(parsed.typed, viewDate)}
     ${all.length === 0 ? html`<p>Inget är registrerat ännu.</p>` : ''}
     ${chosen ? html`<p><a href="${hrefWith('/', params)}">Alla nämnder</a></p>` : ''}
-    ${!chosen && detailed.length < all.length ? summaryTable(all, byCommittee, resultsOf, year, params) : ''}
+    ${!chosen && detailed.length < all.length ? summaryOnce(derived, JSON.stringify(params), () => summaryTable(all, byCommittee, resultsOf, year, params)) : ''}
     <div class="cards">
       ${detailed.map((committee, index) => committeeSection(committee, byCommittee.get(committee), resultsOf.get(committee) ?? [], year, params, index))}
     </div>`;

@@ -1,4 +1,4 @@
-import type { Ledger } from '../../app/ledger.js';
+import type { PageLedger as Ledger } from '../reports.js';
 import { yesNo } from '../../app/swedish.js';
 import { formatMoney } from '../../domain/money.js';
 import { viewDateOf } from '../../../projections/clocks.js';
@@ -18,7 +18,11 @@ type ResultRow = CommitteeResultRow & {
 const MONTHS = ['januari', 'februari', 'mars', 'april', 'maj', 'juni', 'juli', 'augusti', 'september', 'oktober', 'november', 'december'];
 const afterMonth = (period: string) => `efter ${MONTHS[Number(period.slice(5, 7)) - 1] ?? period} ${period.slice(0, 4)}`;
 
-export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText: string): Html {
+/** Above this many committees, charts and forecasts wait until one is chosen, and the table has pages. */
+const DETAILED_COMMITTEES = 6;
+const ROWS_PER_PAGE = 50;
+
+export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText: string, pageText = ''): Html {
   const committee = /^[a-z0-9-]{2,64}$/.test(committeeText) ? committeeText : '';
   const all = Object.keys(parsed.errors).length === 0 ? ledger.committeeResults({}, parsed.clocks).rows : [];
   const committees = [...new Set(all.map((row) => row.committee))].sort();
@@ -29,42 +33,52 @@ export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText:
   const form = clockForm('/resultat', parsed.typed, parsed.errors, {}, extra);
   if (Object.keys(parsed.errors).length > 0) return html`<h1>Resultat</h1>${form}`;
   const viewDate = viewDateOf(parsed.clocks, ledger.today());
-  const rows = (committee ? all.filter((row) => row.committee === committee) : all) as readonly ResultRow[];
-  const hasOpenYearFigures = rows.some((row) => row.budgetToDate !== undefined);
+  const allRows = (committee ? all.filter((row) => row.committee === committee) : all) as readonly ResultRow[];
+  const detailed = committee !== '' || committees.length <= DETAILED_COMMITTEES;
+  const pages = Math.max(1, Math.ceil(allRows.length / ROWS_PER_PAGE));
+  const pageNumber = Math.min(pages, /^\d{1,5}$/.test(pageText) && Number(pageText) >= 1 ? Number(pageText) : 1);
+  const rows = allRows.slice((pageNumber - 1) * ROWS_PER_PAGE, pageNumber * ROWS_PER_PAGE);
   const clock = clockParams(parsed.typed);
-  const budgets = ledger.readModel.budgetsIn(parsed.clocks, committee || undefined);
-  const shownCommittees = committee ? [committee] : committees;
+  const budgets = detailed ? ledger.readModel.budgetsIn(parsed.clocks, committee || undefined) : [];
+  const shownCommittees = !detailed ? [] : committee ? [committee] : committees;
+  const pageLink = (target: number, label: string) => html`<a href="${hrefWith('/resultat', { ...base, page: String(target) })}">${label}</a>`;
   const base = { ...clock, ...(committee ? { committee } : {}) };
   return html`<h1>Resultat</h1>
     <p class="lead">Nämndernas resultat per år: budget, utfall, statsbidrag som intäkt, prognos och resultatfond.</p>
     ${form}
     ${clockNote(parsed.typed, viewDate)}
     ${rows.length === 0 ? html`<p>Inga budgetar i vyn.</p>` : tableRegion('Resultat per nämnd och år', html`<table>
-      <caption>Resultat per nämnd och år</caption>
+      <caption>Resultat per nämnd och år${pages > 1 ? `, sida ${pageNumber} av ${pages}` : ''}</caption>
       <thead><tr>
-        <th scope="col">Nämnd</th><th scope="col">År</th><th scope="col" class="num">Budget</th>
-        ${hasOpenYearFigures ? html`<th scope="col" class="num">Månader</th><th scope="col" class="num">Budget hittills</th>` : ''}
+        <th scope="col">Nämnd</th><th scope="col">År</th>
+        <th scope="col" class="num">Resultat</th><th scope="col" class="num">Förväntat resultat</th><th scope="col" class="num">Resultatfond</th>
+        <th scope="col" class="num">Budget</th><th scope="col" class="num">Budget hittills</th>
         <th scope="col" class="num">Kostnader</th><th scope="col" class="num">Intäkter</th><th scope="col" class="num">Statsbidrag som intäkt</th>
-        <th scope="col" class="num">Resultat</th><th scope="col">Senaste prognos</th>
-        ${hasOpenYearFigures ? html`<th scope="col" class="num">Förväntat resultat</th><th scope="col" class="num">Ingående resultatfond</th>` : ''}
-        <th scope="col" class="num">Överfört</th><th scope="col" class="num">Resultatfond</th><th scope="col">Stängt</th>
+        <th scope="col">Senaste prognos</th><th scope="col" class="num">Ingående resultatfond</th><th scope="col" class="num">Överfört</th><th scope="col">Stängt</th>
       </tr></thead>
       <tbody>${rows.map((row) => html`<tr>
-        <th scope="row">${row.committee}</th><td>${row.fiscalYear}</td><td class="num">${kr(row.budget)}</td>
-        ${hasOpenYearFigures ? html`<td class="num">${row.monthsReported ?? ''}</td><td class="num">${kr(row.budgetToDate)}</td>` : ''}
+        <th scope="row">${row.committee}</th><td>${row.fiscalYear}</td>
+        <td class="num"><strong>${kr(row.result)}</strong></td><td class="num">${kr(row.expectedResult ?? null)}</td><td class="num">${kr(row.cumulativeResult)}</td>
+        <td class="num">${kr(row.budget)}</td><td class="num">${kr(row.budgetToDate)}${row.monthsReported !== undefined ? html`<br><span class="hint">${row.monthsReported} av 12 mån</span>` : ''}</td>
         <td class="num">${kr(row.costs)}</td><td class="num">${kr(row.revenues)}</td><td class="num">${kr(row.grantRevenue)}</td>
-        <td class="num">${kr(row.result)}</td>
         <td>${row.latestForecast ? html`${kr(row.latestForecast.deviation)} ${afterMonth(row.latestForecast.afterPeriod)}` : '–'}</td>
-        ${hasOpenYearFigures ? html`<td class="num">${kr(row.expectedResult ?? null)}</td><td class="num">${kr(row.carriedIn)}</td>` : ''}
-        <td class="num">${kr(row.carriedForward)}</td><td class="num">${kr(row.cumulativeResult)}</td>
+        <td class="num">${kr(row.carriedIn)}</td><td class="num">${kr(row.carriedForward)}</td>
         <td>${row.closed ? `${yesNo(true)}, ${row.closedOn ?? ''}` : yesNo(false)}</td>
       </tr>`)}</tbody>
     </table>`)}
+    ${pages > 1
+      ? html`<nav aria-label="Sidor"><ul class="pagination">
+          ${pageNumber > 1 ? html`<li>${pageLink(pageNumber - 1, 'Föregående sida')}</li>` : ''}
+          <li>Sida ${pageNumber} av ${pages}</li>
+          ${pageNumber < pages ? html`<li>${pageLink(pageNumber + 1, 'Nästa sida')}</li>` : ''}
+        </ul></nav>`
+      : ''}
+    ${detailed ? '' : html`<p>Välj en nämnd för att se dess prognoser och resultatfond som diagram.</p>`}
     <ul class="downloads">
       <li><a href="${hrefWith('/nedladdning/resultat.xlsx', base)}" download>Resultat som Excel (xlsx)</a></li>
       <li><a href="${hrefWith('/nedladdning/resultat.csv', base)}" download>Resultat som CSV</a></li>
     </ul>
-    <h2>Prognoser och deras historik</h2>
+    ${!detailed ? '' : html`<h2>Prognoser och deras historik</h2>
     ${budgets.every((budget) => budget.facts.forecasts.size === 0) ? html`<p>Inga prognoser i vyn.</p>` : tableRegion('Prognoser', html`<table>
       <caption>Prognoser per nämnd, år och period (den senaste perioden gäller)</caption>
       <thead><tr><th scope="col">Nämnd</th><th scope="col">År</th><th scope="col">Period</th><th scope="col">Verksamhet</th><th scope="col" class="num">Avvikelse</th></tr></thead>
@@ -77,7 +91,7 @@ export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText:
             .map((forecast) => html`<tr><th scope="row">${budget.key.committee}</th><td>${budget.key.fiscalYear}</td><td>${afterMonth(forecast.afterPeriod)}</td><td>${forecast.activity ?? 'hela nämnden'}</td><td class="num">${kr(formatMoney(forecast.deviation))}</td></tr>`),
         )}</tbody>
     </table>`)}
-    <h2>Resultatfond</h2>
-    ${shownCommittees.map((name, index) => html`<h3>${name}</h3>${resultFundChart(`fund-${index}`, name, rows.filter((row) => row.committee === name).map((row) => ({ year: row.fiscalYear, value: row.cumulativeResult, closed: row.closed })))}`)}
+    <h2>Resultatfond</h2>`}
+    ${shownCommittees.map((name, index) => html`<h3>${name}</h3>${resultFundChart(`fund-${index}`, name, allRows.filter((row) => row.committee === name).map((row) => ({ year: row.fiscalYear, value: row.cumulativeResult, closed: row.closed })))}`)}
     <p><a href="${hrefWith('/', clock)}">Till översikten</a></p>`;
 }

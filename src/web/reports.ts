@@ -1,0 +1,69 @@
+import type { Ledger } from '../app/ledger.js';
+import { viewDateOf, type Clocks } from '../../projections/clocks.js';
+import { unusedGrantsReport, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
+import type { CommitteeResultRow } from '../../projections/committeeResults.js';
+
+/** What the pages read of the ledger: its queries, with a historical view computed once per page view. */
+export type PageLedger = Pick<Ledger, 'today' | 'grant' | 'grantEvents' | 'readModel'> & {
+  unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport;
+  committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] };
+};
+
+const HISTORICAL_VIEWS_KEPT = 16;
+
+/**
+ * The ledger's reports as the pages use them. A page shows one view (a Per datum and Känt vid) in
+ * several ways: the filter's choices, the filtered table, its totals. The ledger memoises current
+ * reports; a historical one folds every grant again, so here each historical view is folded once,
+ * kept for the next pages of the same view (a revisor paging through 2020-12-31) until the log
+ * moves, and filtered in memory. Filtering uses the projection's own function, so a filtered page
+ * and the API's filtered report cannot differ.
+ */
+export function pageLedger(ledger: Ledger): PageLedger {
+  let position = -1;
+  const views = new Map<string, unknown>();
+  const filtered = new WeakMap<UnusedGrantsReport, Map<string, UnusedGrantsReport>>();
+
+  const kept = <T>(key: string, compute: () => T): T => {
+    if (position !== ledger.readModel.position) {
+      position = ledger.readModel.position;
+      views.clear();
+    }
+    if (views.has(key)) return views.get(key) as T;
+    const value = compute();
+    if (views.size >= HISTORICAL_VIEWS_KEPT) views.delete(views.keys().next().value!);
+    views.set(key, value);
+    return value;
+  };
+  const isCurrent = (clocks: Clocks) => clocks.asOf === undefined && clocks.knownAt === undefined;
+
+  const allUnused = (clocks: Clocks): UnusedGrantsReport =>
+    isCurrent(clocks) ? ledger.unusedGrants({}, clocks) : kept(`unused ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () => ledger.unusedGrants({}, clocks));
+
+  return {
+    today: () => ledger.today(),
+    grant: (grantId, clocks) => ledger.grant(grantId, clocks),
+    grantEvents: (grantId) => ledger.grantEvents(grantId),
+    get readModel() {
+      return ledger.readModel;
+    },
+    unusedGrants(filter, clocks) {
+      const all = allUnused(clocks);
+      if (filter.committee === undefined && filter.grantor === undefined && filter.status === undefined) return all;
+      let byFilter = filtered.get(all);
+      if (!byFilter) filtered.set(all, (byFilter = new Map()));
+      const key = JSON.stringify([filter.committee, filter.grantor, filter.status, filter.within]);
+      const cached = byFilter.get(key);
+      if (cached) return cached;
+      const report = unusedGrantsReport(all.rows, filter, viewDateOf(clocks, ledger.today()));
+      if (byFilter.size >= 64) byFilter.clear();
+      byFilter.set(key, report);
+      return report;
+    },
+    committeeResults(filter, clocks) {
+      if (isCurrent(clocks)) return ledger.committeeResults(filter, clocks);
+      const all = kept(`results ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () => ledger.committeeResults({}, clocks));
+      return filter.committee === undefined ? all : { rows: all.rows.filter((row) => row.committee === filter.committee) };
+    },
+  };
+}
