@@ -215,6 +215,7 @@ describe('web pages in chromium', () => {
       ['registrera-bokslut', '/registrera/bokslut'],
       ['registrera-fordelning', '/registrera/fordelning'],
       ['registrera-rattelse', '/registrera/rattelse-statsbidrag'],
+      ['registrera-andra', `/registrera/andra-statsbidrag?grantId=${encodeURIComponent(grantPath.split('/').pop()!)}`],
       ['per-datum-fel', '/statsbidrag?asOf=2020-13-45'],
     ];
     for (const [name, path] of pages) {
