@@ -203,7 +203,8 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       const parsed = clocksOf(query(request));
       const { list, errors } = grantListQueryOf(query(request));
       if (Object.keys(parsed.errors).length + Object.keys(errors).length) return badRequest(response, sessionOf(response), { ...errors, ...parsed.errors });
-      const report = reports.unusedGrants(filterOf(list), parsed.clocks);
+      // The report's own columns and formats, over the same rows as the page (generella included).
+      const report = reports.grantList(filterOf(list), parsed.clocks) as unknown as Parameters<typeof unusedGrantsData>[0];
       await download(response, unusedGrantsData(report, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null }), format, 'statsbidrag');
     });
     router.get(`/nedladdning/resultat.${format}`, signedIn, async (request: Request, response: Response) => {

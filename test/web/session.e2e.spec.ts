@@ -101,6 +101,30 @@ describe('web sessions over HTTP', () => {
     expect(again.headers.get('location')).toBe('/logga-in');
   });
 
+  it('lists generella grants too, filtered by Slag, and sorts and pages server-side', async () => {
+    for (let index = 0; index < 55; index += 1) {
+      const kind = index === 0 ? 'generellt' : 'riktat';
+      const grant = { grantId: `g-list-${String(index).padStart(2, '0')}`, grantor: index % 2 ? 'Socialstyrelsen' : 'Migrationsverket', title: `Bidrag ${index}`, purpose: 'Test', kind, committee: 'socialnamnden', amount: `${1000 + index}`, receivedOn: '2020-02-01', useBy: '2020-12-31', repaymentRequired: false };
+      expect((await t.api('POST', '/api/grants', { body: grant })).status).toBe(201);
+    }
+    const { cookie } = await signIn(t.tokens.revisor);
+    const general = await (await get('/statsbidrag?kind=generellt', cookie)).text();
+    expect(general).toContain('Bidrag 0');
+    expect(general).not.toContain('Bidrag 1<');
+    expect(general).toContain('1 000,00 kr');
+    const sorted = await (await get('/statsbidrag?sort=received&order=desc', cookie)).text();
+    expect(sorted.indexOf('Bidrag 54')).toBeGreaterThan(0);
+    expect(sorted.indexOf('Bidrag 54')).toBeLessThan(sorted.indexOf('Bidrag 53'));
+    expect(sorted).toContain('aria-sort="descending"');
+    expect(sorted).toContain('Sida 1 av 2');
+    const second = await (await get('/statsbidrag?sort=received&order=desc&page=2', cookie)).text();
+    expect(second).toContain('Bidrag 0<');
+    expect(second).not.toContain('Bidrag 54');
+    // Totals are of every grant in the filter, not only the page shown.
+    const total = (55 * 1000 + (54 * 55) / 2).toLocaleString('sv-SE').replace(/\u00a0/g, ' ');
+    expect(second).toContain(`${total},00 kr`);
+  });
+
   it('answers an unknown grant and a bad Per datum with Swedish pages, never a stack', async () => {
     const { cookie } = await signIn(t.tokens.revisor);
     const missing = await get('/statsbidrag/no-such-grant', cookie);

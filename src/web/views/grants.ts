@@ -1,7 +1,8 @@
 import type { PageLedger as Ledger } from '../reports.js';
 import { STATUS_WORDS } from '../../app/swedish.js';
 import { viewDateOf } from '../../../projections/clocks.js';
-import type { UnusedGrantRow, UnusedGrantsFilter, UnusedGrantsReport } from '../../../projections/unusedGrants.js';
+import type { GrantSummary as UnusedGrantRow } from '../../../projections/grantView.js';
+import type { GrantList as UnusedGrantsReport, GrantListFilter } from '../reports.js';
 import { html, type Html } from '../html.js';
 import { clockParams, hrefWith, type ParsedClocks } from '../clocks.js';
 import type { FieldErrors } from '../forms.js';
@@ -33,6 +34,7 @@ export interface GrantListQuery {
   readonly committee: string;
   readonly grantor: string;
   readonly status: string;
+  readonly kind: string;
   readonly sort: SortKey;
   readonly order: 'asc' | 'desc';
   readonly page: number;
@@ -48,9 +50,11 @@ export function grantListQueryOf(query: Record<string, unknown>): { list: GrantL
   const page = /^\d{1,6}$/.test(pageText) && Number(pageText) >= 1 ? Number(pageText) : 1;
   const status = text(query.status);
   if (status !== '' && !STATUS_FILTERS.some(([code]) => code === status)) errors.status = 'Välj en status i listan.';
+  const kind = text(query.kind);
+  if (kind !== '' && kind !== 'riktat' && kind !== 'generellt') errors.kind = 'Välj riktat eller generellt.';
   const committee = text(query.committee);
   if (committee !== '' && !/^[a-z0-9-]{2,64}$/.test(committee)) errors.committee = 'Välj en nämnd i listan.';
-  return { list: { committee, grantor: text(query.grantor).slice(0, 200), status, sort, order, page }, errors };
+  return { list: { committee, grantor: text(query.grantor).slice(0, 200), status, kind, sort, order, page }, errors };
 }
 
 /** Sorted rows, kept with the report they came from (the current report is memoised by the ledger). */
@@ -98,30 +102,31 @@ function select(name: string, label: string, options: ReadonlyArray<readonly [st
   </div>`;
 }
 
-export function filterOf(list: GrantListQuery): UnusedGrantsFilter {
+export function filterOf(list: GrantListQuery): GrantListFilter {
   return {
     ...(list.committee ? { committee: list.committee } : {}),
     ...(list.grantor ? { grantor: list.grantor } : {}),
-    ...(list.status ? { status: list.status as UnusedGrantsFilter['status'] } : {}),
-    ...(list.status === 'at-risk' ? { within: 90 } : {}),
+    ...(list.status ? { status: list.status } : {}),
+    ...(list.kind ? { kind: list.kind as 'riktat' | 'generellt' } : {}),
   };
 }
 
 export function grantListPage(ledger: Ledger, parsed: ParsedClocks, list: GrantListQuery, listErrors: FieldErrors): Html {
   const clock = clockParams(parsed.typed);
-  const filters = { committee: list.committee, grantor: list.grantor, status: list.status };
+  const filters = { committee: list.committee, grantor: list.grantor, status: list.status, kind: list.kind };
   const errors = { ...listErrors, ...parsed.errors };
-  const all = Object.keys(errors).length === 0 ? ledger.unusedGrants({}, parsed.clocks) : null;
+  const all = Object.keys(errors).length === 0 ? ledger.grantList({}, parsed.clocks) : null;
   const choices = all ? choicesOf(all) : { committees: [], grantors: [] };
   const extra = html`
     ${select('committee', 'Nämnd', choices.committees.map((value) => [value, value] as const), list.committee, errors.committee)}
     ${select('grantor', 'Bidragsgivare', choices.grantors.map((value) => [value, value] as const), list.grantor)}
     ${select('status', 'Status', STATUS_FILTERS, list.status, errors.status)}
+    ${select('kind', 'Slag', [['riktat', 'riktat'], ['generellt', 'generellt']], list.kind, errors.kind)}
     <input type="hidden" name="sort" value="${list.sort}"><input type="hidden" name="order" value="${list.order}">`;
   const form = clockForm('/statsbidrag', parsed.typed, errors, {}, extra);
   if (!all) return html`<h1>Statsbidrag</h1>${form}`;
   const viewDate = viewDateOf(parsed.clocks, ledger.today());
-  const report = ledger.unusedGrants(filterOf(list), parsed.clocks);
+  const report = ledger.grantList(filterOf(list), parsed.clocks);
   const rows = sorted(report, list.sort, list.order);
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
   const page = Math.min(list.page, pages);
@@ -136,7 +141,7 @@ export function grantListPage(ledger: Ledger, parsed: ParsedClocks, list: GrantL
   const pageLink = (target: number, label: string) => html`<a href="${hrefWith('/statsbidrag', { ...base, sort: list.sort, order: list.order, page: String(target) })}">${label}</a>`;
   const downloads = (format: 'xlsx' | 'csv') => hrefWith(`/nedladdning/statsbidrag.${format}`, base);
   return html`<h1>Statsbidrag</h1>
-    <p class="lead">Riktade statsbidrag med vad som är förbrukat, återbetalt och outnyttjat.</p>
+    <p class="lead">Statsbidrag, riktade och generella, med vad som är förbrukat, återbetalt och outnyttjat. Generella bidrag är intäkt när de tas emot och har inget outnyttjat.</p>
     ${form}
     ${clockNote(parsed.typed, viewDate)}
     <p>${rows.length} bidrag${rows.length > PAGE_SIZE ? `, visar ${(page - 1) * PAGE_SIZE + 1}–${(page - 1) * PAGE_SIZE + shown.length}` : ''}.</p>
