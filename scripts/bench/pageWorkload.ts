@@ -46,18 +46,18 @@ export async function pageRequests(directory: string, requests: number): Promise
   const cookie = await signIn(base);
   const past = (i: number) => new Date(Date.UTC(2018, 0, 1) + (i % 700) * 86_400_000).toISOString().slice(0, 10);
   const cases: Array<[string, (i: number) => string]> = [
-    ['Översikt, current', (i) => (i % 2 === 0 ? '/' : `/?committee=${committees[i % committees.length]}`)],
-    ['Översikt, historical', (i) => `/?asOf=${past(i)}&knownAt=${past(i)}`],
-    ['Statsbidrag, current', (i) => ['/statsbidrag', '/statsbidrag?sort=unused&order=desc&page=20', `/statsbidrag?committee=${committees[i % committees.length]}`, '/statsbidrag?status=expired&sort=grantor'][i % 4]!],
-    ['Statsbidrag, historical', (i) => `/statsbidrag?asOf=${past(i)}&page=3`],
+    ['Översikt (current view)', (i) => (i % 2 === 0 ? '/' : `/?committee=${committees[i % committees.length]}`)],
+    ['Översikt (historical view)', (i) => `/?asOf=${past(i)}&knownAt=${past(i)}`],
+    ['Statsbidrag (current view)', (i) => ['/statsbidrag', '/statsbidrag?sort=unused&order=desc&page=20', `/statsbidrag?committee=${committees[i % committees.length]}`, '/statsbidrag?status=expired&sort=grantor'][i % 4]!],
+    ['Statsbidrag (historical view)', (i) => `/statsbidrag?asOf=${past(i)}&page=3`],
     ['grant page', (i) => `/statsbidrag/${encodeURIComponent(grantIds[(i * 7919) % grantIds.length]!)}`],
-    ['Resultat, current', (i) => (i % 2 === 0 ? '/resultat' : `/resultat?committee=${committees[i % committees.length]}`)],
-    ['Resultat, historical', (i) => `/resultat?asOf=${past(i)}`],
+    ['Resultat (current view)', (i) => (i % 2 === 0 ? '/resultat' : `/resultat?committee=${committees[i % committees.length]}`)],
+    ['Resultat (historical view)', (i) => `/resultat?asOf=${past(i)}`],
     ['Registrera statsbidrag form', () => '/registrera/statsbidrag'],
   ];
   const results: WorkloadResult[] = [];
   for (const [variant, path] of cases) {
-    const historical = variant.endsWith('historical');
+    const historical = variant.includes('historical view');
     const count = historical ? Math.max(10, Math.floor(requests / 4)) : requests;
     const get = async (i: number) => {
       const response = await fetch(`${base}${path(i)}`, { headers: { Cookie: cookie }, redirect: 'manual' });
@@ -90,8 +90,8 @@ export async function pageRequests(directory: string, requests: number): Promise
   // The ledger's own historical reports for the same cuts, in-process: what any page of a
   // historical view costs at least, so the pages' own share shows as a ratio in the same run.
   const alone: Array<[string, (i: number) => unknown]> = [
-    ['ledger report alone: unused-grants, historical', (i) => ledger.unusedGrants({}, { asOf: past(i), knownAt: past(i) })],
-    ['ledger report alone: committee-results, historical', (i) => ledger.committeeResults({}, { asOf: past(i) })],
+    ['ledger report alone: unused-grants (historical view)', (i) => ledger.unusedGrants({}, { asOf: past(i), knownAt: past(i) })],
+    ['ledger report alone: committee-results (historical view)', (i) => ledger.committeeResults({}, { asOf: past(i) })],
   ];
   for (const [variant, query] of alone) {
     const count = Math.max(10, Math.floor(requests / 4));

@@ -8,6 +8,8 @@ import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
 import { pageRequests } from './pageWorkload.js';
+import { generateSie, importSieWorkload, readSie } from './sieWorkload.js';
+import { earlyWarningBacktest } from './backtestWorkload.js';
 import type { WorkloadResult } from './measure.js';
 
 const [name, directory, secondsText, sizeText] = process.argv.slice(2);
@@ -25,6 +27,10 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-ceiling': () => parseCeiling(directory!),
   reports: () => reportQueries(directory!, size),
   pages: () => pageRequests(directory!, size),
+  'sie-generate': () => generateSie(directory!, size),
+  'sie-read': () => readSie(directory!),
+  'sie-import': () => importSieWorkload(directory!),
+  backtest: () => earlyWarningBacktest(size),
 };
 
 const run = WORKLOADS[name ?? ''];
