@@ -26,7 +26,9 @@ import { clocksOf } from './clocks.js';
 import { formBySlug, parseTyped, refusalOf, requestHashOf, typedOf, validate, type FieldErrors, type FormSpec, type Typed } from './forms.js';
 import { overviewPage } from './views/overview.js';
 import { filterOf, grantListPage, grantListQueryOf } from './views/grants.js';
-import { grantHistory, grantPage, statementRows } from './views/grant.js';
+import { grantPage } from './views/grant.js';
+import { grantStatementFor } from '../app/ledgerReports.js';
+import { grantStatementData } from '../app/monthlyReportData.js';
 import { resultsPage } from './views/results.js';
 import { registerForm, registerIndex } from './views/register.js';
 import { loginPage } from './views/login.js';
@@ -218,25 +220,13 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       const parsed = clocksOf(query(request));
       if (Object.keys(parsed.errors).length) return badRequest(response, sessionOf(response), parsed.errors);
       const grantId = str(request.params.grantId);
-      const history = await grantHistory(reports, grantId, parsed);
-      if (!history) {
-        send(response, 404, 'Statsbidraget finns inte', null, html`<h1>Statsbidraget finns inte</h1>`, sessionOf(response));
+      // The ledger's grant statement (bidragsredovisning), the same as GET /api/reports/grant-statement.
+      const statement = grantStatementFor(ledger, grantId, parsed.clocks);
+      if (statement === null || statement === 'not-in-view') {
+        send(response, 404, 'Statsbidraget finns inte', null, html`<h1>Statsbidraget finns inte i vyn</h1>`, sessionOf(response));
         return;
       }
-      const rows = statementRows(history);
-      const data: ReportData = {
-        name: 'bidragsredovisning',
-        title: `Bidragsredovisning ${grantId}${parsed.clocks.asOf ? ` per ${parsed.clocks.asOf}` : ''}${parsed.clocks.knownAt ? `, känt ${parsed.clocks.knownAt}` : ''}`,
-        columns: [
-          { key: 'date', label: 'Bokföringsdag', kind: 'text', value: (row: (typeof rows)[number]) => row.date },
-          { key: 'entry', label: 'Post', kind: 'text', value: (row: (typeof rows)[number]) => row.what },
-          { key: 'amount', label: 'Belopp', kind: 'money', value: (row: (typeof rows)[number]) => row.amount },
-          { key: 'detail', label: 'Uppgift', kind: 'text', value: (row: (typeof rows)[number]) => row.detail },
-          { key: 'eventId', label: 'Post-id', kind: 'text', value: (row: (typeof rows)[number]) => row.eventId },
-        ] as unknown as ReportData['columns'],
-        rows,
-        json: { grantId, rows },
-      };
+      const data = grantStatementData(statement, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null });
       await download(response, data, format, `bidragsredovisning-${grantId.replace(/[^A-Za-z0-9._-]/g, '_')}`);
     });
   }

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -59,8 +58,9 @@ export interface AxeViolation {
 /** axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now. */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    // Runs in the page; the project's type-check has no DOM library, so the page's globals are reached untyped.
+    const page = globalThis as unknown as { document: unknown; axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } };
+    const result = await page.axe.run(page.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((violation) => ({
       id: violation.id,
       impact: violation.impact,
@@ -77,7 +77,10 @@ export async function screenshots(page: Page, name: string): Promise<{ overflow3
   await page.setViewportSize({ width: 360, height: 740 });
   await page.screenshot({ path: join(ARTIFACTS, `${name}-360.png`), fullPage: true });
   // Wide tables scroll inside their own region; the page itself must not scroll sideways.
-  const overflow360 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow360 = await page.evaluate(() => {
+    const view = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return view.document.documentElement.scrollWidth - view.innerWidth;
+  });
   await page.setViewportSize({ width: 1280, height: 900 });
   return { overflow360 };
 }

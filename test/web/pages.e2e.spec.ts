@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { sqliteBackend, startTestServer, type Backend, type TestServer } from '../support/server.js';
@@ -230,7 +229,7 @@ describe('web pages in chromium', () => {
     await page.goto(`${t.url}/`);
     await page.keyboard.press('Tab');
     const skip = page.getByRole('link', { name: 'Hoppa till innehållet' });
-    expect(await skip.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await skip.evaluate((element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
     const box = await skip.boundingBox();
     expect(box !== null && box.y >= 0).toBe(true);
     expect(cspViolations).toEqual([]);

@@ -123,6 +123,15 @@ describe('web sessions over HTTP', () => {
     // Totals are of every grant in the filter, not only the page shown.
     const total = (55 * 1000 + (54 * 55) / 2).toLocaleString('sv-SE').replace(/\u00a0/g, ' ');
     expect(second).toContain(`${total},00 kr`);
+    // Downloads: the ledger's own report formats behind the session, as links can carry no Bearer token.
+    const csv = await get('/statsbidrag/g-list-01/bidragsredovisning.csv', cookie);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="bidragsredovisning-g-list-01\.csv"/);
+    expect(await csv.text()).toContain('1001');
+    const xlsx = await get('/nedladdning/statsbidrag.xlsx?kind=generellt', cookie);
+    expect(xlsx.headers.get('content-type')).toMatch(/spreadsheetml/);
+    expect((await xlsx.arrayBuffer()).byteLength).toBeGreaterThan(1000);
   });
 
   it('answers an unknown grant and a bad Per datum with Swedish pages, never a stack', async () => {
