@@ -6,6 +6,8 @@ import { grantSummaryOf, type GrantSummary } from '../../projections/grantView.j
 import { isAtRisk, AT_RISK_WITHIN_DAYS_DEFAULT } from '../../projections/unusedGrants.js';
 import { formatMoney, ZERO } from '../domain/money.js';
 import type { Decimal } from 'decimal.js';
+import { earlyWarning } from '../app/earlyWarning.js';
+import { earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../projections/earlyWarning.js';
 
 /** Every grant, riktat and generellt, as the Statsbidrag list shows them. */
 export interface GrantListFilter {
@@ -25,6 +27,10 @@ export type PageLedger = Pick<Ledger, 'today' | 'grant' | 'grantEvents' | 'readM
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport;
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] };
   grantList(filter: GrantListFilter, clocks: Clocks): GrantList;
+  /** One grant's early warning in a view: null unless an open riktat grant. */
+  earlyWarningRow(grantId: string, clocks: Clocks): EarlyWarningRow | null;
+  /** The early warning of one committee's grants in a view. */
+  earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport;
 };
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
@@ -58,6 +64,21 @@ export function pageLedger(ledger: Ledger): PageLedger {
     views.set(key, value);
     return value;
   };
+  /** Early warnings by grant or committee and view: many and cheap, so apart from the views above. */
+  const warnings = new Map<string, unknown>();
+  const warned = <T>(key: string, compute: () => T): T => {
+    if (position !== ledger.readModel.position) {
+      position = ledger.readModel.position;
+      views.clear();
+    }
+    if (warnings.size >= 1024 || (warnings.size > 0 && warningsAt !== position)) warnings.clear();
+    warningsAt = position;
+    if (warnings.has(key)) return warnings.get(key) as T;
+    const value = compute();
+    warnings.set(key, value);
+    return value;
+  };
+  let warningsAt = -1;
   const isCurrent = (clocks: Clocks) => clocks.asOf === undefined && clocks.knownAt === undefined;
 
   const allUnused = (clocks: Clocks): UnusedGrantsReport =>
@@ -111,6 +132,18 @@ export function pageLedger(ledger: Ledger): PageLedger {
       if (byFilter.size >= 64) byFilter.clear();
       byFilter.set(key, list);
       return list;
+    },
+    // Early warnings fold each grant's events: the pages ask only for the grants they show (a page of
+    // the list, the committees shown in detail), each kept for its view until the log moves.
+    earlyWarningRow(grantId, clocks) {
+      const viewDate = viewDateOf(clocks, ledger.today());
+      return warned(`${grantId} ${viewDate} ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () =>
+        earlyWarningRowOf(ledger.readModel.grantStream(grantId) ?? [], clocks, viewDate),
+      );
+    },
+    earlyWarning(committee, clocks) {
+      const viewDate = viewDateOf(clocks, ledger.today());
+      return warned(`committee ${committee} ${viewDate} ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () => earlyWarning(ledger, { committee }, clocks));
     },
     today: () => ledger.today(),
     grant: (grantId, clocks) => ledger.grant(grantId, clocks),

@@ -289,4 +289,31 @@ describe('web pages in chromium', () => {
     expect(cspViolations).toEqual([]);
     await context.close();
   }, BROWSER_TIMEOUT);
+
+  it("shows issue 14's early warning on Översikt and as a column on Statsbidrag: 650 000,00 kr as of 2021-04-30", async () => {
+    const post = async (path: string, body: unknown) => expect((await t.api('POST', path, { body })).status, path).toBeLessThan(300);
+    await post('/api/grants', {
+      grantId: 'seg-2021', grantor: 'Tillväxtverket', title: 'Segregation 2021', purpose: 'Segregation', kind: 'riktat',
+      committee: 'socialnamnden', amount: '1200000.00', receivedOn: '2021-01-15', useBy: '2021-12-31', repaymentRequired: true,
+    });
+    await post('/api/grants/seg-2021/allocations', { allocationId: 'ifo', activity: 'IFO', amount: '1200000.00', allocatedOn: '2021-01-20' });
+    for (const spentOn of ['2021-02-28', '2021-03-31', '2021-04-30']) await post('/api/grants/seg-2021/spending', { allocationId: 'ifo', amount: '50000', spentOn, voucher: `V-${spentOn}` });
+
+    const context = await chromium.newContext();
+    const revisor = await signIn(context, t.tokens.revisor);
+    await revisor.goto(`${t.url}/?asOf=2021-04-30`);
+    const panel = revisor.getByRole('heading', { level: 3, name: 'Tidig varning' }).locator('xpath=following-sibling::ul[1]');
+    await expect.poll(() => panel.innerText()).toContain('Segregation 2021: 650 000,00 kr kvar 2021-12-31 i nuvarande takt (50 000,00 kr per månad, 8 mån kvar) i riskzonen');
+    expect(await axeViolations(revisor)).toEqual([]);
+    await screenshots(revisor, 'revisor-oversikt-tidig-varning');
+
+    await revisor.goto(`${t.url}/statsbidrag?asOf=2021-04-30`);
+    const headers = await revisor.getByRole('columnheader').allInnerTexts();
+    const row = revisor.getByRole('row').filter({ hasText: 'Segregation 2021' });
+    const cells = [await row.getByRole('rowheader').innerText(), ...(await row.getByRole('cell').allInnerTexts())];
+    expect(cells[headers.findIndex((header) => header.startsWith('Beräknat kvar'))]).toBe('650 000,00 kr i riskzonen');
+    expect(await axeViolations(revisor)).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  }, BROWSER_TIMEOUT);
 });

@@ -3,6 +3,7 @@ import { STATUS_WORDS } from '../../app/swedish.js';
 import { viewDateOf } from '../../../projections/clocks.js';
 import type { GrantSummary as UnusedGrantRow } from '../../../projections/grantView.js';
 import type { GrantList as UnusedGrantsReport, GrantListFilter } from '../reports.js';
+import type { EarlyWarningRow } from '../../../projections/earlyWarning.js';
 import { html, type Html } from '../html.js';
 import { clockParams, hrefWith, type ParsedClocks } from '../clocks.js';
 import type { FieldErrors } from '../forms.js';
@@ -111,6 +112,12 @@ export function filterOf(list: GrantListQuery): GrantListFilter {
   };
 }
 
+/** Issue 14's column: what an open riktat grant will have left at useBy at its pace, flagged when it warns. */
+function projectedCell(warning: EarlyWarningRow | null): Html {
+  if (warning === null) return html`<td class="num">–</td>`;
+  return html`<td class="num">${kr(warning.projectedUnused)}${warning.warning ? html` ${statusBadge('at-risk')}` : ''}</td>`;
+}
+
 export function grantListPage(ledger: Ledger, parsed: ParsedClocks, list: GrantListQuery, listErrors: FieldErrors): Html {
   const clock = clockParams(parsed.typed);
   const filters = { committee: list.committee, grantor: list.grantor, status: list.status, kind: list.kind };
@@ -147,18 +154,19 @@ export function grantListPage(ledger: Ledger, parsed: ParsedClocks, list: GrantL
     <p>${rows.length} bidrag${rows.length > PAGE_SIZE ? `, visar ${(page - 1) * PAGE_SIZE + 1}–${(page - 1) * PAGE_SIZE + shown.length}` : ''}.</p>
     ${tableRegion('Statsbidrag', html`<table>
       <caption>Statsbidrag, sida ${page} av ${pages}</caption>
-      <thead><tr>${header('title')}${header('grantor')}${header('committee')}${header('received', true)}${header('spent', true)}<th scope="col" class="num">Återbetalt</th>${header('unused', true)}${header('useBy')}${header('status')}</tr></thead>
+      <thead><tr>${header('title')}${header('grantor')}${header('committee')}${header('received', true)}${header('spent', true)}<th scope="col" class="num">Återbetalt</th>${header('unused', true)}${header('useBy')}${header('status')}<th scope="col" class="num">Beräknat kvar vid användas senast</th></tr></thead>
       <tbody>
         ${shown.map((row) => html`<tr>
           <th scope="row"><a href="${hrefWith(`/statsbidrag/${encodeURIComponent(row.grantId)}`, clock)}">${row.title}</a></th>
           <td>${row.grantor}</td><td>${row.committee}</td>
           <td class="num">${kr(row.received)}</td><td class="num">${kr(row.spent)}</td><td class="num">${kr(row.returned)}</td>
           <td class="num">${kr(row.unused)}</td><td>${row.useBy}</td><td>${statusBadge(row.status)}</td>
+          ${projectedCell(ledger.earlyWarningRow(row.grantId, parsed.clocks))}
         </tr>`)}
       </tbody>
       <tfoot><tr><th scope="row" colspan="3">Summa, alla ${rows.length} bidrag</th>
         <td class="num">${kr(report.totals.received)}</td><td class="num">${kr(report.totals.spent)}</td><td class="num">${kr(report.totals.returned)}</td>
-        <td class="num">${kr(report.totals.unused)}</td><td colspan="2"></td></tr></tfoot>
+        <td class="num">${kr(report.totals.unused)}</td><td colspan="3"></td></tr></tfoot>
     </table>`)}
     ${pages > 1
       ? html`<nav aria-label="Sidor"><ul class="pagination">

@@ -8,21 +8,9 @@ import { html, type Html } from '../html.js';
 import { clockParams, hrefWith, type ParsedClocks } from '../clocks.js';
 import { clockForm, clockNote, kr, statusBadge, tableRegion } from './common.js';
 import { resultFundChart } from './chart.js';
+import type { EarlyWarningReport } from '../../../projections/earlyWarning.js';
 
-/** What the lead's domain work adds to rows; shown when present. */
-type WithToRepay = UnusedGrantRow & { readonly toRepay?: string };
-type ResultRow = CommitteeResultRow & {
-  readonly budgetToDate?: string;
-  readonly monthsReported?: number;
-  readonly expectedResult?: string | null;
-  readonly carriedIn?: string;
-};
-
-/** DOMAIN.md: toRepay = unused when repayment is required and the view date is on or after useBy. */
-export function toRepayOf(row: WithToRepay, viewDate: string): string {
-  if (row.toRepay !== undefined) return row.toRepay;
-  return row.repaymentRequired && row.status !== 'closed' && viewDate >= row.useBy ? row.unused : '0.00';
-}
+type ResultRow = CommitteeResultRow;
 
 interface CommitteeSummary {
   readonly committee: string;
@@ -59,7 +47,7 @@ function summarise(report: UnusedGrantsReport, viewDate: string): Map<string, Co
     const grantor = summary.byGrantor.get(row.grantor) ?? { unused: ZERO, count: 0 };
     summary.byGrantor.set(row.grantor, { unused: grantor.unused.plus(row.unused), count: grantor.count + 1 });
     if (isAtRisk(row, viewDate, within)) summary.atRisk.push(row);
-    const toRepay = toRepayOf(row, viewDate);
+    const toRepay = row.toRepay;
     if (new Decimal(toRepay).gt(0)) {
       summary.toRepay.push({ row, amount: toRepay });
       summary.toRepayTotal = summary.toRepayTotal.plus(toRepay);
@@ -71,13 +59,27 @@ function summarise(report: UnusedGrantsReport, viewDate: string): Map<string, Co
 
 const LIST_LIMIT = 10;
 
-function grantLink(row: UnusedGrantRow, params: Record<string, string>): Html {
+function grantLink(row: { readonly grantId: string; readonly title: string }, params: Record<string, string>): Html {
   return html`<a href="${hrefWith(`/statsbidrag/${encodeURIComponent(row.grantId)}`, params)}">${row.title}</a>`;
+}
+
+/** Issue 14's panel: grants of the committee whose money is projected to be left at useBy. */
+function earlyWarningPanel(committee: string, report: EarlyWarningReport, params: Record<string, string>): Html {
+  const warned = report.rows.filter((row) => row.warning);
+  const total = report.totals.find((line) => line.committee === committee);
+  return html`<h3>Tidig varning</h3>
+    ${warned.length === 0
+      ? html`<p>Inga riktade bidrag beräknas ha medel kvar när de ska vara använda (inom tolv månader), i den takt de används.</p>`
+      : html`<p>Beräknat kvar vid användas senast: <strong>${kr(total?.projectedUnused ?? '0.00')}</strong>, varav ${kr(total?.toRepay ?? '0.00')} att återbetala.</p>
+        <ul>${warned.slice(0, LIST_LIMIT).map(
+          (row) => html`<li>${grantLink(row, params)}: ${kr(row.projectedUnused)} kvar ${row.useBy} i nuvarande takt (${kr(row.pace)} per månad, ${row.monthsLeft} mån kvar${row.planCoverage.months > 0 ? `, plan för ${row.planCoverage.months}` : ''}) ${statusBadge('at-risk')}</li>`,
+        )}</ul>`}`;
 }
 
 function committeeSection(
   committee: string,
   summary: CommitteeSummary | undefined,
+  warnings: EarlyWarningReport,
   results: readonly ResultRow[],
   year: number,
   params: Record<string, string>,
@@ -114,6 +116,7 @@ function committeeSection(
       ? html`<p>Inget att återbetala.</p>`
       : html`<ul>${summary.toRepay.slice(0, LIST_LIMIT).map(({ row, amount }) => html`<li>${grantLink(row, params)} (${row.grantor}): ${kr(amount)} ${statusBadge(row.status)}</li>`)}</ul>
         ${summary.toRepay.length > LIST_LIMIT ? html`<p><a href="${hrefWith('/statsbidrag', { ...params, committee, status: 'expired' })}">Alla förfallna bidrag</a></p>` : ''}`}
+    ${earlyWarningPanel(committee, warnings, params)}
     <p><a href="${listHref}">Statsbidrag för ${committee}</a></p>
     </div></div>
     <h3>Resultatfond</h3>
@@ -201,6 +204,8 @@ export function overviewPage(ledger: Ledger, parsed: ParsedClocks, chosenCommitt
     ${chosen ? html`<p><a href="${hrefWith('/', params)}">Alla nämnder</a></p>` : ''}
     ${!chosen && detailed.length < all.length ? summaryOnce(derived, JSON.stringify(params), () => summaryTable(all, byCommittee, resultsOf, year, params)) : ''}
     <div class="cards">
-      ${detailed.map((committee, index) => committeeSection(committee, byCommittee.get(committee), resultsOf.get(committee) ?? [], year, params, index))}
+      ${detailed.map((committee, index) =>
+        committeeSection(committee, byCommittee.get(committee), ledger.earlyWarning(committee, parsed.clocks), resultsOf.get(committee) ?? [], year, params, index),
+      )}
     </div>`;
 }
