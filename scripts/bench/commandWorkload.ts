@@ -79,7 +79,7 @@ export async function ledgerCommands(directory: string, seconds: number): Promis
   await ledger.start();
   const context = () => {
     const commandId = randomUUID();
-    return { actor: 'bench', commandId, correlationId: commandId };
+    return { actor: 'bench', tokenId: 'cli', commandId, correlationId: commandId };
   };
   for (let index = 0; index < GRANTS; index += 1) await ledger.executeGrant(grantIdOf(index), receiveGrant(index), context());
   const commitsBefore = store.stats.commits;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config.js';
 import { serveCommand } from './commands/serve.js';
-import { tokenCreateCommand } from './commands/token.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
 import { reportCommitteeResultsCommand, reportUnusedGrantsCommand } from './commands/report.js';
-import { checkProofCommand, digestCommand, proveCommand, verifyCommand } from './commands/audit.js';
+import { checkProofCommand, digestCommand, proveCommand, treeHeadCommand, verifyCommand } from './commands/audit.js';
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
@@ -14,11 +14,14 @@ import { UsageError, type CliCommand } from './usage.js';
 const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
   replayCommand,
   verifyCommand,
   digestCommand,
+  treeHeadCommand,
   proveCommand,
   checkProofCommand,
   exportCommand,

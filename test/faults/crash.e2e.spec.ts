@@ -134,7 +134,7 @@ describe(`crash safety: SIGKILL during concurrent commands (CRASH_SEED=${SEED})`
     expect(unused.body, at).toEqual({ asOf: null, knownAt: null, ...unusedGrantsReport(views, {}) });
     const results = await server!.api('GET', '/api/reports/committee-results', { token: ekonom });
     expect(results.body, at).toEqual({ asOf: null, knownAt: null, ...committeeResultsReport(replayed.budgetStreams(), replayed.grantStreams(), {}, {}) });
-    const health = await server!.api('GET', '/health', { token: null });
+    const health = await server!.api('GET', '/health');
     expect(health.body, at).toMatchObject({ status: 'ok', position: log.length > 0 ? log[log.length - 1]!.position : 0 });
   }
 

@@ -5,7 +5,7 @@ import {
   logDigest,
   proveConsistency,
   proveInclusion,
-  verifyChains,
+  verifyLog,
   type AuditFailure,
 } from '../../app/audit.js';
 import { formatDigest } from '../../domain/merkle.js';
@@ -27,11 +27,19 @@ export const verifyCommand: CliCommand = {
     const progress = Progress.for('verify', values.progress);
     const failed = await withStore(async (store) => {
       const total = await store.headPosition();
-      const chains = await verifyChains(store, (count) => count % 5000 === 0 && progress.update(count, total));
+      const chains = await verifyLog(store, (count) => count % 5000 === 0 && progress.update(count, total));
       progress.update(chains.events, total);
       const lines = [progress.summary(chains.events), `streams: ${chains.streams}, events: ${chains.events}`];
-      if (chains.ok) lines.push('hash chains: ok');
+      const chainsOk = chains.failures.length === 0;
+      if (chainsOk) lines.push('hash chains: ok');
       else lines.push(`hash chains: BROKEN; first broken event: ${describeFailure(chains.failures[0]!)}`, ...chains.failures.slice(1).map((failure) => `  also: ${describeFailure(failure)}`));
+      if (chains.treeHead) {
+        const head = chains.treeHead;
+        lines.push(`signed tree head: ${head.ok ? 'ok' : 'FAILED'}: ${head.detail}`);
+        if (head.unsignedEvents > 0) lines.push(`unsigned events: ${head.unsignedEvents}`);
+      } else {
+        lines.push('signed tree head: none (this store has no signing key)');
+      }
       let ok = chains.ok;
       if (claimed) {
         const digest = await checkDigest(store, claimed);
@@ -97,5 +105,24 @@ export const checkProofCommand: CliCommand = {
     const check = checkProof(proof);
     process.stdout.write(`${check.ok ? 'proof holds' : 'PROOF FAILS'}: ${check.detail}\n`);
     if (!check.ok) throw new CheckFailed('the proof does not hold');
+  },
+};
+
+export const treeHeadCommand: CliCommand = {
+  words: ['tree-head'],
+  usage: 'tree-head [--json] [--public-key]',
+  summary: 'print the latest signed tree head (size, root, time, Ed25519 signature); --public-key prints the key that verifies it',
+  async run(args) {
+    const { values } = parseOptions(args, { json: { type: 'boolean' }, 'public-key': { type: 'boolean' } });
+    const text = await withStore(async (store) => {
+      if (!store.signer || !store.latestTreeHead) throw new CheckFailed('this store signs no tree heads');
+      if (values['public-key']) return store.signer.publicKeyPem().trimEnd();
+      const head = await store.latestTreeHead();
+      if (!head) throw new CheckFailed('no signed tree head yet: nothing was committed with the signing key');
+      const digest = formatDigest({ treeSize: head.size, rootHex: head.root, time: head.time });
+      if (values.json) return JSON.stringify({ ...head, digest });
+      return [`size: ${head.size}`, `root: ${head.root}`, `time: ${head.time}`, `keyId: ${head.keyId}`, `signature: ${head.signature}`, `digest: ${digest}`].join('\n');
+    });
+    process.stdout.write(`${text}\n`);
   },
 };
