@@ -207,6 +207,29 @@ export class SqliteEventStore implements EventStore {
     }
     [this.db, this.statements] = this.connect();
     this.compileTransactions();
+    if (this.signer) this.adoptUnsignedLegacyLog();
+  }
+
+  /**
+   * A log written before signed heads existed (no event carries a tokenId) gets its first head
+   * when first opened with a key. A log with tokenIds but no head lost its heads: it is not
+   * adopted, and verify and the server report it.
+   */
+  private adoptUnsignedLegacyLog(): void {
+    if (this.statements.latestTreeHead.get()) return;
+    if ((this.statements.head.get()?.position ?? 0) === 0) return;
+    if (this.db.prepare('SELECT 1 FROM events WHERE token_id IS NOT NULL LIMIT 1').get()) return;
+    try {
+      this.db.transaction(() => {
+        if (this.statements.latestTreeHead.get()) return;
+        this.catchUpSignedLog();
+        this.insertSignedHead(this.statements.lastRecordedAt.get()!.recorded_at);
+      }).immediate();
+    } catch {
+      // A read-only file stays unsigned until it is opened writable; verify says so.
+      this.merkle = null;
+      this.treeHeadFault = null;
+    }
   }
 
   private compileTransactions(): void {
