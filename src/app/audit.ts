@@ -20,12 +20,12 @@ import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
 export class Yielder {
   private last = performance.now();
   private count = 0;
-  constructor(private readonly sliceMs = 20) {}
+  constructor(private readonly sliceMs = 15) {}
 
   /** Call once per item; resolves at once, or after one turn of the event loop when the slice is used up. */
   async tick(): Promise<void> {
     this.count += 1;
-    if ((this.count & 127) !== 0) return;
+    if ((this.count & 15) !== 0) return;
     if (performance.now() - this.last < this.sliceMs) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.last = performance.now();
@@ -39,13 +39,33 @@ export class Yielder {
  * memory for one page, one link per stream and, for proofs only, 32 bytes per event.
  */
 
-/** A page of the log in global order; the store's own paging (1000 events) underneath. */
+/** Events read per page by the audits: small, so reading one never holds the event loop for long. */
+const AUDIT_PAGE = 200;
+
+/**
+ * The whole log in global order, read in small pages and giving the event loop back between
+ * them whenever a slice of time is used up (the store's own pages are 1000 events, read at once).
+ */
+export async function* pagedLog(store: EventStore, after = 0): AsyncIterable<RecordedEvent> {
+  const yielder = new Yielder();
+  let cursor = after;
+  for (;;) {
+    let read = 0;
+    for await (const event of store.readAll({ after: cursor, maxCount: AUDIT_PAGE })) {
+      await yielder.tick();
+      read += 1;
+      cursor = event.position;
+      yield event;
+    }
+    if (read < AUDIT_PAGE) return;
+  }
+}
+
+/** The first treeSize events of the log (all when absent), in global order. */
 async function* logUpTo(store: EventStore, treeSize?: number): AsyncIterable<RecordedEvent> {
   if (treeSize === 0) return;
   let count = 0;
-  const yielder = new Yielder();
-  for await (const event of store.readAll()) {
-    await yielder.tick();
+  for await (const event of pagedLog(store)) {
     yield event;
     count += 1;
     if (treeSize !== undefined && count >= treeSize) return;
@@ -85,9 +105,7 @@ export async function verifyChains(
   const failures: AuditFailure[] = [];
   let count = 0;
   let lastRecordedAt = '';
-  const yielder = new Yielder();
-  for await (const event of store.readAll()) {
-    await yielder.tick();
+  for await (const event of pagedLog(store)) {
     count += 1;
     const failure = checkLink(heads.get(event.streamId) ?? null, event);
     if (failure && failures.length < failuresMax) failures.push(failure);
