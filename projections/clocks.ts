@@ -1,4 +1,4 @@
-import type { IsoDate } from '../src/domain/dates.js';
+import { dateOfMoment, type IsoDate } from '../src/domain/dates.js';
 
 /**
  * What a projection needs of a stored event. A RecordedEvent is one; the read model keeps only
@@ -25,9 +25,9 @@ export interface Clocks {
   readonly knownAt?: string;
 }
 
-/** The date a view is judged on (for "expired"): asOf, else the day knownAt falls on, else today. */
+/** The date a view is judged on (for "expired"): asOf, else the Swedish day knownAt falls on, else today. */
 export function viewDateOf(clocks: Clocks, today: IsoDate): IsoDate {
-  return clocks.asOf ?? (clocks.knownAt !== undefined ? clocks.knownAt.slice(0, 10) : today);
+  return clocks.asOf ?? (clocks.knownAt !== undefined ? dateOfMoment(new Date(clocks.knownAt)) : today);
 }
 
 /**

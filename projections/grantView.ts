@@ -6,6 +6,7 @@ import {
   grantBusinessDate,
   remainingOf,
   repaymentOutstandingOf,
+  toRepayOf,
   unallocatedOf,
   unusedOf,
   type GrantFacts,
@@ -13,8 +14,11 @@ import {
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
 import { viewDateOf, visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
 
-/** open; expired when the view date is after useBy with money unused; closed. */
-export type GrantViewStatus = 'open' | 'expired' | 'closed';
+/**
+ * open; expired on or after useBy with earmarked money unused; settled on or after useBy with
+ * nothing unused, not yet closed; closed.
+ */
+export type GrantViewStatus = 'open' | 'expired' | 'settled' | 'closed';
 
 export interface AllocationView {
   readonly allocationId: string;
@@ -47,6 +51,8 @@ export interface GrantView {
   readonly retained: string;
   readonly repaymentDemanded: string;
   readonly repaymentOutstanding: string;
+  /** att återbetala: unused money of a grant with a duty to repay, from its useBy on. */
+  readonly toRepay: string;
   readonly status: GrantViewStatus;
   readonly closedOn: IsoDate | null;
   readonly reports: ReadonlyArray<{ readonly submittedOn: IsoDate; readonly reference: string }>;
@@ -61,8 +67,8 @@ export interface GrantView {
 export function grantStatusOf(facts: GrantFacts, viewDate: IsoDate): GrantViewStatus {
   if (facts.status === 'closed') return 'closed';
   // Only earmarked money is tracked as unused; a general grant is revenue when received.
-  if (facts.grant?.kind === 'riktat' && viewDate >= facts.grant.useBy && unusedOf(facts).gt(0)) return 'expired';
-  return 'open';
+  if (facts.grant?.kind !== 'riktat' || viewDate < facts.grant.useBy) return 'open';
+  return unusedOf(facts).gt(0) ? 'expired' : 'settled';
 }
 
 export function grantFactsAt(stream: readonly ProjectedEvent[], clocks: Clocks): GrantFacts {
@@ -73,7 +79,7 @@ export function grantFactsAt(stream: readonly ProjectedEvent[], clocks: Clocks):
 export type GrantSummary = Pick<
   GrantView,
   | 'grantId' | 'grantor' | 'title' | 'committee' | 'kind' | 'received' | 'spent' | 'returned' | 'unused' | 'unallocated'
-  | 'allocatedRemaining' | 'useBy' | 'reportDue' | 'status' | 'repaymentRequired' | 'repaymentOutstanding'
+  | 'allocatedRemaining' | 'useBy' | 'reportDue' | 'status' | 'repaymentRequired' | 'repaymentOutstanding' | 'toRepay'
 >;
 
 /**
@@ -100,6 +106,7 @@ export function grantSummaryOf(facts: GrantFacts, viewDate: IsoDate): GrantSumma
     status: grantStatusOf(facts, viewDate),
     repaymentRequired: grant.repaymentRequired,
     repaymentOutstanding: formatMoney(repaymentOutstandingOf(facts)),
+    toRepay: formatMoney(toRepayOf(facts, viewDate)),
   };
 }
 

@@ -53,11 +53,12 @@ export interface UnusedGrantRow {
   readonly status: GrantViewStatus;
   readonly repaymentRequired: boolean;
   readonly repaymentOutstanding: string;
+  readonly toRepay: string;
 }
 
 export interface UnusedGrantsReport {
   readonly rows: readonly UnusedGrantRow[];
-  readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string };
+  readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string; readonly toRepay: string };
 }
 
 /** What the report reads of a grant: a whole GrantView, or only its summary. */
@@ -94,10 +95,14 @@ export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: Unu
       status: view.status,
       repaymentRequired: view.repaymentRequired,
       repaymentOutstanding: view.repaymentOutstanding,
+      toRepay: view.toRepay,
     });
   }
   rows.sort((a, b) => (a.useBy === b.useBy ? a.grantId.localeCompare(b.grantId) : a.useBy < b.useBy ? -1 : 1));
-  const total = (field: 'received' | 'spent' | 'returned' | 'unused') =>
+  const total = (field: 'received' | 'spent' | 'returned' | 'unused' | 'toRepay') =>
     formatMoney(rows.reduce((sum, row) => sum.plus(row[field]), ZERO as Decimal));
-  return { rows, totals: { received: total('received'), spent: total('spent'), returned: total('returned'), unused: total('unused') } };
+  return {
+    rows,
+    totals: { received: total('received'), spent: total('spent'), returned: total('returned'), unused: total('unused'), toRepay: total('toRepay') },
+  };
 }

@@ -7,6 +7,7 @@ import { LedgerReadModel } from '../../src/app/readModel.js';
 import { grantViewOf } from '../../projections/grantView.js';
 import { addRevenue, committeeResultsOf } from '../../projections/committeeResults.js';
 import type { Money } from '../../src/domain/money.js';
+import { dateOfMoment } from '../../src/domain/dates.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
 
@@ -125,13 +126,13 @@ export async function replayLedger(directory: string): Promise<WorkloadResult> {
     readModel.apply(event);
     events += 1;
   }
-  const today = new Date().toISOString().slice(0, 10);
+  const today = dateOfMoment(new Date());
   const views = [];
   for (const grantId of readModel.grantIds()) views.push(grantViewOf(readModel.currentGrantFacts(grantId)!, today)!);
   const unused = unusedGrantsReport(views, {});
   const revenue = new Map<string, Money>();
   for (const grantId of readModel.grantIds()) addRevenue(revenue, readModel.grantRevenue(grantId, {}));
-  const results = committeeResultsOf(readModel.budgetsIn({}), revenue);
+  const results = committeeResultsOf(readModel.budgetsIn({}), revenue, today);
   const seconds = (nowMs() - started) / 1000;
   await store.close();
   return {

@@ -6,6 +6,7 @@ import { BUDGET_EVENT_TYPES, type BudgetEvent } from '../domain/budget/events.js
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { decideBudget, evolveBudget, INITIAL_BUDGET_STATE, type BudgetState } from '../domain/budget/decide.js';
 import type { Decider } from './commandHandler.js';
+import type { CommitteeYears } from '../domain/periods.js';
 
 const GRANT_TYPES = new Set<string>(GRANT_EVENT_TYPES);
 const BUDGET_TYPES = new Set<string>(BUDGET_EVENT_TYPES);
@@ -32,3 +33,13 @@ export const budgetDecider: Decider<BudgetCommand, BudgetEvent, BudgetState> = {
   decide: decideBudget,
   toDomainEvent: (event) => typedEvent<BudgetEvent>(BUDGET_TYPES, event),
 };
+
+/** The grant decider judging the period lock against the committees' years as the caller knows them. */
+export function grantDeciderWith(years: CommitteeYears): Decider<GrantCommand, GrantEvent, GrantState> {
+  return { ...grantDecider, decide: (command, state) => decideGrant(command, state, years) };
+}
+
+/** The budget decider judging closing and reopening against the committee's other years. */
+export function budgetDeciderWith(years: CommitteeYears): Decider<BudgetCommand, BudgetEvent, BudgetState> {
+  return { ...budgetDecider, decide: (command, state) => decideBudget(command, state, years) };
+}

@@ -8,7 +8,8 @@ import { formatMoney, ZERO, type Money } from '../domain/money.js';
 import { TOKENS_STREAM } from '../domain/access.js';
 import { TokenRegistry, type Authentication } from './tokens.js';
 import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
-import { budgetDecider, grantDecider } from './deciders.js';
+import { budgetDeciderWith, grantDeciderWith } from './deciders.js';
+import { KeyedReadWriteLock } from './keyedMutex.js';
 import { followStore, LedgerReadModel } from './readModel.js';
 import { verifyLog, type LogReport } from './audit.js';
 import type { SignedTreeHead } from '../store/treeHeads.js';
@@ -45,6 +46,8 @@ export class Ledger {
   private readonly clock: () => Date;
   private subscription: Subscription | null = null;
   private memo: { position: number; reports: Map<string, unknown> } = { position: -1, reports: new Map() };
+  /** Per committee: entries take it shared, closing or reopening a year exclusive. */
+  private readonly periods = new KeyedReadWriteLock();
   /** The last store fault a command met; cleared when a later write succeeds. */
   private storeFault: StoreUnavailableError | null = null;
 
@@ -139,12 +142,29 @@ export class Ledger {
    */
   async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
     this.readModel.assertRunning();
-    return this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDecider, command, context)));
+    const committees = this.committeesOf(grantId, command);
+    return this.periods.sharedAll(committees, async () =>
+      this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDeciderWith(this.readModel), command, context))),
+    );
   }
 
+  /** The committees whose periods a grant command touches: its own, and the one it moves to. */
+  private committeesOf(grantId: string, command: GrantCommand): string[] {
+    if (command.type === 'ReceiveGrant') return [command.data.committee];
+    const committee = this.readModel.currentGrantFacts(grantId)?.grant?.committee;
+    const movedTo = command.type === 'AmendGrant' ? command.data.committee : undefined;
+    return [committee, movedTo].filter((name): name is string => name !== undefined);
+  }
+
+  /**
+   * Closing a year, or reopening it by reversing its closing, takes the committee's periods
+   * exclusively: no entry of the committee is decided meanwhile in this process.
+   */
   async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
     this.readModel.assertRunning();
-    return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDecider, command, context)));
+    const run = async () =>
+      this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
+    return command.type === 'ReverseEntry' || command.type === 'CloseFiscalYear' ? this.periods.exclusive(key.committee, run) : this.periods.shared(key.committee, run);
   }
 
   /** Remembers a store fault for /health until a write gets through again. */
@@ -183,12 +203,16 @@ export class Ledger {
    * from the read model, caught up with the store, and hand it to the pure decider.
    */
   async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
-    await this.catchUp();
-    const revenue = new Map<string, Money>();
-    for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) addRevenue(revenue, this.readModel.grantRevenue(grantId, {}));
-    const yearRevenue = revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
     const closeData = data.carriedForward === undefined ? { closedOn: data.closedOn } : { closedOn: data.closedOn, carriedForward: data.carriedForward };
-    return this.executeBudget(key, { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(yearRevenue) }, context);
+    this.readModel.assertRunning();
+    return this.periods.exclusive(key.committee, async () => {
+      await this.catchUp();
+      const revenue = new Map<string, Money>();
+      for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) addRevenue(revenue, this.readModel.grantRevenue(grantId, {}));
+      const yearRevenue = revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
+      const command: BudgetCommand = { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(yearRevenue) };
+      return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
+    });
   }
 
   /** The identity behind a bearer token, or why it is refused (unknown, expired, revoked, unsigned). */
@@ -253,14 +277,15 @@ export class Ledger {
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
     this.readModel.assertRunning();
+    const viewDate = viewDateOf(clocks, this.today());
     const current = clocks.asOf === undefined && clocks.knownAt === undefined;
     const compute = () => {
       const revenue = new Map<string, Money>();
       const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
       for (const grantId of grantIds) addRevenue(revenue, this.readModel.grantRevenue(grantId, clocks));
-      return committeeResultsOf(this.readModel.budgetsIn(clocks, filter.committee), revenue, filter);
+      return committeeResultsOf(this.readModel.budgetsIn(clocks, filter.committee), revenue, viewDate, filter);
     };
-    return current ? this.memoised(`committee-results ${JSON.stringify(filter)}`, compute) : compute();
+    return current ? this.memoised(`committee-results ${viewDate} ${JSON.stringify(filter)}`, compute) : compute();
   }
 
   /**

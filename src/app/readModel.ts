@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import { GrantEvent } from '../domain/grant/events.js';
 import { compileShapes, shapeProblem } from '../domain/eventShape.js';
-import { BudgetEvent, type BudgetKey } from '../domain/budget/events.js';
+import { BudgetEvent, budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
 import { DEFAULT_TOKEN_DAYS, TOKENS_STREAM, TokenIssuedData, TokenRevokedData, type Role } from '../domain/access.js';
 import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
 import { budgetBusinessDate, type BudgetFacts } from '../domain/budget/state.js';
@@ -171,8 +171,10 @@ export class LedgerReadModel {
       entry.current = null;
       const date = grantBusinessDate(projected as unknown as GrantEvent);
       if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
-      if (event.type === 'GrantReceived') {
-        const committee = (event.data as { committee: string }).committee;
+      // A grant amended to another committee stays indexed under the first too: views known
+      // before the amendment still show it there, and reports filter on each view's committee.
+      const committee = (event.data as { committee?: string }).committee;
+      if ((event.type === 'GrantReceived' || event.type === 'GrantAmended') && committee !== undefined) {
         entry.committee = committee;
         const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
         ids.add(grantId);
@@ -354,6 +356,14 @@ export class LedgerReadModel {
       budgets.push({ key: entry.key, facts });
     }
     return budgets;
+  }
+
+  /** Whether a committee's year has a budget, and whether it is closed, as the log stands now. */
+  yearStatus(committee: string, fiscalYear: number): 'none' | 'open' | 'closed' {
+    const entry = this.budgets.get(budgetStreamName({ committee, fiscalYear }));
+    if (!entry) return 'none';
+    entry.current ??= budgetFactsAt(entry.events, {});
+    return entry.current.closing === null ? 'open' : 'closed';
   }
 
   token(tokenHash: string): TokenRecord | undefined {

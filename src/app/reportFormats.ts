@@ -1,4 +1,7 @@
 import ExcelJS from 'exceljs';
+import { swedishMoney } from './swedish.js';
+
+export { swedishMoney } from './swedish.js';
 import type { UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import type { CommitteeResultRow } from '../../projections/committeeResults.js';
 
@@ -116,14 +119,6 @@ function sumMoney(values: ReadonlyArray<Cell>): string {
   const sign = ore < 0n ? '-' : '';
   const absolute = ore < 0n ? -ore : ore;
   return `${sign}${absolute / 100n}.${String(absolute % 100n).padStart(2, '0')}`;
-}
-
-/** "8000000.00" → "8 000 000,00": Swedish grouping with spaces and a decimal comma. */
-export function swedishMoney(amount: string): string {
-  const negative = amount.startsWith('-');
-  const [whole, fraction = '00'] = (negative ? amount.slice(1) : amount).split('.');
-  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
-  return `${negative ? '-' : ''}${grouped},${fraction.padEnd(2, '0')}`;
 }
 
 function tableCell(kind: Column<never>['kind'], value: Cell): string {

@@ -34,9 +34,49 @@ export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
   return a >= b ? a : b;
 }
 
-/** Today's date in UTC for a moment, so a view without asOf has a well-defined view date. */
+/**
+ * Business dates and "today" are Swedish dates (DOMAIN.md, "Time zone"); stored moments stay UTC.
+ * Stockholm's clock changes at 01:00 UTC, never at local midnight, so every Swedish day starts at
+ * exactly one moment.
+ */
+export const SWEDISH_TIME_ZONE = 'Europe/Stockholm';
+
+const swedishParts = new Intl.DateTimeFormat('en-CA', {
+  timeZone: SWEDISH_TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Milliseconds that Swedish wall-clock time is ahead of UTC at a moment (3 600 000 or 7 200 000). */
+function swedishOffsetAt(epochMs: number): number {
+  const parts: Record<string, number> = {};
+  for (const part of swedishParts.formatToParts(new Date(epochMs))) if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return wall - (epochMs - (epochMs % 1000 + 1000) % 1000);
+}
+
+/** The Swedish calendar date of a moment: 2021-03-09T23:30:00Z is 2021-03-10 in Stockholm. */
 export function dateOfMoment(moment: Date): IsoDate {
-  return moment.toISOString().slice(0, 10);
+  return new Date(moment.getTime() + swedishOffsetAt(moment.getTime())).toISOString().slice(0, 10);
+}
+
+/** The UTC moment a Swedish day begins: 2021-03-10 begins at 2021-03-09T23:00:00.000Z. */
+export function startOfSwedishDay(date: IsoDate): string {
+  const wallMidnight = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+  let moment = wallMidnight - swedishOffsetAt(wallMidnight);
+  // The offset at the guess may differ from the offset at the answer on a day the clock changes.
+  moment = wallMidnight - swedishOffsetAt(moment);
+  return new Date(moment).toISOString();
+}
+
+/** The last UTC millisecond of a Swedish day: what "known on 2021-03-09" means. */
+export function endOfSwedishDay(date: IsoDate): string {
+  return new Date(Date.parse(startOfSwedishDay(addDays(date, 1))) - 1).toISOString();
 }
 
 /** The date a number of days after (or, negative, before) a date. */

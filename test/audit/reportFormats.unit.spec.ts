@@ -28,6 +28,7 @@ const view = (overrides: Partial<GrantView>): GrantView => ({
   retained: '0.00',
   repaymentDemanded: '0.00',
   repaymentOutstanding: '0.00',
+  toRepay: '0.00',
   status: 'open',
   closedOn: null,
   reports: [],

@@ -201,8 +201,9 @@ describe('CloseFiscalYear', () => {
       .then([ev.closed('-40.00')]);
   });
 
-  it('refuses a closing dated before an entry it covers, naming closedOn', () => {
-    given(YEAR).when(cmd.close('0.00', undefined, '2020-06-29')).thenRefuses('CLOSING_DATE_BEFORE_LAST_ENTRY', 'closedOn');
+  it('refuses a closing dated before the year has ended, naming closedOn', () => {
+    given(YEAR).when(cmd.close('0.00', undefined, '2020-06-29')).thenRefuses('CLOSING_BEFORE_YEAR_END', 'closedOn');
+    given(YEAR).when(cmd.close('0.00', undefined, '2020-12-30')).thenRefuses('CLOSING_BEFORE_YEAR_END', 'closedOn');
     given(YEAR).when(cmd.close('0.00', undefined, '2020-12-31')).then([ev.closed('30000000.00', '30000000.00', '0.00', '2020-12-31')]);
   });
 

@@ -5,7 +5,7 @@ import { effectiveEvents, entriesOf } from '../../src/domain/history.js';
 import type { GrantCommand } from '../../src/domain/grant/commands.js';
 import { GrantEvent } from '../../src/domain/grant/events.js';
 import { INITIAL_GRANT_STATE, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
-import { remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
+import { grantBusinessDate, heldOf, remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
 import { ZERO, formatMoney, sum } from '../../src/domain/money.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { grantFactsAt } from '../../projections/grantView.js';
@@ -75,6 +75,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R' } } as GrantCommand })),
   day.map((on) => ({ command: { type: 'CloseGrant', data: { closedOn: dateOf(on) } } as GrantCommand })),
   fc.nat({ max: 1000 }).map((reverse) => ({ reverse })),
+  fc
+    .record({ amount: fc.option(fc.integer({ min: 1, max: 3000 }).map((kronor) => `${kronor}.00`), { nil: undefined }), useBy: fc.option(day, { nil: undefined }), kind: fc.option(fc.constantFrom('riktat' as const, 'generellt' as const), { nil: undefined }) })
+    .map(({ amount, useBy, kind }) => ({
+      command: {
+        type: 'AmendGrant',
+        data: { reason: 'Fel belopp i beslutet', ...(amount && { amount }), ...(useBy !== undefined && { useBy: dateOf(useBy) }), ...(kind && { kind }), ...(!amount && useBy === undefined && !kind && { title: 'Rättad' }) },
+      } as GrantCommand,
+    })),
   // Allocation and spending drive most figures, so they come up more often.
   fc
     .record({ allocationId, amount, on: day })
@@ -96,7 +104,7 @@ function comparable(facts: GrantFacts) {
     returned: facts.returned.toFixed(2),
     netAllocated: facts.netAllocated.toFixed(2),
     demanded: facts.demanded.toFixed(2),
-    returnedAfterFirstDemand: facts.returnedAfterFirstDemand.toFixed(2),
+    returns: facts.returns.map((entry) => ({ ...entry, amount: entry.amount.toFixed(2) })),
     retained: facts.retained.toFixed(2),
     allocations: [...facts.allocations.entries()].map(([key, allocation]) => [
       key,
@@ -112,8 +120,10 @@ function checkInvariants(facts: GrantFacts): void {
   for (const allocation of allocations) expect(remainingOf(allocation).gte(0), `remaining of ${allocation.allocationId}`).toBe(true);
   expect(unallocated.gte(0), 'unallocated ≥ 0').toBe(true);
   expect(repaymentOutstandingOf(facts).gte(0), 'repaymentOutstanding ≥ 0').toBe(true);
-  // unused = unallocated + Σ remaining, computed from the allocations rather than from the totals.
-  expect(formatMoney(unusedOf(facts))).toBe(formatMoney(unallocated.plus(remaining)));
+  // held = unallocated + Σ remaining, computed from the allocations rather than from the totals;
+  // unused is what is held of earmarked money, and a general grant never has any.
+  expect(formatMoney(heldOf(facts))).toBe(formatMoney(unallocated.plus(remaining)));
+  expect(formatMoney(unusedOf(facts))).toBe(facts.grant?.kind === 'generellt' ? '0.00' : formatMoney(heldOf(facts)));
   // Conservation: received = spent + returned + unused + retained, the spending counted per allocation.
   const spentPerAllocation = sum(allocations.map((allocation) => allocation.spent));
   expect(formatMoney(facts.spent)).toBe(formatMoney(spentPerAllocation));
@@ -129,6 +139,8 @@ interface Run {
   readonly recorded: RecordedEvent[];
   readonly accepted: number;
 }
+
+const businessDateOf = (event: RecordedEvent) => grantBusinessDate({ type: event.type, data: event.data } as GrantEvent);
 
 function run(steps: readonly Step[]): Run {
   let state = INITIAL_GRANT_STATE;
@@ -174,6 +186,10 @@ function run(steps: readonly Step[]): Run {
       });
     }
     checkInvariants(state.facts);
+    // Business-date consistency: every view as of a date of the stream keeps the figures whole too.
+    for (const date of new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))) {
+      checkInvariants(grantFactsAt(recorded, { asOf: date }));
+    }
     expect(comparable(foldGrantFacts(effectiveEvents(entriesOf(state.history), state.reversed)))).toEqual(comparable(state.facts));
   }
   return { state, recorded, accepted };

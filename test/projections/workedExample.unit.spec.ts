@@ -121,7 +121,9 @@ describe('the worked example', () => {
     const report = unusedGrantsReport([view], { committee: 'socialnamnden' });
     expect(report.rows).toHaveLength(1);
     expect(report.rows[0]).toMatchObject({ grantId: 'tvv-segregation-2020', unused: '8000000.00', repaymentRequired: true });
-    expect(report.totals).toEqual({ received: '8000000.00', spent: '0.00', returned: '0.00', unused: '8000000.00' });
+    expect(report.totals).toEqual({ received: '8000000.00', spent: '0.00', returned: '0.00', unused: '8000000.00', toRepay: '8000000.00' });
+    // The duty to repay is a liability from useBy on, before the grantor's formal claim.
+    expect(report.rows[0]).toMatchObject({ toRepay: '8000000.00', repaymentOutstanding: '0.00' });
   });
 
   // DOMAIN.md's figures say "expired when the view date is after useBy", yet its worked example calls
@@ -140,9 +142,9 @@ describe('the worked example', () => {
     expect(unusedGrantsReport([viewOf(grantStream, { asOf: '2020-12-31' })], {}).totals.unused).toBe('8000000.00');
   });
 
-  it('5. as of 2021-03-31 nothing is unused, the grant is no longer expired, and it can be closed', () => {
+  it('5. as of 2021-03-31 nothing is unused, the grant is settled (avräknad), and it can be closed', () => {
     const view = viewOf(grantStream, { asOf: '2021-03-31' });
-    expect(view).toMatchObject({ unused: '0.00', returned: '8000000.00', status: 'open', repaymentOutstanding: '0.00' });
+    expect(view).toMatchObject({ unused: '0.00', returned: '8000000.00', status: 'settled', repaymentOutstanding: '0.00', toRepay: '0.00' });
     expect(unusedGrantsReport([view], {}).totals.unused).toBe('0.00');
     // As of the day before the return it was still unused and expired.
     expect(viewOf(grantStream, { asOf: '2021-03-19' })).toMatchObject({ unused: '8000000.00', status: 'expired' });
@@ -212,13 +214,15 @@ describe('cumulativeResult', () => {
     { event: yearClosed('2020-02-20', '10.00', '10.00'), recordedAt: '2020-02-20T09:00:00.000Z' },
   ]);
 
+  // DOMAIN.md: cumulativeResult = carriedIn + (carriedForward if the year is closed, else result):
+  // a closed year counts with what the council carried over, not with its result.
   it('sums the carriedForward of closed earlier years and the result of the year viewed', () => {
     const { rows } = committeeResultsReport([budget2020, other, y2019, y2018], [grantBeforeReturn], { asOf: '2020-12-31' });
     const social = rows.filter((row) => row.committee === 'socialnamnden');
-    expect(social.map((row) => [row.fiscalYear, row.result, row.cumulativeResult])).toEqual([
-      [2018, '100.00', '100.00'],
-      [2019, '7000000.00', '7000000.00'],
-      [2020, '30000000.00', '35000000.00'],
+    expect(social.map((row) => [row.fiscalYear, row.result, row.carriedIn, row.carriedForward, row.cumulativeResult])).toEqual([
+      [2018, '100.00', '0.00', null, '100.00'],
+      [2019, '7000000.00', '0.00', '5000000.00', '5000000.00'],
+      [2020, '30000000.00', '5000000.00', null, '35000000.00'],
     ]);
     expect(social[1]).toMatchObject({ closed: true, closedOn: '2020-02-20', carriedForward: '5000000.00' });
     expect(rows.find((row) => row.committee === 'kulturnamnden')?.cumulativeResult).toBe('10.00');

@@ -1,15 +1,8 @@
-import { z } from 'zod';
 import { exportedEvent, findEvents } from '../../app/audit.js';
-import { isIsoDate } from '../../domain/dates.js';
-import { KnownAt } from '../../http/querySchemas.js';
+import { FromMoment as From, KnownAt } from '../../http/querySchemas.js';
 import { withStore } from '../storeSession.js';
 import { optionValue, Output } from '../output.js';
 import { parseOptions, UsageError, type CliCommand } from '../usage.js';
-
-const From = z
-  .string()
-  .refine((text) => isIsoDate(text) || KnownAt.safeParse(text).success, 'must be an ISO-8601 moment or a date')
-  .transform((text) => (isIsoDate(text) ? `${text}T00:00:00.000Z` : new Date(text).toISOString()));
 
 export const logCommand: CliCommand = {
   words: ['log'],

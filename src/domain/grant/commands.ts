@@ -4,6 +4,7 @@ import {
   FundsAllocatedData,
   FundsReturnedData,
   FundsSpentData,
+  GrantAmendedData,
   GrantInstallmentReceivedData,
   GrantReceivedData,
   GrantReportSubmittedData,
@@ -46,6 +47,7 @@ export const GrantCommand = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('DemandRepayment'), data: DemandRepaymentData }),
   z.strictObject({ type: z.literal('ReturnFunds'), data: FundsReturnedData }),
   z.strictObject({ type: z.literal('CloseGrant'), data: CloseGrantData }),
+  z.strictObject({ type: z.literal('AmendGrant'), data: GrantAmendedData }),
   z.strictObject({ type: z.literal('ReverseEntry'), data: ReverseEntryData }),
 ]);
 

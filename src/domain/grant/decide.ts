@@ -1,19 +1,25 @@
-import { formatMoney, money } from '../money.js';
+import { formatMoney, money, type Money } from '../money.js';
 import { assertNever, refuse } from '../errors.js';
 import { appendEntry, checkReversal, effectiveEvents, entriesOf, type Entry, type History } from '../history.js';
+import { NO_CLOSED_YEARS, requirePeriodOpen, type CommitteeYears } from '../periods.js';
+import type { IsoDate } from '../dates.js';
 import type { GrantCommand } from './commands.js';
-import type { GrantEvent } from './events.js';
+import { AMENDABLE_FIELDS, type GrantEvent, type GrantEventOf } from './events.js';
 import {
   INITIAL_GRANT_FACTS,
   applyGrantEvent,
   foldGrantEvents,
   grantBusinessDate,
+  amendedReceipt,
+  heldOf,
   remainingOf,
   repaymentOutstandingOf,
   unallocatedOf,
-  unusedOf,
   type GrantFacts,
 } from './state.js';
+
+type ReceivedData = GrantEventOf<'GrantReceived'>['data'];
+type AmendedData = GrantEventOf<'GrantAmended'>['data'];
 
 /** What the decider knows of a grant: the figures in force and the history behind them. */
 export interface GrantState {
@@ -72,6 +78,11 @@ export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
     return;
   }
   if (event.type === 'EntryReversed') return; // judged by checkReversal, which needs the history
+  if (event.type === 'GrantAmended') {
+    // Judged with the whole stream by checkAmendment; a closed grant's receipt may be corrected too.
+    if (facts.status === 'initial' || facts.grant === null) refuse('GRANT_NOT_FOUND', 'no such grant');
+    return;
+  }
   const grant = requireOpen(facts);
   const date = grantBusinessDate(event);
   switch (event.type) {
@@ -125,7 +136,8 @@ export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
       if (event.data.dueOn < event.data.demandedOn) refuse('DUE_DATE_BEFORE_DEMAND', 'dueOn must not be before demandedOn', 'dueOn');
       // Claims already outstanding are covered by the same unused money: together they may not
       // exceed it, or the grant could never be settled and closed.
-      const claimable = unusedOf(facts).minus(repaymentOutstandingOf(facts));
+      // A generellt grant has no unused money, but the grantor may still claim back what is held.
+      const claimable = heldOf(facts).minus(repaymentOutstandingOf(facts));
       if (money(event.data.amount).gt(claimable)) {
         refuse('REPAYMENT_EXCEEDS_UNUSED', `amount exceeds the unused ${formatMoney(claimable)} not already demanded`, 'amount');
       }
@@ -163,26 +175,146 @@ export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
   }
 }
 
-function revalidateGrant(events: readonly GrantEvent[]): void {
+/**
+ * The stream as if every amendment had been part of the receipt: an amendment corrects
+ * GrantReceived, so every later entry is judged against the corrected receipt.
+ */
+export function asCorrected(events: readonly GrantEvent[]): GrantEvent[] {
+  const amendments = events.filter((event): event is GrantEventOf<'GrantAmended'> => event.type === 'GrantAmended');
+  if (amendments.length === 0) return [...events];
+  return events
+    .filter((event) => event.type !== 'GrantAmended')
+    .map((event): GrantEvent =>
+      event.type === 'GrantReceived'
+        ? { type: 'GrantReceived', data: amendments.reduce((receipt, amendment) => amendedReceipt(receipt, amendment.data), event.data) }
+        : event,
+    );
+}
+
+/** The date field of each event, to name it when a date is refused. */
+const DATE_FIELD: Partial<Record<GrantEvent['type'], string>> = {
+  GrantReceived: 'receivedOn',
+  GrantInstallmentReceived: 'receivedOn',
+  FundsAllocated: 'allocatedOn',
+  AllocationReleased: 'releasedOn',
+  FundsSpent: 'spentOn',
+  GrantReportSubmitted: 'submittedOn',
+  RepaymentDemanded: 'demandedOn',
+  FundsReturned: 'returnedOn',
+  GrantClosed: 'closedOn',
+};
+
+/**
+ * Business-date consistency (DOMAIN.md, "Periods, corrections and open years"): as of every date,
+ * no figure of the stream is below zero. The events are folded in business-date order (stream
+ * order within a day) and judged at the close of each day, as a view as of that day shows them.
+ */
+export function checkTimeline(events: readonly GrantEvent[], field?: string): void {
+  const dated = asCorrected(events)
+    .map((event, index) => ({ event, index, date: grantBusinessDate(event) }))
+    .filter((entry): entry is { event: GrantEvent; index: number; date: IsoDate } => entry.date !== null)
+    .sort((a, b) => (a.date === b.date ? a.index - b.index : a.date < b.date ? -1 : 1));
   let facts = INITIAL_GRANT_FACTS;
-  for (const event of events) {
-    checkGrantEvent(facts, event);
-    facts = applyGrantEvent(facts, event);
+  for (let index = 0; index < dated.length; index += 1) {
+    facts = applyGrantEvent(facts, dated[index]!.event);
+    const date = dated[index]!.date;
+    if (dated[index + 1]?.date === date) continue;
+    const below = (what: string, amount: Money) =>
+      refuse('FIGURE_BELOW_ZERO_AS_OF', `as of ${date} ${what} would be ${formatMoney(amount)}: an entry is dated before the money it needs`, field);
+    const unallocated = unallocatedOf(facts);
+    if (unallocated.isNeg()) below('the unallocated money', unallocated);
+    const held = heldOf(facts);
+    if (held.isNeg()) below('the unused money', held);
+    for (const allocation of facts.allocations.values()) {
+      const remaining = remainingOf(allocation);
+      if (remaining.isNeg()) below(`allocation ${allocation.allocationId}'s remaining`, remaining);
+    }
   }
 }
 
-/** Turns a command into the events it causes, or refuses it with a named rule. Pure. */
-export function decideGrant(command: GrantCommand, state: GrantState): GrantEvent[] {
+/** Every rule, in stream order against the corrected receipt, then on the business-date timeline. */
+function revalidateGrant(events: readonly GrantEvent[]): void {
+  let facts = INITIAL_GRANT_FACTS;
+  for (const event of asCorrected(events)) {
+    checkGrantEvent(facts, event);
+    facts = applyGrantEvent(facts, event);
+  }
+  checkTimeline(events);
+}
+
+/**
+ * The business dates whose figures an amendment changes, so the period lock can guard them: the
+ * receipt's date for a new amount; every entry's date for a new kind or committee (revenue moves);
+ * the earlier useBy for a new useBy or duty to repay (status and what is to be repaid change from
+ * there). Text corrections change no figure and touch no date.
+ */
+function datesTouchedBy(amendment: AmendedData, receipt: ReceivedData, events: readonly GrantEvent[]): IsoDate[] {
+  const dates: IsoDate[] = [];
+  if (amendment.amount !== undefined && amendment.amount !== receipt.amount) dates.push(receipt.receivedOn);
+  if ((amendment.kind !== undefined && amendment.kind !== receipt.kind) || (amendment.committee !== undefined && amendment.committee !== receipt.committee)) {
+    for (const event of events) {
+      const date = grantBusinessDate(event);
+      if (date !== null) dates.push(date);
+    }
+  }
+  if ((amendment.useBy !== undefined && amendment.useBy !== receipt.useBy) || (amendment.repaymentRequired !== undefined && amendment.repaymentRequired !== receipt.repaymentRequired)) {
+    dates.push(amendment.useBy !== undefined && amendment.useBy < receipt.useBy ? amendment.useBy : receipt.useBy);
+  }
+  return dates;
+}
+
+/** The period lock for one event of a grant: its own date, or the dates an amendment touches. */
+function requireGrantPeriodsOpen(years: CommitteeYears, receipt: ReceivedData, event: GrantEvent, events: readonly GrantEvent[]): void {
+  if (event.type === 'GrantAmended') {
+    const committees = new Set([receipt.committee, event.data.committee ?? receipt.committee]);
+    for (const date of datesTouchedBy(event.data, receipt, events)) {
+      for (const committee of committees) requirePeriodOpen(years, committee, date);
+    }
+    return;
+  }
+  const date = grantBusinessDate(event);
+  if (date !== null) requirePeriodOpen(years, receipt.committee, date, DATE_FIELD[event.type]);
+}
+
+function checkAmendment(state: GrantState, amendment: AmendedData): void {
+  const receipt = state.facts.grant!;
+  if (AMENDABLE_FIELDS.every((field) => amendment[field] === undefined || amendment[field] === receipt[field])) {
+    refuse('AMENDMENT_CHANGES_NOTHING', 'every field given already has that value');
+  }
+  const withAmendment = [...effectiveEvents(entriesOf(state.history), state.reversed), { type: 'GrantAmended' as const, data: amendment }];
+  revalidateGrant(withAmendment);
+}
+
+/**
+ * Turns a command into the events it causes, or refuses it with a named rule. Pure: the
+ * committee's closed years come in from the caller.
+ */
+export function decideGrant(command: GrantCommand, state: GrantState, years: CommitteeYears = NO_CLOSED_YEARS): GrantEvent[] {
   const event = eventFor(command, state);
   if (event.type === 'EntryReversed') {
     if (state.facts.status === 'initial') refuse('GRANT_NOT_FOUND', 'no such grant');
-    checkReversal(entriesOf(state.history), state.reversed, event.data.reversedEventId, {
+    const entries = entriesOf(state.history);
+    checkReversal(entries, state.reversed, event.data.reversedEventId, {
       irreversible: { GrantReceived: 'GRANT_RECEIVED_CANNOT_BE_REVERSED' },
       revalidate: revalidateGrant,
     });
-  } else {
-    checkGrantEvent(state.facts, event);
+    const target = entries.find((entry) => entry.eventId === event.data.reversedEventId)!.event;
+    requireGrantPeriodsOpen(years, state.facts.grant!, target, effectiveEvents(entries, state.reversed));
+    return [event];
   }
+  checkGrantEvent(state.facts, event);
+  const receipt = event.type === 'GrantReceived' ? event.data : state.facts.grant!;
+  const effective = event.type === 'GrantReceived' ? [] : effectiveEvents(entriesOf(state.history), state.reversed);
+  if (event.type === 'GrantAmended') {
+    checkAmendment(state, event.data);
+  } else {
+    // An entry dated after every other one cannot make an earlier day's figures negative, and the
+    // rules above judged the figures after it: only a back-dated entry needs the whole timeline.
+    const date = grantBusinessDate(event);
+    const last = state.facts.lastBusinessDate;
+    if (date !== null && last !== null && date < last) checkTimeline([...effective, event], DATE_FIELD[event.type]);
+  }
+  requireGrantPeriodsOpen(years, receipt, event, effective);
   return [event];
 }
 
@@ -207,6 +339,8 @@ function eventFor(command: GrantCommand, state: GrantState): GrantEvent {
     case 'CloseGrant':
       // What is left unallocated is kept as revenue; the rules refuse it when repayment is due.
       return { type: 'GrantClosed', data: { closedOn: command.data.closedOn, retained: formatMoney(unallocatedOf(state.facts)) } };
+    case 'AmendGrant':
+      return { type: 'GrantAmended', data: command.data };
     case 'ReverseEntry':
       return { type: 'EntryReversed', data: { reversedEventId: command.data.eventId, reason: command.data.reason } };
     default:

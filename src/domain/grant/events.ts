@@ -85,6 +85,44 @@ export const GrantClosedData = z.strictObject({
   retained: NonNegativeAmount,
 });
 
+/** The fields of GrantReceived that GrantAmended may correct (not grantId, not receivedOn). */
+export const AMENDABLE_FIELDS = [
+  'grantor',
+  'title',
+  'purpose',
+  'kind',
+  'committee',
+  'amount',
+  'useBy',
+  'repaymentRequired',
+  'reportDue',
+  'reference',
+] as const;
+export type AmendableField = (typeof AMENDABLE_FIELDS)[number];
+
+/**
+ * A correction of what GrantReceived recorded (rättelse av mottaget bidrag): the fields given
+ * replace the received ones. It corrects the receipt itself, so it counts from receivedOn in every
+ * view that knows it, and views known before it show the old values.
+ */
+export const GrantAmendedData = z
+  .strictObject({
+    reason: Text(500),
+    grantor: Text(200).optional(),
+    title: Text(300).optional(),
+    purpose: Text(2000).optional(),
+    kind: GrantKind.optional(),
+    committee: CommitteeSlug.optional(),
+    amount: PositiveAmount.optional(),
+    useBy: IsoDate.optional(),
+    repaymentRequired: z.boolean({ error: 'must be true or false' }).optional(),
+    reportDue: IsoDate.optional(),
+    reference: Text(200).optional(),
+  })
+  .refine((data) => AMENDABLE_FIELDS.some((field) => data[field] !== undefined), {
+    message: `name at least one field to correct: ${'grantor, title, purpose, kind, committee, amount, useBy, repaymentRequired, reportDue or reference'}`,
+  });
+
 /** Shared by both stream types: a correction (rättelse) that takes an earlier event out of every later view. */
 export const EntryReversedData = z.strictObject({
   reversedEventId: Uuid,
@@ -101,6 +139,7 @@ export const GrantEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('RepaymentDemanded'), data: RepaymentDemandedData }),
   z.strictObject({ type: z.literal('FundsReturned'), data: FundsReturnedData }),
   z.strictObject({ type: z.literal('GrantClosed'), data: GrantClosedData }),
+  z.strictObject({ type: z.literal('GrantAmended'), data: GrantAmendedData }),
   z.strictObject({ type: z.literal('EntryReversed'), data: EntryReversedData }),
 ]);
 

@@ -1,7 +1,7 @@
 import { money, ZERO, type Money } from '../money.js';
 import { assertNever } from '../errors.js';
 import type { IsoDate } from '../dates.js';
-import type { GrantEvent, GrantEventOf } from './events.js';
+import { AMENDABLE_FIELDS, type GrantEvent, type GrantEventOf } from './events.js';
 
 /** An allocation (fördelning) of earmarked money to an activity (verksamhet). */
 export interface Allocation {
@@ -33,7 +33,10 @@ export interface GrantFacts {
   readonly netAllocated: Money;
   readonly allocations: ReadonlyMap<string, Allocation>;
   readonly demanded: Money;
-  readonly returnedAfterFirstDemand: Money;
+  /** The business date of the earliest repayment demand: returns from then on settle demands. */
+  readonly firstDemandOn: IsoDate | null;
+  /** Every return with its date, so what settles a demand follows business dates, not recording order. */
+  readonly returns: ReadonlyArray<{ readonly returnedOn: IsoDate; readonly amount: Money }>;
   readonly reports: ReadonlyArray<GrantEventOf<'GrantReportSubmitted'>['data']>;
   readonly closedOn: IsoDate | null;
   readonly retained: Money;
@@ -50,7 +53,8 @@ export const INITIAL_GRANT_FACTS: GrantFacts = {
   netAllocated: ZERO,
   allocations: new Map(),
   demanded: ZERO,
-  returnedAfterFirstDemand: ZERO,
+  firstDemandOn: null,
+  returns: [],
   reports: [],
   closedOn: null,
   retained: ZERO,
@@ -62,8 +66,17 @@ export function unallocatedOf(facts: GrantFacts): Money {
   return facts.received.minus(facts.netAllocated).minus(facts.returned).minus(facts.retained);
 }
 
-export function unusedOf(facts: GrantFacts): Money {
+/** What the committee still holds of the grant: received less spent, returned and retained. */
+export function heldOf(facts: GrantFacts): Money {
   return facts.received.minus(facts.spent).minus(facts.returned).minus(facts.retained);
+}
+
+/**
+ * Unused earmarked money: what is held of a riktat grant. A generellt grant is revenue when
+ * received (less what is returned), so it never has unused money (DOMAIN.md, "Generella grants").
+ */
+export function unusedOf(facts: GrantFacts): Money {
+  return facts.grant?.kind === 'generellt' ? ZERO : heldOf(facts);
 }
 
 /**
@@ -74,9 +87,25 @@ export function allocatedRemainingOf(facts: GrantFacts): Money {
   return facts.netAllocated.minus(facts.spent);
 }
 
+/**
+ * Σ demands − Σ returns dated on or after the first demand, never below zero: by business date,
+ * whatever order they were recorded in (a view as of D already holds only what is dated ≤ D).
+ */
 export function repaymentOutstandingOf(facts: GrantFacts): Money {
-  const outstanding = facts.demanded.minus(facts.returnedAfterFirstDemand);
+  if (facts.firstDemandOn === null) return ZERO;
+  let outstanding = facts.demanded;
+  for (const { returnedOn, amount } of facts.returns) if (returnedOn >= facts.firstDemandOn) outstanding = outstanding.minus(amount);
   return outstanding.isNeg() ? ZERO : outstanding;
+}
+
+/**
+ * toRepay (att återbetala): the unused money of a grant with a duty to repay, from its useBy on,
+ * whether or not the grantor has claimed it yet; the liability exists before the formal claim.
+ */
+export function toRepayOf(facts: GrantFacts, viewDate: IsoDate): Money {
+  const grant = facts.grant;
+  if (grant === null || !grant.repaymentRequired || viewDate < grant.useBy) return ZERO;
+  return unusedOf(facts);
 }
 
 /** The business date (bokföringsdag) of a grant event; reversals have none and pass every asOf. */
@@ -99,6 +128,9 @@ export function grantBusinessDate(event: GrantEvent): IsoDate | null {
       return event.data.returnedOn;
     case 'GrantClosed':
       return event.data.closedOn;
+    case 'GrantAmended':
+      // It corrects the receipt, so it holds from receivedOn: every view that shows the grant.
+      return null;
     case 'EntryReversed':
       return null;
     default:
@@ -106,10 +138,18 @@ export function grantBusinessDate(event: GrantEvent): IsoDate | null {
   }
 }
 
+/** The receipt with an amendment's corrections applied. */
+export function amendedReceipt(receipt: GrantEventOf<'GrantReceived'>['data'], amendment: GrantEventOf<'GrantAmended'>['data']): GrantEventOf<'GrantReceived'>['data'] {
+  const corrected: Record<string, unknown> = { ...receipt };
+  for (const field of AMENDABLE_FIELDS) if (amendment[field] !== undefined) corrected[field] = amendment[field];
+  return corrected as GrantEventOf<'GrantReceived'>['data'];
+}
+
 /** GrantFacts while being folded: owned by one fold, so it may change in place. */
 type DraftFacts = { -readonly [K in keyof GrantFacts]: GrantFacts[K] } & {
   allocations: Map<string, Allocation>;
   reports: Array<GrantEventOf<'GrantReportSubmitted'>['data']>;
+  returns: Array<{ readonly returnedOn: IsoDate; readonly amount: Money }>;
 };
 
 /**
@@ -163,11 +203,12 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
       return;
     case 'RepaymentDemanded':
       facts.demanded = facts.demanded.plus(money(event.data.amount));
+      if (facts.firstDemandOn === null || event.data.demandedOn < facts.firstDemandOn) facts.firstDemandOn = event.data.demandedOn;
       return;
     case 'FundsReturned': {
       const amount = money(event.data.amount);
       facts.returned = facts.returned.plus(amount);
-      if (!facts.demanded.isZero()) facts.returnedAfterFirstDemand = facts.returnedAfterFirstDemand.plus(amount);
+      facts.returns.push({ returnedOn: event.data.returnedOn, amount });
       return;
     }
     case 'GrantClosed':
@@ -175,6 +216,13 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
       facts.closedOn = event.data.closedOn;
       facts.retained = money(event.data.retained);
       return;
+    case 'GrantAmended': {
+      if (facts.grant === null) return; // a view dated before the receipt: nothing to correct
+      const amended = amendedReceipt(facts.grant, event.data);
+      facts.received = facts.received.minus(money(facts.grant.amount)).plus(money(amended.amount));
+      facts.grant = amended;
+      return;
+    }
     case 'EntryReversed':
       // Reversals are resolved before folding: the fold only ever sees effective events.
       return;
@@ -183,25 +231,26 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
   }
 }
 
-function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boolean): DraftFacts {
+function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boolean, copyReturns: boolean): DraftFacts {
   return {
     ...facts,
     allocations: (copyAllocations ? new Map(facts.allocations) : facts.allocations) as Map<string, Allocation>,
     reports: (copyReports ? [...facts.reports] : facts.reports) as DraftFacts['reports'],
+    returns: (copyReturns ? [...facts.returns] : facts.returns) as DraftFacts['returns'],
   };
 }
 
 /** Applies one effective event. Pure: returns new facts and leaves the given ones untouched. */
 export function applyGrantEvent(facts: GrantFacts, event: GrantEvent): GrantFacts {
   const touchesAllocations = event.type === 'FundsAllocated' || event.type === 'AllocationReleased' || event.type === 'FundsSpent';
-  const draft = draftOf(facts, touchesAllocations, event.type === 'GrantReportSubmitted');
+  const draft = draftOf(facts, touchesAllocations, event.type === 'GrantReportSubmitted', event.type === 'FundsReturned');
   applyInPlace(draft, event);
   return draft;
 }
 
 /** Folds effective events onto facts. Pure, and copies the facts once rather than once an event. */
 export function foldGrantEvents(facts: GrantFacts, events: readonly GrantEvent[]): GrantFacts {
-  const draft = draftOf(facts, true, true);
+  const draft = draftOf(facts, true, true, true);
   for (const event of events) applyInPlace(draft, event);
   return draft;
 }

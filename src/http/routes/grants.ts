@@ -5,6 +5,7 @@ import {
   FundsAllocatedData,
   FundsReturnedData,
   FundsSpentData,
+  GrantAmendedData,
   GrantInstallmentReceivedData,
   GrantReceivedData,
   GrantReportSubmittedData,
@@ -127,6 +128,12 @@ export const grantRoutes = [
   })),
   simpleCommand('returns', 'Record money returned to the grantor', FundsReturnedData, (data) => ({ type: 'ReturnFunds', data })),
   simpleCommand('close', 'Close the grant', CloseGrantData, (data) => ({ type: 'CloseGrant', data })),
+  simpleCommand(
+    'amendments',
+    'Correct what was recorded when the grant was received (GrantAmended): any of grantor, title, purpose, kind, committee, amount, useBy, repaymentRequired, reportDue, reference, with a reason',
+    GrantAmendedData,
+    (data) => ({ type: 'AmendGrant', data }),
+  ),
   simpleCommand('reversals', 'Reverse an earlier entry of the grant (rättelse)', ReverseEntryData, (data) => ({
     type: 'ReverseEntry',
     data,

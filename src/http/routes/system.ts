@@ -5,8 +5,7 @@ import { HttpProblem } from '../problems.js';
 import type { RecordedEvent } from '../../store/port.js';
 import { checkDigest, findEvents, logDigest } from '../../app/audit.js';
 import { formatDigest, parseDigest, type LogDigest } from '../../domain/merkle.js';
-import { isIsoDate } from '../../domain/dates.js';
-import { KnownAt } from '../querySchemas.js';
+import { FromMoment, KnownAt } from '../querySchemas.js';
 import { ADMINS, READERS, route } from '../route.js';
 
 const CreateTokenBody = z.strictObject({ name: IssuableTokenName, role: Role, expiresInDays: ExpiresInDays.optional() });
@@ -21,16 +20,8 @@ const EventsQuery = z.strictObject({
     .refine((limit) => limit >= 1 && limit <= 10_000, 'must be a whole number from 1 to 10000')
     .optional(),
   actor: z.string().min(1).max(200).optional(),
-  /** A moment, or a date meaning the start of that day (UTC). */
-  from: z
-    .string()
-    .transform((text, context) => {
-      const moment = isIsoDate(text) ? `${text}T00:00:00.000Z` : KnownAt.safeParse(text).success ? new Date(text).toISOString() : null;
-      if (moment === null) context.addIssue({ code: 'custom', message: 'must be an ISO-8601 moment or a date' });
-      return moment ?? '';
-    })
-    .optional(),
-  /** A moment, or a date meaning the end of that day (UTC). */
+  from: FromMoment.optional(),
+  /** A moment, or a date meaning the end of that day in Sweden. */
   to: KnownAt.optional(),
   type: z.string().regex(/^[A-Za-z]{1,64}$/, 'must be an event type such as FundsSpent').optional(),
 });
