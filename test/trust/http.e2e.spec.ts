@@ -105,6 +105,31 @@ describe('tree heads, health and hostile bodies over HTTP', () => {
     expect((await send('/api/grants', { headers: { Authorization: `Bearer ${t.tokens.revisor}`, 'Content-Type': 'application/json' }, body: '{"broken' })).status).toBe(403);
   });
 
+  it('refuses hidden characters in free text with 400 naming the field, and finds look-alike grantors with one filter', async () => {
+    for (const [field, value] of [
+      ['title', 'Minska\u202e segregation'],
+      ['grantor', 'Tillväxt\u200bverket'],
+      ['purpose', 'Motverka\u0000segregation'],
+      ['reference', 'dnr\ud800'],
+    ] as const) {
+      const response = await t.api('POST', '/api/grants', { body: { ...segregationGrant, grantId: `g-hidden-${field}`, [field]: value } });
+      expect(response.status, field).toBe(400);
+      expect(response.body.errors[0].path).toBe(`body.${field}`);
+    }
+    const spending = await t.api('POST', `/api/grants/${segregationGrant.grantId}/spending`, { body: { allocationId: 'x', amount: '1', spentOn: '2020-07-01', voucher: 'V\u200d1' } });
+    expect(spending.status).toBe(400);
+    expect(spending.body.errors[0].path).toBe('body.voucher');
+    // The same grantor typed with a composed and a decomposed "ä": stored alike, found by either.
+    expect((await t.api('POST', '/api/grants', { body: { ...segregationGrant, grantId: 'g-nfd', grantor: 'Tillva\u0308xtverket' } })).status).toBe(201);
+    for (const grantor of ['Tillväxtverket', 'Tillva\u0308xtverket']) {
+      const report = await t.api('GET', `/api/reports/unused-grants?grantor=${encodeURIComponent(grantor)}`);
+      expect(report.status).toBe(200);
+      expect(report.body.rows.map((row: { grantId: string }) => row.grantId).sort()).toEqual(['g-br', 'g-gzip', 'g-nfd', segregationGrant.grantId]);
+    }
+    const events = (await t.api('GET', '/api/events?limit=10000', { as: 'revisor' })).body.events as Array<{ streamId: string; data: { grantor?: string } }>;
+    expect(events.find((event) => event.streamId === 'grant-g-nfd')!.data.grantor).toBe('Tillväxtverket');
+  });
+
   it('refuses a TokenIssued inserted into the file while the server runs: the token is never honoured, and writes stop', async () => {
     const path = (t.server.ledger.store as unknown as { path: string }).path;
     const token = newToken();
