@@ -10,7 +10,7 @@ import {
 } from '../../app/audit.js';
 import { formatDigest } from '../../domain/merkle.js';
 import { withStore } from '../storeSession.js';
-import { digestOption, Output, Progress } from '../output.js';
+import { checkOutPath, digestOption, Output, Progress } from '../output.js';
 import { CheckFailed, parseOptions, UsageError, type CliCommand } from '../usage.js';
 
 function describeFailure(failure: AuditFailure): string {
@@ -68,10 +68,11 @@ export const digestCommand: CliCommand = {
 
 export const proveCommand: CliCommand = {
   words: ['prove'],
-  usage: 'prove --from OLD --to NEW | prove --event EVENT_ID [--to DIGEST] [--out FILE]',
+  usage: 'prove --from OLD --to NEW | prove --event EVENT_ID [--to DIGEST] [--out FILE [--force]]',
   summary: 'a consistency proof between two digests, or an inclusion proof of one event, checkable without the database',
   async run(args) {
-    const { values } = parseOptions(args, { from: { type: 'string' }, to: { type: 'string' }, event: { type: 'string' }, out: { type: 'string' } });
+    const { values } = parseOptions(args, { from: { type: 'string' }, to: { type: 'string' }, event: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } });
+    if (values.out !== undefined) checkOutPath(values.out, values.force === true);
     const from = digestOption('from', values.from);
     const to = digestOption('to', values.to);
     if (values.event === undefined && (from === undefined || to === undefined)) throw new UsageError('give --from and --to (consistency) or --event (inclusion)');
@@ -83,7 +84,7 @@ export const proveCommand: CliCommand = {
       }
       return proveConsistency(store, from!, to!);
     });
-    const output = Output.open(values.out);
+    const output = Output.open(values.out, { force: values.force });
     await output.write(`${JSON.stringify(proof, null, 2)}\n`);
     await output.close();
   },
