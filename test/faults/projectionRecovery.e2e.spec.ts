@@ -75,7 +75,8 @@ describe('projection recovery', () => {
     const reportBefore = (await t.api('GET', '/api/reports/unused-grants')).body;
     const appended = await t.server.ledger.store.appendToStream(streamId, [{ eventId: randomUUID(), type, data, metadata: meta }], { expectedRevision: 'any' });
     let health = await t.api('GET', '/health', { as: 'admin' });
-    for (let attempt = 0; attempt < 100 && health.status === 200; attempt += 1) {
+    // Waits on the condition, for up to 15 s: the store is polled, and a busy machine may be slow.
+    for (let attempt = 0; attempt < 1500 && health.status === 200; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       health = await t.api('GET', '/health', { as: 'admin' });
     }
