@@ -47,7 +47,7 @@ export interface ServerProcess {
 export function startServerProcess(
   store: string,
   env: Record<string, string> = {},
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   /** Called with the process as soon as it is spawned, e.g. to kill it while it starts. */
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<ServerProcess> {
