@@ -43,10 +43,10 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
         parameters: [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query'), ...headers],
         ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
         responses: {
-          [String(spec.successStatus)]: {
-            description: 'Success',
-            content: Object.fromEntries(['application/json', ...(spec.alsoProduces ?? [])].map((type) => [type, {}])),
-          },
+          [String(spec.successStatus)]:
+            spec.successStatus === 204
+              ? { description: 'Success, no content' }
+              : { description: 'Success', content: Object.fromEntries(['application/json', ...(spec.alsoProduces ?? [])].map((type) => [type, {}])) },
           '400': problemResponse,
           ...(spec.access === 'public' ? {} : { '401': problemResponse, '403': problemResponse, '429': problemResponse }),
           ...(spec.writes ? { '404': problemResponse, '409': problemResponse, '412': problemResponse, '413': problemResponse, '422': problemResponse } : {}),
