@@ -10,6 +10,8 @@ import { Ledger } from '../src/app/ledger.js';
 import type { GrantCommand } from '../src/domain/grant/commands.js';
 import type { BudgetCommand } from '../src/domain/budget/commands.js';
 import type { BudgetKey } from '../src/domain/budget/events.js';
+import { activitiesOf, grantStatementFor, reportsDueOf, resultFundOf, yearEndOf } from '../src/app/ledgerReports.js';
+import { swedishMoney } from '../src/app/swedish.js';
 
 const DEMO_NAMESPACE = 'b1f5a0d2-7c3e-4f6a-9d8b-2e1c0f9a8b7c';
 const context = (label: string) => {
@@ -172,12 +174,27 @@ async function main(): Promise<void> {
   const atYearEnd = ledger.unusedGrants({}, { asOf: '2020-12-31' });
   const results = ledger.committeeResults({ committee: 'socialnamnden' }, { asOf: '2020-12-31' });
   const grantRow = atYearEnd.rows.find((row) => row.grantId === 'tvv-segregation-2020');
+  // The monthly reports (issue 9), one line each, with the command that shows the whole report.
+  const kr = (amount: string | null | undefined) => (amount ? `${swedishMoney(amount)} kr` : '?');
+  const activities = activitiesOf(ledger, { committee: 'socialnamnden', year: 2021 }, { asOf: '2021-04-30' });
+  const ifo = activities.rows.find((row) => row.activity === 'IFO');
+  const statement = grantStatementFor(ledger, 'sos-barn-unga-2021', { asOf: '2021-12-31' });
+  const due = reportsDueOf(ledger, { within: 60 }, { asOf: '2022-02-15' });
+  const yearEnd = yearEndOf(ledger, { balanceDate: '2021-12-31' });
+  const fund = resultFundOf(ledger, { committee: 'socialnamnden' }, {});
   process.stdout.write(
     [
       `Demo loaded into ${store.description} (${ledger.readModel.position} events in the log).`,
       `As of 2020-12-31: socialnamnden 2020 result ${results.rows[0]?.result ?? '?'};`,
       `  Tillväxtverket's segregation grant unused ${grantRow?.unused ?? '?'}, status ${grantRow?.status ?? '?'}, repayment required: ${grantRow?.repaymentRequired ?? '?'}.`,
       'Try: GET /api/reports/unused-grants?asOf=2020-12-31 and GET /api/reports/committee-results',
+      '',
+      'The reports an ekonom opens every month (grantledger report …, or GET /api/reports/…):',
+      `  activities --committee socialnamnden --year 2021 --as-of 2021-04-30: ${activities.monthsReported} months reported, IFO deviation ${kr(ifo?.deviation)}, committee ${kr(activities.totals.deviation)}`,
+      `  grant-statement sos-barn-unga-2021 --as-of 2021-12-31: ${typeof statement === 'object' && statement ? `${statement.allocations.reduce((count, allocation) => count + allocation.spending.length, 0)} spendings, unused ${kr(statement.grant.unused)}, to repay ${kr(statement.grant.toRepay)}` : '?'}`,
+      `  reports-due --within 60 --as-of 2022-02-15: ${due.rows.map((row) => `${row.grantId} by ${row.reportDue}`).join(', ') || 'none'}`,
+      `  year-end --year 2021: prepaid grant income ${kr(yearEnd.totals.prepaidIncome)}, repayment liabilities ${kr(yearEnd.totals.repaymentLiability)}`,
+      `  result-fund --committee socialnamnden: ${fund.rows.map((row) => `${row.fiscalYear} carried ${kr(row.carriedForward)}, balance ${kr(row.balance)}`).join('; ') || 'no closed year'}`,
       '',
     ].join('\n'),
   );

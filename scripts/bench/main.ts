@@ -14,8 +14,8 @@ import { peerInstalled } from './peerWorkload.js';
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results.json' }, 'skip-peer': { type: 'boolean', default: false } }, strict: true });
 const quick = values.quick;
 const plan = quick
-  ? { commandSeconds: 2, httpSeconds: 2, events: 50_000, queries: 40 }
-  : { commandSeconds: 10, httpSeconds: 10, events: 1_000_000, queries: 400 };
+  ? { commandSeconds: 2, httpSeconds: 2, events: 50_000, queries: 40, backtestGrants: 80, sieVerifications: 5_000 }
+  : { commandSeconds: 10, httpSeconds: 10, events: 1_000_000, queries: 400, backtestGrants: 2_000, sieVerifications: 100_000 };
 
 const directory = resolve('bench/tmp');
 rmSync(directory, { recursive: true, force: true });
@@ -57,6 +57,10 @@ results.push(...workload('replay-generate', plan.events));
 results.push(...workload('replay-ledger'));
 results.push(...workload('replay-ceiling'));
 results.push(...workload('reports', plan.queries));
+results.push(...workload('backtest', plan.backtestGrants));
+results.push(...workload('sie-generate', plan.sieVerifications));
+results.push(...workload('sie-read'));
+results.push(...workload('sie-import'));
 
 const find = (workload: string, prefix: string) => results.find((r) => r.workload === workload && r.variant.startsWith(prefix));
 const ratio = (a: WorkloadResult | undefined, b: WorkloadResult | undefined) =>
@@ -69,6 +73,7 @@ const ratios = {
   commandsVsOnePerTransaction: ratio(ledger, find('commands', 'ceiling: raw inserts, 1 ')),
   httpVsApplicationLayer: ratio(find('http', 'grantledger'), ledger),
   replayVsParseCeiling: ratio(replay, find('replay', 'ceiling')),
+  sieImportVsReadCeiling: ratio(find('sie', 'grantledger'), find('sie', 'ceiling')),
 };
 const targets = {
   'commands ≥ 3× peer': ratios.commandsVsPeer === null ? null : ratios.commandsVsPeer >= 3,
@@ -78,6 +83,12 @@ const targets = {
   'current reports p99 < 5 ms': results.filter((r) => r.variant.endsWith('current')).every((r) => (r.p99Ms ?? Infinity) < 5),
   'historical reports p99 < 100 ms': results.filter((r) => r.variant.endsWith('historical')).every((r) => (r.p99Ms ?? Infinity) < 100),
   'peak RSS < 1 GiB with the log loaded': (replay?.peakRssMiB ?? Infinity) < 1024,
+  'early warning beats the naive baseline at 6 and 3 months': [6, 3].every((months) => {
+    const of = (method: string) => results.find((r) => r.workload === 'backtest' && r.variant.startsWith(method) && r.metrics?.monthsBefore === months)?.metrics;
+    const [projection, naive] = [of('early warning'), of('naive')];
+    return projection !== undefined && naive !== undefined && projection.meanAbsoluteErrorKr! < naive.meanAbsoluteErrorKr! && projection.correctlyFlaggedShare! >= naive.correctlyFlaggedShare!;
+  }),
+  'SIE import peak RSS < 512 MiB': (find('sie', 'grantledger')?.peakRssMiB ?? Infinity) < 512,
 };
 
 const header = ['workload', 'variant', 'ops/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'ops', 's'];

@@ -43,4 +43,6 @@ export interface WorkloadResult {
   readonly operations: number;
   readonly seconds: number;
   readonly notes?: string;
+  /** Figures of a workload that are not speed, e.g. a backtest's error. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }

@@ -7,6 +7,8 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
+import { generateSie, importSieWorkload, readSie } from './sieWorkload.js';
+import { earlyWarningBacktest } from './backtestWorkload.js';
 import type { WorkloadResult } from './measure.js';
 
 const [name, directory, secondsText, sizeText] = process.argv.slice(2);
@@ -23,6 +25,10 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
   reports: () => reportQueries(directory!, size),
+  'sie-generate': () => generateSie(directory!, size),
+  'sie-read': () => readSie(directory!),
+  'sie-import': () => importSieWorkload(directory!),
+  backtest: () => earlyWarningBacktest(size),
 };
 
 const run = WORKLOADS[name ?? ''];

@@ -1,18 +1,25 @@
 import ExcelJS from 'exceljs';
-import { swedishMoney } from './swedish.js';
-
-export { swedishMoney } from './swedish.js';
 import type { UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import type { CommitteeResultRow } from '../../projections/committeeResults.js';
+import { statusWord, swedishMoney, yesNo } from './swedish.js';
+
+export { swedishMoney } from './swedish.js';
 
 /**
- * The reports in the formats auditors' tools read: `table` for people (Swedish number formats,
- * 8 000 000,00), `csv` for machines (RFC 4180, comma, decimal point, UTF-8 with a BOM so Excel
- * reads å, ä and ö), `xlsx` for Excel (real numeric cells in a SEK format, a header row, frozen
- * panes and a totals row of SUM formulas) and `json` (the HTTP body).
+ * The reports in the formats people and their tools read:
+ * - `table` for people: Swedish headings, 8 000 000,00, statuses in Swedish, ja/nej;
+ * - `csv` in two dialects: `excel` (the default) for Swedish Excel — `;` between fields, decimal
+ *   comma, UTF-8 BOM, CRLF, Swedish headings and words, every text field quoted — and `rfc4180` for
+ *   machines — comma, decimal point, the JSON field names and codes;
+ * - `xlsx` for Excel: numeric cells in kr, real date cells, ja/nej, Swedish statuses, frozen
+ *   headings and totals as formulas, one sheet per section;
+ * - `json`: the HTTP body, codes and decimal strings.
  */
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'xlsx'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const CSV_DIALECTS = ['excel', 'rfc4180'] as const;
+export type CsvDialect = (typeof CSV_DIALECTS)[number];
 
 export const CONTENT_TYPES: Record<Exclude<ReportFormat, 'table'>, string> = {
   json: 'application/json',
@@ -20,32 +27,72 @@ export const CONTENT_TYPES: Record<Exclude<ReportFormat, 'table'>, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
-type Cell = string | boolean | null;
+export type Cell = string | number | boolean | null;
 
-interface Column<Row> {
-  /** The machine name: the CSV header and the JSON field. */
+/**
+ * text: free text (quoted in Excel CSV, defused when it looks like a formula); money: a decimal
+ * string "8000000.00"; integer; boolean; date: YYYY-MM-DD; status: a status code shown in Swedish.
+ */
+export type ColumnKind = 'text' | 'money' | 'integer' | 'boolean' | 'date' | 'status';
+
+export interface Column<Row> {
+  /** The machine name: the rfc4180 CSV header, like the JSON field. */
   readonly key: string;
-  /** The Swedish heading people see in the table and the workbook. */
+  /** The Swedish heading people see in the table, the workbook and the Excel CSV. */
   readonly label: string;
-  readonly kind: 'text' | 'money' | 'integer' | 'boolean';
+  readonly kind: ColumnKind;
   readonly value: (row: Row) => Cell;
-  /** Summed in the totals row. */
+  /** Summed in the totals row(s). */
   readonly total?: boolean;
+}
+
+/**
+ * How a section is totalled: one "Summa" row (only for rows of one fiscal year or one view date),
+ * one "Summa <value>" row per value of a column (per fiscal year), or none.
+ */
+export type Totals = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'by'; readonly column: string };
+
+export interface ReportSection {
+  /** The sheet's name in the workbook (at most 31 characters). */
+  readonly name: string;
+  /** The section's heading, e.g. "Utbetalningar". */
+  readonly title: string;
+  readonly columns: ReadonlyArray<Column<never>>;
+  readonly rows: readonly unknown[];
+  readonly totals: Totals;
+  /**
+   * A record (one row, e.g. a grant's header figures) is shown as label–value lines rather than
+   * as a one-row table.
+   */
+  readonly layout?: 'table' | 'record';
 }
 
 export interface ReportData {
   readonly name: string;
-  /** The sheet's title line, e.g. "Outnyttjade riktade statsbidrag per 2020-12-31". */
+  /** The report's title line, e.g. "Outnyttjade riktade statsbidrag, per 2020-12-31". */
   readonly title: string;
-  readonly columns: ReadonlyArray<Column<never>>;
-  readonly rows: readonly unknown[];
+  readonly sections: readonly ReportSection[];
   /** The JSON body, exactly as HTTP returns it. */
   readonly json: unknown;
 }
 
+/** Builds a column list with the row type checked, stored untyped in a section. */
+export function columns<Row>(list: ReadonlyArray<Column<Row>>): ReadonlyArray<Column<never>> {
+  return list as ReadonlyArray<Column<never>>;
+}
+
+export function titleOf(name: string, clocks: { asOf?: string | null | undefined; knownAt?: string | null | undefined }): string {
+  const parts = [name];
+  if (clocks.asOf) parts.push(`per ${clocks.asOf}`);
+  if (clocks.knownAt) parts.push(`känt ${clocks.knownAt}`);
+  return parts.join(', ');
+}
+
+export type ReportClocks = { asOf: string | null; knownAt: string | null };
+
 type UnusedRow = UnusedGrantsReport['rows'][number];
 
-const UNUSED_COLUMNS: ReadonlyArray<Column<UnusedRow>> = [
+const UNUSED_COLUMNS = columns<UnusedRow>([
   { key: 'grantId', label: 'Bidrag', kind: 'text', value: (row) => row.grantId },
   { key: 'grantor', label: 'Bidragsgivare', kind: 'text', value: (row) => row.grantor },
   { key: 'title', label: 'Benämning', kind: 'text', value: (row) => row.title },
@@ -56,116 +103,207 @@ const UNUSED_COLUMNS: ReadonlyArray<Column<UnusedRow>> = [
   { key: 'unused', label: 'Outnyttjat', kind: 'money', value: (row) => row.unused, total: true },
   { key: 'unallocated', label: 'Ej fördelat', kind: 'money', value: (row) => row.unallocated, total: true },
   { key: 'allocatedRemaining', label: 'Fördelat kvar', kind: 'money', value: (row) => row.allocatedRemaining, total: true },
-  { key: 'useBy', label: 'Användas senast', kind: 'text', value: (row) => row.useBy },
-  { key: 'reportDue', label: 'Återrapport', kind: 'text', value: (row) => row.reportDue },
-  { key: 'status', label: 'Status', kind: 'text', value: (row) => row.status },
+  { key: 'useBy', label: 'Användas senast', kind: 'date', value: (row) => row.useBy },
+  { key: 'reportDue', label: 'Återrapport', kind: 'date', value: (row) => row.reportDue },
+  { key: 'status', label: 'Status', kind: 'status', value: (row) => row.status },
   { key: 'repaymentRequired', label: 'Återbetalningsskyldighet', kind: 'boolean', value: (row) => row.repaymentRequired },
   { key: 'repaymentOutstanding', label: 'Återkrav kvar', kind: 'money', value: (row) => row.repaymentOutstanding, total: true },
-];
+  { key: 'toRepay', label: 'Att återbetala', kind: 'money', value: (row) => row.toRepay, total: true },
+]);
 
-const RESULT_COLUMNS: ReadonlyArray<Column<CommitteeResultRow>> = [
+const RESULT_COLUMNS = columns<CommitteeResultRow>([
   { key: 'committee', label: 'Nämnd', kind: 'text', value: (row) => row.committee },
-  { key: 'fiscalYear', label: 'År', kind: 'integer', value: (row) => String(row.fiscalYear) },
+  { key: 'fiscalYear', label: 'År', kind: 'integer', value: (row) => row.fiscalYear },
   { key: 'budget', label: 'Budget', kind: 'money', value: (row) => row.budget, total: true },
+  { key: 'monthsReported', label: 'Månader', kind: 'integer', value: (row) => row.monthsReported },
+  { key: 'budgetToDate', label: 'Budget hittills', kind: 'money', value: (row) => row.budgetToDate, total: true },
   { key: 'costs', label: 'Kostnader', kind: 'money', value: (row) => row.costs, total: true },
   { key: 'revenues', label: 'Intäkter', kind: 'money', value: (row) => row.revenues, total: true },
   { key: 'grantRevenue', label: 'Bidragsintäkter', kind: 'money', value: (row) => row.grantRevenue, total: true },
   { key: 'result', label: 'Resultat', kind: 'money', value: (row) => row.result, total: true },
-  { key: 'cumulativeResult', label: 'Ackumulerat resultat', kind: 'money', value: (row) => row.cumulativeResult },
+  { key: 'expectedResult', label: 'Prognos helår', kind: 'money', value: (row) => row.expectedResult, total: true },
+  { key: 'carriedIn', label: 'Ingående resultatfond', kind: 'money', value: (row) => row.carriedIn, total: true },
+  { key: 'carriedForward', label: 'Överfört', kind: 'money', value: (row) => row.carriedForward, total: true },
+  { key: 'cumulativeResult', label: 'Ackumulerat resultat', kind: 'money', value: (row) => row.cumulativeResult, total: true },
   { key: 'closed', label: 'Bokslut', kind: 'boolean', value: (row) => row.closed },
+  { key: 'closedOn', label: 'Bokslutsdag', kind: 'date', value: (row) => row.closedOn },
   { key: 'latestForecastAfter', label: 'Prognos efter', kind: 'text', value: (row) => row.latestForecast?.afterPeriod ?? null },
-  { key: 'latestForecastDeviation', label: 'Prognos', kind: 'money', value: (row) => row.latestForecast?.deviation ?? null },
-];
+  { key: 'latestForecastDeviation', label: 'Prognosavvikelse', kind: 'money', value: (row) => row.latestForecast?.deviation ?? null, total: true },
+  { key: 'latestForecastCommitteeLine', label: 'Prognos nämnd', kind: 'money', value: (row) => row.latestForecast?.committeeLine ?? null },
+  { key: 'latestForecastActivitySum', label: 'Prognos verksamheter', kind: 'money', value: (row) => row.latestForecast?.activitySum ?? null },
+  { key: 'latestForecastDifference', label: 'Prognos skillnad', kind: 'money', value: (row) => row.latestForecast?.difference ?? null },
+]);
 
-function titleOf(name: string, clocks: { asOf: string | null; knownAt: string | null }): string {
-  const parts = [name];
-  if (clocks.asOf) parts.push(`per ${clocks.asOf}`);
-  if (clocks.knownAt) parts.push(`känt ${clocks.knownAt}`);
-  return parts.join(', ');
-}
-
-export function unusedGrantsData(report: UnusedGrantsReport, clocks: { asOf: string | null; knownAt: string | null }): ReportData {
+export function unusedGrantsData(report: UnusedGrantsReport, clocks: ReportClocks): ReportData {
+  const title = titleOf('Outnyttjade riktade statsbidrag', clocks);
+  // Every row is a stock at the same view date, so one total is meaningful.
   return {
     name: 'unused-grants',
-    title: titleOf('Outnyttjade riktade statsbidrag', clocks),
-    columns: UNUSED_COLUMNS as ReadonlyArray<Column<never>>,
-    rows: report.rows,
+    title,
+    sections: [{ name: 'unused-grants', title, columns: UNUSED_COLUMNS, rows: report.rows, totals: { kind: 'all' } }],
     json: { ...clocks, ...report },
   };
 }
 
-export function committeeResultsData(report: { rows: CommitteeResultRow[] }, clocks: { asOf: string | null; knownAt: string | null }): ReportData {
+export function committeeResultsData(report: { rows: readonly CommitteeResultRow[] }, clocks: ReportClocks): ReportData {
+  const title = titleOf('Nämndernas resultat', clocks);
+  // Budgets and results of different years never add up to anything: totals per fiscal year.
   return {
     name: 'committee-results',
-    title: titleOf('Nämndernas resultat', clocks),
-    columns: RESULT_COLUMNS as ReadonlyArray<Column<never>>,
-    rows: report.rows,
+    title,
+    sections: [{ name: 'committee-results', title, columns: RESULT_COLUMNS, rows: report.rows, totals: { kind: 'by', column: 'fiscalYear' } }],
     json: { ...clocks, ...report },
   };
 }
 
-const cellsOf = (data: ReportData, row: unknown) => data.columns.map((column) => (column.value as (row: unknown) => Cell)(row));
+const cellsOf = (section: ReportSection, row: unknown): Cell[] => section.columns.map((column) => (column.value as (row: unknown) => Cell)(row));
 
-/** Exact decimal sum of two-decimal strings, in öre, so totals never suffer from floating point. */
-function sumMoney(values: ReadonlyArray<Cell>): string {
+/**
+ * Exact decimal sum of two-decimal strings, in öre, so totals never suffer from floating point;
+ * null when no row has an amount (an empty column stays empty in the totals).
+ */
+export function sumMoney(values: ReadonlyArray<Cell>): string | null {
   let ore = 0n;
+  let any = false;
   for (const value of values) {
     if (typeof value !== 'string') continue;
+    any = true;
     const negative = value.startsWith('-');
     const [whole, fraction = ''] = (negative ? value.slice(1) : value).split('.');
     const amount = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
     ore += negative ? -amount : amount;
   }
+  if (!any) return null;
   const sign = ore < 0n ? '-' : '';
   const absolute = ore < 0n ? -ore : ore;
   return `${sign}${absolute / 100n}.${String(absolute % 100n).padStart(2, '0')}`;
 }
 
-function tableCell(kind: Column<never>['kind'], value: Cell): string {
-  if (value === null) return '';
-  if (typeof value === 'boolean') return value ? 'ja' : 'nej';
-  return kind === 'money' ? swedishMoney(value) : value;
+interface TotalsRow {
+  readonly label: string;
+  /** The rows (indexes into section.rows) it sums. */
+  readonly members: number[];
+  /** For 'by' totals: the column and the value the rows share (for SUMIF). */
+  readonly group?: { readonly column: number; readonly value: Cell };
 }
 
-export function toTable(data: ReportData): string {
-  const header = data.columns.map((column) => column.label);
-  const body = data.rows.map((row) => cellsOf(data, row).map((value, index) => tableCell(data.columns[index]!.kind, value)));
-  const totals = data.columns.map((column, index) =>
-    column.total ? swedishMoney(sumMoney(data.rows.map((row) => cellsOf(data, row)[index]!))) : index === 0 ? 'Summa' : '',
+function totalsRowsOf(section: ReportSection): TotalsRow[] {
+  const totals = section.totals;
+  if (totals.kind === 'none') return [];
+  if (totals.kind === 'all') return [{ label: 'Summa', members: section.rows.map((_, index) => index) }];
+  const column = section.columns.findIndex((candidate) => candidate.key === totals.column);
+  if (column < 0) throw new Error(`no column ${totals.column} to total by`);
+  const groups = new Map<string, { value: Cell; members: number[] }>();
+  section.rows.forEach((row, index) => {
+    const value = cellsOf(section, row)[column]!;
+    const key = String(value);
+    const group = groups.get(key) ?? { value, members: [] };
+    group.members.push(index);
+    groups.set(key, group);
+  });
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, group]) => ({ label: `Summa ${key}`, members: group.members, group: { column, value: group.value } }));
+}
+
+function totalCells(section: ReportSection, total: TotalsRow): Cell[] {
+  return section.columns.map((column, index) =>
+    column.total ? sumMoney(total.members.map((member) => cellsOf(section, section.rows[member])[index]!)) : index === 0 ? total.label : null,
   );
-  const lines = [header, ...body, totals];
-  const widths = data.columns.map((_, index) => Math.max(...lines.map((line) => line[index]!.length)));
+}
+
+/** A cell as people read it: Swedish amounts, words and ja/nej. */
+function humanCell(kind: ColumnKind, value: Cell): string {
+  if (value === null) return '';
+  if (typeof value === 'boolean') return yesNo(value);
+  if (kind === 'money' && typeof value === 'string') return swedishMoney(value);
+  if (kind === 'status') return statusWord(String(value));
+  return String(value);
+}
+
+const rightAligned = (kind: ColumnKind) => kind === 'money' || kind === 'integer';
+
+function sectionTable(section: ReportSection): string[] {
+  if (section.layout === 'record') {
+    const row = section.rows[0];
+    if (row === undefined) return ['(inga uppgifter)'];
+    const cells = cellsOf(section, row);
+    const width = Math.max(...section.columns.map((column) => column.label.length));
+    return section.columns.map((column, index) => `${column.label.padEnd(width)}  ${humanCell(column.kind, cells[index]!)}`.trimEnd());
+  }
+  const header = section.columns.map((column) => column.label);
+  const body = section.rows.map((row) => cellsOf(section, row).map((value, index) => humanCell(section.columns[index]!.kind, value)));
+  const totals = totalsRowsOf(section).map((total) => totalCells(section, total).map((value, index) => (index === 0 ? String(value) : humanCell(section.columns[index]!.kind, value))));
+  const lines = [header, ...body, ...totals];
+  const widths = section.columns.map((_, index) => Math.max(...lines.map((line) => line[index]!.length)));
   const render = (line: string[]) =>
     line
-      .map((cell, index) => (data.columns[index]!.kind === 'money' || data.columns[index]!.kind === 'integer' ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!)))
+      .map((cell, index) => (index > 0 && rightAligned(section.columns[index]!.kind) ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!)))
       .join('  ')
       .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
-  return [data.title, '', render(header), rule, ...body.map(render), rule, render(totals), ''].join('\n');
+  const out = [render(header), rule, ...body.map(render)];
+  if (section.rows.length === 0) out.push('(inga rader)');
+  if (totals.length > 0) out.push(rule, ...totals.map(render));
+  return out;
+}
+
+export function toTable(data: ReportData): string {
+  const lines = [data.title, ''];
+  const titled = data.sections.length > 1;
+  for (const section of data.sections) {
+    if (titled) lines.push(section.title, '');
+    lines.push(...sectionTable(section), '');
+  }
+  return lines.join('\n');
 }
 
 /**
  * A text cell that begins like a formula (=, +, -, @, tab, CR) is evaluated by spreadsheets when
- * the file is opened; a leading apostrophe keeps it text (OWASP's CSV injection advice). Only text
- * columns: a negative amount stays a number.
+ * the file is opened, quoted or not; a leading apostrophe keeps it text (OWASP's CSV injection
+ * advice). Only text: a negative amount stays a number.
  */
-function defused(kind: Column<unknown>['kind'], text: string): string {
-  return kind === 'text' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+function defused(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-function csvField(kind: Column<unknown>['kind'], value: Cell): string {
-  const text = defused(kind, value === null ? '' : String(value));
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+
+function csvField(kind: ColumnKind, value: Cell, dialect: CsvDialect): string {
+  if (value === null) return '';
+  if (dialect === 'excel') {
+    if (kind === 'money' && typeof value === 'string') return value.replace('.', ',');
+    if (kind === 'integer' || kind === 'date') return String(value);
+    // Text, words and ja/nej: always quoted, so `;`, line breaks and leading zeros stay in one text cell.
+    return quoted(defused(humanCell(kind, value)));
+  }
+  if (kind === 'money' || kind === 'integer' || kind === 'date' || typeof value === 'boolean') return String(value);
+  const text = defused(String(value));
+  return /[",\r\n]/.test(text) ? quoted(text) : text;
 }
 
-/** RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break. */
-export function toCsv(data: ReportData): string {
-  const header = data.columns.map((column) => column.key).join(',');
-  const body = data.rows.map((row) => cellsOf(data, row).map((value, index) => csvField(data.columns[index]!.kind, value)).join(','));
-  return `\uFEFF${[header, ...body].join('\r\n')}\r\n`;
+function sectionCsv(section: ReportSection, dialect: CsvDialect): string[] {
+  const separator = dialect === 'excel' ? ';' : ',';
+  const header = section.columns.map((column) => (dialect === 'excel' ? quoted(column.label) : column.key)).join(separator);
+  const body = section.rows.map((row) => cellsOf(section, row).map((value, index) => csvField(section.columns[index]!.kind, value, dialect)).join(separator));
+  return [header, ...body];
+}
+
+/**
+ * CSV with CRLF line ends and a UTF-8 BOM (so Excel reads å, ä and ö). No totals rows: a
+ * spreadsheet sums what it needs. A report of several sections (the grant statement) gives one
+ * block per section, each under a line naming it, the blocks separated by an empty line.
+ */
+export function toCsv(data: ReportData, dialect: CsvDialect = 'excel'): string {
+  const blocks =
+    data.sections.length === 1
+      ? [sectionCsv(data.sections[0]!, dialect)]
+      : data.sections.map((section) => [dialect === 'excel' ? quoted(section.title) : section.name, ...sectionCsv(section, dialect)]);
+  return `\uFEFF${blocks.map((lines) => lines.join('\r\n')).join('\r\n\r\n')}\r\n`;
 }
 
 export const SEK_FORMAT = '#,##0.00 "kr";-#,##0.00 "kr"';
+export const DATE_FORMAT = 'yyyy-mm-dd';
 
 function columnLetter(index: number): string {
   let letters = '';
@@ -173,56 +311,96 @@ function columnLetter(index: number): string {
   return letters;
 }
 
+/** A business date as a date cell: midnight UTC of that day, which Excel shows as that day. */
+function dateCell(text: string): Date {
+  return new Date(Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8, 10))));
+}
+
+function xlsxCell(kind: ColumnKind, value: Cell): ExcelJS.CellValue {
+  if (value === null) return null;
+  // Exact in the ledger, a double in the workbook: Excel has no other numbers, and every amount
+  // below 10^13 with two decimals keeps its two decimals in a double.
+  if (kind === 'money' || kind === 'integer') return Number(value);
+  if (kind === 'date' && typeof value === 'string') return dateCell(value);
+  return humanCell(kind, value);
+}
+
+const cellFormat = (kind: ColumnKind): string | undefined => (kind === 'money' ? SEK_FORMAT : kind === 'date' ? DATE_FORMAT : undefined);
+
+function addRecordSheet(workbook: ExcelJS.Workbook, section: ReportSection, title: string): void {
+  const sheet = workbook.addWorksheet(section.name);
+  sheet.addRow([title]).font = { bold: true };
+  sheet.getColumn(1).width = Math.max(12, ...section.columns.map((column) => column.label.length + 2));
+  sheet.getColumn(2).width = 40;
+  const row = section.rows[0];
+  if (row === undefined) return;
+  const cells = cellsOf(section, row);
+  section.columns.forEach((column, index) => {
+    const added = sheet.addRow([column.label, xlsxCell(column.kind, cells[index]!)]);
+    added.getCell(1).font = { bold: true };
+    const format = cellFormat(column.kind);
+    if (format) added.getCell(2).numFmt = format;
+  });
+}
+
 /**
- * A workbook a revisor can sort and sum at once: row 1 the title, row 2 the headings, frozen
- * below them, money as numbers with a SEK format and a totals row of SUM formulas (with their
- * values cached, so a reader that does not calculate still sees them).
+ * A sheet a revisor can sort and sum at once: row 1 the title, row 2 the headings, frozen below
+ * them, money as numbers in a SEK format, dates as date cells, and the totals rows as formulas
+ * (SUM, or SUMIF per fiscal year) with their values cached for readers that do not calculate.
  */
+function addTableSheet(workbook: ExcelJS.Workbook, section: ReportSection, title: string): void {
+  const sheet = workbook.addWorksheet(section.name, { views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }] });
+  sheet.addRow([title]).font = { bold: true };
+  sheet.addRow(section.columns.map((column) => column.label)).font = { bold: true };
+  section.columns.forEach((column, index) => {
+    const sheetColumn = sheet.getColumn(index + 1);
+    sheetColumn.width = column.kind === 'money' ? 18 : column.kind === 'date' ? 12 : Math.max(10, Math.min(40, column.label.length + 2));
+    const format = cellFormat(column.kind);
+    if (format) sheetColumn.numFmt = format;
+  });
+  const firstDataRow = 3;
+  for (const row of section.rows) sheet.addRow(cellsOf(section, row).map((value, index) => xlsxCell(section.columns[index]!.kind, value)));
+  const lastDataRow = firstDataRow + section.rows.length - 1;
+  for (const total of totalsRowsOf(section)) {
+    const values = totalCells(section, total);
+    const added = sheet.addRow(
+      section.columns.map((column, index) => {
+        if (!column.total) return index === 0 ? total.label : null;
+        if (section.rows.length === 0) return 0;
+        if (values[index] === null) return null;
+        const result = Number(values[index]);
+        const letter = columnLetter(index);
+        const range = `${letter}${firstDataRow}:${letter}${lastDataRow}`;
+        if (!total.group) return { formula: `SUM(${range})`, result };
+        const groupLetter = columnLetter(total.group.column);
+        const criterion = typeof total.group.value === 'number' ? String(total.group.value) : `"${String(total.group.value).replace(/"/g, '""')}"`;
+        return { formula: `SUMIF(${groupLetter}${firstDataRow}:${groupLetter}${lastDataRow},${criterion},${range})`, result };
+      }),
+    );
+    added.font = { bold: true };
+  }
+  sheet.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: section.columns.length } };
+}
+
+/** The workbook: one sheet per section. */
 export async function toXlsx(data: ReportData): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'grantledger';
-  const sheet = workbook.addWorksheet(data.name, { views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }] });
-  sheet.addRow([data.title]).font = { bold: true };
-  const header = sheet.addRow(data.columns.map((column) => column.label));
-  header.font = { bold: true };
-  data.columns.forEach((column, index) => {
-    const sheetColumn = sheet.getColumn(index + 1);
-    sheetColumn.width = column.kind === 'money' ? 18 : Math.max(10, Math.min(40, column.label.length + 2));
-    if (column.kind === 'money') sheetColumn.numFmt = SEK_FORMAT;
-  });
-  const firstDataRow = 3;
-  for (const row of data.rows) {
-    sheet.addRow(
-      cellsOf(data, row).map((value, index) => {
-        const kind = data.columns[index]!.kind;
-        // Exact in the ledger, a double in the workbook: Excel has no other numbers, and every
-        // amount below 10^13 with two decimals keeps its two decimals in a double.
-        if ((kind === 'money' || kind === 'integer') && typeof value === 'string') return Number(value);
-        return value;
-      }),
-    );
+  for (const section of data.sections) {
+    const title = data.sections.length === 1 ? data.title : `${data.title}: ${section.title}`;
+    if (section.layout === 'record') addRecordSheet(workbook, section, title);
+    else addTableSheet(workbook, section, title);
   }
-  const lastDataRow = firstDataRow + data.rows.length - 1;
-  const totals = sheet.addRow(
-    data.columns.map((column, index) => {
-      if (!column.total) return index === 0 ? 'Summa' : null;
-      const letter = columnLetter(index);
-      const result = Number(sumMoney(data.rows.map((row) => cellsOf(data, row)[index]!)));
-      return data.rows.length === 0 ? 0 : { formula: `SUM(${letter}${firstDataRow}:${letter}${lastDataRow})`, result };
-    }),
-  );
-  totals.font = { bold: true };
-  sheet.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: data.columns.length } };
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
 /** The report in a format: a string for text formats, a Buffer for xlsx. */
-export async function renderReport(data: ReportData, format: ReportFormat): Promise<string | Buffer> {
+export async function renderReport(data: ReportData, format: ReportFormat, dialect: CsvDialect = 'excel'): Promise<string | Buffer> {
   switch (format) {
     case 'table':
       return toTable(data);
     case 'csv':
-      return toCsv(data);
+      return toCsv(data, dialect);
     case 'json':
       return `${JSON.stringify(data.json, null, 2)}\n`;
     case 'xlsx':

@@ -2,12 +2,22 @@
 import { ConfigError } from '../config.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
-import { reportCommitteeResultsCommand, reportUnusedGrantsCommand } from './commands/report.js';
+import {
+  reportActivitiesCommand,
+  reportCommitteeResultsCommand,
+  reportEarlyWarningCommand,
+  reportGrantStatementCommand,
+  reportReportsDueCommand,
+  reportResultFundCommand,
+  reportUnusedGrantsCommand,
+  reportYearEndCommand,
+} from './commands/report.js';
 import { checkProofCommand, digestCommand, proveCommand, treeHeadCommand, verifyCommand } from './commands/audit.js';
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
 import { copyCommand } from './commands/copy.js';
+import { exportSieCommand, importSieCommand } from './commands/sie.js';
 import { UsageError, type CliCommand } from './usage.js';
 
 /** Every command of the CLI; each lives in its own file under commands/. */
@@ -18,6 +28,12 @@ const COMMANDS: readonly CliCommand[] = [
   tokenRevokeCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
+  reportActivitiesCommand,
+  reportGrantStatementCommand,
+  reportReportsDueCommand,
+  reportYearEndCommand,
+  reportResultFundCommand,
+  reportEarlyWarningCommand,
   replayCommand,
   verifyCommand,
   digestCommand,
@@ -28,6 +44,8 @@ const COMMANDS: readonly CliCommand[] = [
   importCommand,
   copyCommand,
   logCommand,
+  importSieCommand,
+  exportSieCommand,
 ];
 
 function usage(): string {

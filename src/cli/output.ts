@@ -131,10 +131,10 @@ export class Progress {
   private readonly started = process.hrtime.bigint();
   private lastDrawnMs = 0;
 
-  constructor(private readonly label: string, private readonly enabled: boolean) {}
+  constructor(private readonly label: string, private readonly enabled: boolean, private readonly unit = 'events') {}
 
-  static for(label: string, forced: boolean | undefined): Progress {
-    return new Progress(label, forced === true || process.stderr.isTTY === true);
+  static for(label: string, forced: boolean | undefined, unit = 'events'): Progress {
+    return new Progress(label, forced === true || process.stderr.isTTY === true, unit);
   }
 
   seconds(): number {
@@ -150,13 +150,13 @@ export class Progress {
     const width = 30;
     const filled = Math.round(fraction * width);
     const rate = Math.round(done / Math.max(this.seconds(), 1e-3));
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total} ${rate} events/s`);
+    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total} ${rate} ${this.unit}/s`);
   }
 
   /** The summary line every run ends with, whether or not the bar was drawn. */
-  summary(events: number): string {
+  summary(events: number, unit = this.unit): string {
     if (this.enabled) process.stderr.write('\n');
     const seconds = this.seconds();
-    return `${this.label}: ${events} events in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 1e-3))} events/s)`;
+    return `${this.label}: ${events} ${unit} in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 1e-3))} ${unit}/s)`;
   }
 }

@@ -84,3 +84,9 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   const [year, month, day] = [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
+
+/** The period a number of months after (or, negative, before) a period: 2021-11 + 3 is 2022-02. */
+export function addMonths(period: Period, months: number): Period {
+  const index = Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1 + months;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+}

@@ -17,6 +17,7 @@ import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { reportRoutes } from './routes/reports.js';
 import { systemRoutes } from './routes/system.js';
+import { sieRoutes } from './routes/sie.js';
 
 /** Routes anyone may call: the health check and the API's description. */
 const publicRoutes = [
@@ -51,7 +52,7 @@ const publicRoutes = [
 ];
 
 /** Every route the server answers, each with who may call it; the router serves only these. */
-export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...systemRoutes];
+export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ...budgetRoutes, ...reportRoutes, ...systemRoutes, ...sieRoutes];
 
 /** Body size limit: the largest command is a few kilobytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -42,6 +42,9 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
         'x-roles': spec.access,
         parameters: [...parametersOf(spec.params, 'path'), ...parametersOf(spec.query, 'query'), ...headers],
         ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
+        ...(spec.rawBody
+          ? { requestBody: { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } } }
+          : {}),
         responses: {
           [String(spec.successStatus)]:
             spec.successStatus === 204

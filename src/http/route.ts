@@ -45,6 +45,11 @@ export interface RouteSpec<Body = unknown, Query = unknown, Params = unknown> {
   readonly params?: z.ZodType<Params>;
   readonly query?: z.ZodType<Query>;
   readonly body?: z.ZodType<Body>;
+  /**
+   * A body that is not JSON (a SIE file): its content type and what it holds, for the OpenAPI
+   * document. The handler reads it from the request; the router parses no body for it.
+   */
+  readonly rawBody?: { readonly contentType: string; readonly description: string };
   /** Content types besides JSON that the route can answer with (?format= or Accept). */
   readonly alsoProduces?: readonly string[];
   readonly handle: (request: RouteRequest<Body, Query, Params>) => Promise<RouteResponse> | RouteResponse;

@@ -118,6 +118,14 @@ export interface EventStore {
    * any event that does not continue its stream's hash chain. Resolves with the count loaded.
    */
   importRecorded?(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options?: ImportOptions): Promise<number>;
+  /**
+   * Optional capability: appends to several streams as one transaction, all or nothing. Each
+   * append is judged against its own expected revision as appendToStream would judge it (a repeat
+   * of an append already stored is answered with the stored events); if any is refused, nothing of
+   * any is stored. Resolves with one result per append, in order. Stores without multi-stream
+   * transactions (EventStoreDB) leave it out.
+   */
+  appendToStreams?(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Optional capability: the events that match a filter, in global order, a page at a time. */
   findEvents?(filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]>;
   /** The key that signs a tree head after every commit; absent when the store keeps no heads. */
@@ -126,6 +134,13 @@ export interface EventStore {
   latestTreeHead?(): Promise<SignedTreeHead | null>;
   /** With a signer: the signed head of exactly this many events, if one was signed. */
   treeHeadOfSize?(size: number): Promise<SignedTreeHead | null>;
+}
+
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
 }
 
 export interface ImportOptions {

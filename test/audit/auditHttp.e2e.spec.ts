@@ -63,16 +63,33 @@ describe('audit over HTTP', () => {
 });
 
 describe('reports in the formats auditors use, over HTTP', () => {
-  it('serves CSV by ?format=csv and by the Accept header', async () => {
+  it('serves CSV for Swedish Excel by ?format=csv and by the Accept header', async () => {
     const byQuery = await t.api('GET', '/api/reports/unused-grants?asOf=2020-12-31&format=csv', { as: 'revisor' });
     expect(byQuery.status).toBe(200);
     expect(byQuery.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
+    // fetch's text() drops the BOM; the bytes keep it, so Excel reads UTF-8.
+    const bytes = new Uint8Array(await (await fetch(`${t.url}/api/reports/unused-grants?asOf=2020-12-31&format=csv`, { headers: { Authorization: `Bearer ${t.tokens.revisor}` } })).arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = byQuery.text.replace(/^\uFEFF/, '').split('\r\n');
-    expect(lines[0]).toBe('grantId,grantor,title,committee,received,spent,returned,unused,unallocated,allocatedRemaining,useBy,reportDue,status,repaymentRequired,repaymentOutstanding');
-    expect(lines).toContain('tvv-segregation-2020,Tillväxtverket,Minska och motverka segregation,socialnamnden,8000000.00,0.00,0.00,8000000.00,8000000.00,0.00,2020-12-31,,expired,true,0.00');
-    expect(lines.some((line) => line.startsWith('near-use-by,Tillväxtverket,"Kort, ""brådskande"", bidrag",'))).toBe(true);
+    expect(lines[0]).toBe(
+      '"Bidrag";"Bidragsgivare";"Benämning";"Nämnd";"Erhållet";"Förbrukat";"Återbetalt";"Outnyttjat";"Ej fördelat";"Fördelat kvar";"Användas senast";"Återrapport";"Status";"Återbetalningsskyldighet";"Återkrav kvar";"Att återbetala"',
+    );
+    expect(lines.some((line) => line.startsWith('"tvv-segregation-2020";"Tillväxtverket";"Minska och motverka segregation";"socialnamnden";8000000,00;0,00;0,00;8000000,00;8000000,00;0,00;2020-12-31;;"förfallen";"ja";0,00;'))).toBe(true);
+    expect(lines.some((line) => line.startsWith('"near-use-by";"Tillväxtverket";"Kort, ""brådskande"", bidrag";'))).toBe(true);
     const byAccept = await t.api('GET', '/api/reports/unused-grants?asOf=2020-12-31', { headers: { Accept: 'text/csv' } });
     expect(byAccept.text).toBe(byQuery.text);
+  });
+
+  it('serves RFC 4180 CSV for machines with dialect=rfc4180: comma, decimal point, codes', async () => {
+    const response = await t.api('GET', '/api/reports/unused-grants?asOf=2020-12-31&format=csv&dialect=rfc4180', { as: 'revisor' });
+    const lines = response.text.replace(/^\uFEFF/, '').split('\r\n');
+    expect(lines[0]).toBe('grantId,grantor,title,committee,received,spent,returned,unused,unallocated,allocatedRemaining,useBy,reportDue,status,repaymentRequired,repaymentOutstanding,toRepay');
+    expect(lines.some((line) => line.startsWith('tvv-segregation-2020,Tillväxtverket,Minska och motverka segregation,socialnamnden,8000000.00,0.00,0.00,8000000.00,8000000.00,0.00,2020-12-31,,expired,true,0.00,'))).toBe(true);
+    expect(lines.some((line) => line.startsWith('near-use-by,Tillväxtverket,"Kort, ""brådskande"", bidrag",'))).toBe(true);
+    const bad = await t.api('GET', '/api/reports/unused-grants?format=csv&dialect=semicolon');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(bad.body.errors[0].path).toBe('query.dialect');
   });
 
   it('serves an xlsx workbook with numeric cells', async () => {
@@ -83,9 +100,14 @@ describe('reports in the formats auditors use, over HTTP', () => {
     await workbook.xlsx.load(await response.arrayBuffer());
     const sheet = workbook.getWorksheet('committee-results')!;
     expect(sheet.getRow(3).getCell(1).value).toBe('socialnamnden');
-    expect(sheet.getRow(3).getCell(3).value).toBe(1200000000);
-    expect(sheet.getRow(3).getCell(7).value).toBe(1200000000);
-    expect(sheet.getRow(4).getCell(3).value).toMatchObject({ formula: 'SUM(C3:C3)', result: 1200000000 });
+    const headings = (sheet.getRow(2).values as unknown[]).slice(1);
+    const column = (label: string) => headings.indexOf(label) + 1;
+    expect(sheet.getRow(3).getCell(column('Budget')).value).toBe(1200000000);
+    expect(sheet.getRow(3).getCell(column('Resultat')).value).toBe(1200000000);
+    expect(sheet.getRow(3).getCell(column('Bokslut')).value).toBe('nej');
+    // Totals per fiscal year, never across years.
+    expect(sheet.getRow(4).getCell(1).value).toBe('Summa 2020');
+    expect(sheet.getRow(4).getCell(3).value).toMatchObject({ formula: 'SUMIF(B3:B3,2020,C3:C3)', result: 1200000000 });
   });
 
   it('lists grants at risk: useBy within the days asked, 90 by default', async () => {

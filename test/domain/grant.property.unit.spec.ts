@@ -76,6 +76,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   day.map((on) => ({ command: { type: 'CloseGrant', data: { closedOn: dateOf(on) } } as GrantCommand })),
   fc.nat({ max: 1000 }).map((reverse) => ({ reverse })),
   fc
+    .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'PlanSpending', data: { allocationId, month: dateOf(on).slice(0, 7), amount } } as GrantCommand })),
+  fc
     .record({ amount: fc.option(fc.integer({ min: 1, max: 3000 }).map((kronor) => `${kronor}.00`), { nil: undefined }), useBy: fc.option(day, { nil: undefined }), kind: fc.option(fc.constantFrom('riktat' as const, 'generellt' as const), { nil: undefined }) })
     .map(({ amount, useBy, kind }) => ({
       command: {
@@ -89,6 +92,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     .map(({ allocationId, amount, on }) => ({ command: { type: 'AllocateFunds', data: { allocationId, activity: 'IFO', amount, allocatedOn: dateOf(on) } } as GrantCommand })),
   fc
     .record({ allocationId, amount, on: day })
+    .map(({ allocationId, amount, on }) => ({ command: { type: 'SpendFunds', data: { allocationId, amount, spentOn: dateOf(on), voucher: 'V' } } as GrantCommand })),
+  fc
+    .record({ allocationId, amount: fc.integer({ min: 1, max: 60 }).map((kronor) => `${kronor}.00`), on: fc.integer({ min: 0, max: 200 }) })
     .map(({ allocationId, amount, on }) => ({ command: { type: 'SpendFunds', data: { allocationId, amount, spentOn: dateOf(on), voucher: 'V' } } as GrantCommand })),
 );
 
@@ -105,6 +111,7 @@ function comparable(facts: GrantFacts) {
     netAllocated: facts.netAllocated.toFixed(2),
     demanded: facts.demanded.toFixed(2),
     returns: facts.returns.map((entry) => ({ ...entry, amount: entry.amount.toFixed(2) })),
+    plans: [...facts.plans.entries()].map(([key, plan]) => [key, { ...plan, amount: plan.amount.toFixed(2) }]),
     retained: facts.retained.toFixed(2),
     allocations: [...facts.allocations.entries()].map(([key, allocation]) => [
       key,
@@ -224,7 +231,7 @@ describe('grant decider under random command sequences', () => {
         if (accepted >= 5) longRuns += 1;
         for (const event of recorded) seen.add(event.type);
       }),
-      { numRuns: 200, seed: 42 },
+      { numRuns: 500, seed: 42 },
     );
     expect(longRuns).toBeGreaterThan(20);
     expect([...seen].sort()).toEqual([...GrantEvent.options.map((option) => option.shape.type.value)].sort());

@@ -22,6 +22,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   '/api/grants/:grantId/repayment-demands': { amount: '10.00', demandedOn: '2021-03-02', dueOn: '2021-04-02', reference: 'Återkrav' },
   '/api/grants/:grantId/returns': { amount: '10.00', returnedOn: '2021-03-02', reference: 'Retur' },
   '/api/grants/:grantId/close': { closedOn: '2021-12-31' },
+  '/api/grants/:grantId/allocations/:allocationId/plan': { month: '2021-06', amount: '10.00' },
+  '/api/grants/:grantId/amendments': { reason: 'Fel belopp i beslutet', amount: '900.00', title: 'Rättad benämning' },
   '/api/grants/:grantId/reversals': { eventId: '00000000-0000-4000-8000-000000000000', reason: 'Felbokning' },
   '/api/budgets/:committee/:year/appropriations': { amount: '100.00', decidedOn: '2020-11-01', decisionRef: 'KF 1' },
   '/api/budgets/:committee/:year/adjustments': { amount: '-5.00', decidedOn: '2021-02-01', reason: 'Omfördelning', decisionRef: 'KF 2' },
@@ -30,6 +32,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   '/api/budgets/:committee/:year/close': { closedOn: '2022-02-01' },
   '/api/budgets/:committee/:year/reversals': { eventId: '00000000-0000-4000-8000-000000000000', reason: 'Felbokning' },
   '/api/tokens': { name: 'fuzz.user', role: 'revisor' },
+  // Takes a SIE file as application/octet-stream: every JSON body is refused with 415 before anything is read.
+  '/api/imports/sie': { file: '#FLAGGA 0' },
 };
 
 const WRITE_ROUTES = ROUTES.filter((spec) => spec.method === 'post');

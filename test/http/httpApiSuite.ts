@@ -51,7 +51,7 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
       expect(unused.body.rows).toEqual([
         expect.objectContaining({ grantId, unused: '8000000.00', status: 'expired', repaymentRequired: true, received: '8000000.00' }),
       ]);
-      expect(unused.body.totals).toEqual({ received: '8000000.00', spent: '0.00', returned: '0.00', unused: '8000000.00' });
+      expect(unused.body.totals).toEqual({ received: '8000000.00', spent: '0.00', returned: '0.00', unused: '8000000.00', toRepay: '8000000.00' });
 
       const beforeReturn = new Date().toISOString();
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -76,11 +76,13 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
       await t.api('POST', `/api/budgets/${committee}/2021/appropriations`, { body: { amount: '50.00', decidedOn: '2020-11-01', decisionRef: 'KF 2' } });
       await t.api('POST', `/api/budgets/${committee}/2021/forecasts`, { body: { afterPeriod: '2021-04', deviation: '-3.50' } });
       const report = await t.api('GET', `/api/reports/committee-results?committee=${committee}`);
-      expect(report.body.rows.map((row: any) => [row.fiscalYear, row.result, row.cumulativeResult, row.closed])).toEqual([
-        [2020, '10.00', '10.00', true],
-        [2021, '50.00', '54.00', false],
+      // A closed year counts with what the council carried forward (4.00), not its result (10.00).
+      expect(report.body.rows.map((row: any) => [row.fiscalYear, row.result, row.carriedIn, row.carriedForward, row.cumulativeResult, row.closed])).toEqual([
+        [2020, '10.00', '0.00', '4.00', '4.00', true],
+        [2021, '50.00', '4.00', null, '54.00', false],
       ]);
-      expect(report.body.rows[1].latestForecast).toEqual({ afterPeriod: '2021-04', deviation: '-3.50' });
+      expect(report.body.rows[1]).toMatchObject({ monthsReported: 12, budgetToDate: '50.00', expectedResult: '-3.50' });
+      expect(report.body.rows[1].latestForecast).toEqual({ afterPeriod: '2021-04', deviation: '-3.50', committeeLine: '-3.50', activities: [], activitySum: '0.00', difference: null });
       const refused = await t.api('POST', `/api/budgets/${committee}/2020/outcomes`, { body: { period: '2020-04', activity: 'AO', costs: '1', revenues: '0' } });
       expect(refused.status).toBe(409);
       expect(refused.body.code).toBe('FISCAL_YEAR_CLOSED');
@@ -207,6 +209,24 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
         const duplicate = await t.api('POST', '/api/grants', { body: { ...segregationGrant, grantId } });
         expect(duplicate.status).toBe(409);
         expect(duplicate.body.code).toBe('GRANT_ALREADY_EXISTS');
+      });
+
+      it('corrects a receipt with an amendment, and refuses one that names no field', async () => {
+        const grantId = await newGrant();
+        const amended = await t.api('POST', `/api/grants/${grantId}/amendments`, { body: { reason: 'Beslutet säger 7 000 000', amount: '7000000' } });
+        expect(amended.status).toBe(200);
+        expect(amended.body).toEqual({ revision: 1 });
+        expect((await t.api('GET', `/api/grants/${grantId}`)).body).toMatchObject({ received: '7000000.00', unused: '7000000.00' });
+        const events = (await t.api('GET', `/api/grants/${grantId}/events`)).body.events;
+        expect(events[1]).toMatchObject({ type: 'GrantAmended', data: { reason: 'Beslutet säger 7 000 000', amount: '7000000.00' } });
+        const before = await eventCount();
+        const empty = await t.api('POST', `/api/grants/${grantId}/amendments`, { body: { reason: 'inget' } });
+        expect(empty.status).toBe(400);
+        expect(empty.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        const unchanged = await t.api('POST', `/api/grants/${grantId}/amendments`, { body: { reason: 'samma', amount: '7000000.00' } });
+        expect(unchanged.status).toBe(409);
+        expect(unchanged.body.code).toBe('AMENDMENT_CHANGES_NOTHING');
+        expect(await eventCount()).toBe(before);
       });
 
       it('reverses an entry and refuses a reversal that would break a rule', async () => {

@@ -5,6 +5,7 @@ import {
   FundsReturnedData,
   FundsSpentData,
   GrantAmendedData,
+  SpendingPlannedData,
   GrantInstallmentReceivedData,
   GrantReceivedData,
   GrantReportSubmittedData,
@@ -48,6 +49,7 @@ export const GrantCommand = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ReturnFunds'), data: FundsReturnedData }),
   z.strictObject({ type: z.literal('CloseGrant'), data: CloseGrantData }),
   z.strictObject({ type: z.literal('AmendGrant'), data: GrantAmendedData }),
+  z.strictObject({ type: z.literal('PlanSpending'), data: SpendingPlannedData }),
   z.strictObject({ type: z.literal('ReverseEntry'), data: ReverseEntryData }),
 ]);
 

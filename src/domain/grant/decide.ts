@@ -2,7 +2,7 @@ import { formatMoney, money, type Money } from '../money.js';
 import { assertNever, refuse } from '../errors.js';
 import { appendEntry, checkReversal, effectiveEvents, entriesOf, type Entry, type History } from '../history.js';
 import { NO_CLOSED_YEARS, requirePeriodOpen, type CommitteeYears } from '../periods.js';
-import type { IsoDate } from '../dates.js';
+import { lastDayOfPeriod, type IsoDate } from '../dates.js';
 import type { GrantCommand } from './commands.js';
 import { AMENDABLE_FIELDS, type GrantEvent, type GrantEventOf } from './events.js';
 import {
@@ -131,6 +131,13 @@ export function checkGrantEvent(facts: GrantFacts, event: GrantEvent): void {
     case 'GrantReportSubmitted':
       requireOnOrAfterReceipt(grant, event.data.submittedOn, 'submittedOn');
       return;
+    case 'SpendingPlanned': {
+      const allocation = requireAllocation(facts, event.data.allocationId);
+      if (event.data.month < allocation.allocatedOn.slice(0, 7) || event.data.month > grant.useBy.slice(0, 7)) {
+        refuse('PLAN_OUTSIDE_USE_PERIOD', `month must lie from the allocation's ${allocation.allocatedOn.slice(0, 7)} to useBy's ${grant.useBy.slice(0, 7)}`, 'month');
+      }
+      return;
+    }
     case 'RepaymentDemanded': {
       requireOnOrAfterReceipt(grant, event.data.demandedOn, 'demandedOn');
       if (event.data.dueOn < event.data.demandedOn) refuse('DUE_DATE_BEFORE_DEMAND', 'dueOn must not be before demandedOn', 'dueOn');
@@ -272,6 +279,7 @@ function requireGrantPeriodsOpen(years: CommitteeYears, receipt: ReceivedData, e
     }
     return;
   }
+  if (event.type === 'SpendingPlanned') return requirePeriodOpen(years, receipt.committee, lastDayOfPeriod(event.data.month), 'month');
   const date = grantBusinessDate(event);
   if (date !== null) requirePeriodOpen(years, receipt.committee, date, DATE_FIELD[event.type]);
 }
@@ -341,6 +349,8 @@ function eventFor(command: GrantCommand, state: GrantState): GrantEvent {
       return { type: 'GrantClosed', data: { closedOn: command.data.closedOn, retained: formatMoney(unallocatedOf(state.facts)) } };
     case 'AmendGrant':
       return { type: 'GrantAmended', data: command.data };
+    case 'PlanSpending':
+      return { type: 'SpendingPlanned', data: command.data };
     case 'ReverseEntry':
       return { type: 'EntryReversed', data: { reversedEventId: command.data.eventId, reason: command.data.reason } };
     default:

@@ -6,6 +6,7 @@ import {
   IsoDate,
   NonNegativeAmount,
   PositiveAmount,
+  Period,
   Text,
   Uuid,
 } from '../schema.js';
@@ -101,6 +102,16 @@ export const AMENDABLE_FIELDS = [
 export type AmendableField = (typeof AMENDABLE_FIELDS)[number];
 
 /**
+ * A spending plan (förbrukningsplan) for one allocation and month: what the ekonom expects to
+ * spend then. A later plan for the same allocation and month replaces the earlier one.
+ */
+export const SpendingPlannedData = z.strictObject({
+  allocationId: EntityId,
+  month: Period,
+  amount: NonNegativeAmount,
+});
+
+/**
  * A correction of what GrantReceived recorded (rättelse av mottaget bidrag): the fields given
  * replace the received ones. It corrects the receipt itself, so it counts from receivedOn in every
  * view that knows it, and views known before it show the old values.
@@ -140,6 +151,7 @@ export const GrantEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('FundsReturned'), data: FundsReturnedData }),
   z.strictObject({ type: z.literal('GrantClosed'), data: GrantClosedData }),
   z.strictObject({ type: z.literal('GrantAmended'), data: GrantAmendedData }),
+  z.strictObject({ type: z.literal('SpendingPlanned'), data: SpendingPlannedData }),
   z.strictObject({ type: z.literal('EntryReversed'), data: EntryReversedData }),
 ]);
 

@@ -42,6 +42,8 @@ export interface GrantFacts {
   readonly retained: Money;
   /** The latest business date of any effective event; a grant cannot be closed before it. */
   readonly lastBusinessDate: IsoDate | null;
+  /** The spending plan in force per allocation and month (key `allocationId/YYYY-MM`). */
+  readonly plans: ReadonlyMap<string, { readonly allocationId: string; readonly month: string; readonly amount: Money }>;
 }
 
 export const INITIAL_GRANT_FACTS: GrantFacts = {
@@ -59,6 +61,7 @@ export const INITIAL_GRANT_FACTS: GrantFacts = {
   closedOn: null,
   retained: ZERO,
   lastBusinessDate: null,
+  plans: new Map(),
 };
 
 /** Money neither allocated, returned nor retained at closing: what may still be allocated or returned. */
@@ -131,6 +134,9 @@ export function grantBusinessDate(event: GrantEvent): IsoDate | null {
     case 'GrantAmended':
       // It corrects the receipt, so it holds from receivedOn: every view that shows the grant.
       return null;
+    case 'SpendingPlanned':
+      // A plan is no booking: it is in every view that knows it, whatever the date viewed.
+      return null;
     case 'EntryReversed':
       return null;
     default:
@@ -150,6 +156,7 @@ type DraftFacts = { -readonly [K in keyof GrantFacts]: GrantFacts[K] } & {
   allocations: Map<string, Allocation>;
   reports: Array<GrantEventOf<'GrantReportSubmitted'>['data']>;
   returns: Array<{ readonly returnedOn: IsoDate; readonly amount: Money }>;
+  plans: Map<string, { readonly allocationId: string; readonly month: string; readonly amount: Money }>;
 };
 
 /**
@@ -223,6 +230,9 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
       facts.grant = amended;
       return;
     }
+    case 'SpendingPlanned':
+      facts.plans.set(`${event.data.allocationId}/${event.data.month}`, { ...event.data, amount: money(event.data.amount) });
+      return;
     case 'EntryReversed':
       // Reversals are resolved before folding: the fold only ever sees effective events.
       return;
@@ -231,9 +241,10 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
   }
 }
 
-function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boolean, copyReturns: boolean): DraftFacts {
+function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boolean, copyReturns: boolean, copyPlans = copyAllocations): DraftFacts {
   return {
     ...facts,
+    plans: (copyPlans ? new Map(facts.plans) : facts.plans) as DraftFacts['plans'],
     allocations: (copyAllocations ? new Map(facts.allocations) : facts.allocations) as Map<string, Allocation>,
     reports: (copyReports ? [...facts.reports] : facts.reports) as DraftFacts['reports'],
     returns: (copyReturns ? [...facts.returns] : facts.returns) as DraftFacts['returns'],
@@ -243,7 +254,7 @@ function draftOf(facts: GrantFacts, copyAllocations: boolean, copyReports: boole
 /** Applies one effective event. Pure: returns new facts and leaves the given ones untouched. */
 export function applyGrantEvent(facts: GrantFacts, event: GrantEvent): GrantFacts {
   const touchesAllocations = event.type === 'FundsAllocated' || event.type === 'AllocationReleased' || event.type === 'FundsSpent';
-  const draft = draftOf(facts, touchesAllocations, event.type === 'GrantReportSubmitted', event.type === 'FundsReturned');
+  const draft = draftOf(facts, touchesAllocations, event.type === 'GrantReportSubmitted', event.type === 'FundsReturned', event.type === 'SpendingPlanned');
   applyInPlace(draft, event);
   return draft;
 }

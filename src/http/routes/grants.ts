@@ -9,6 +9,7 @@ import {
   GrantInstallmentReceivedData,
   GrantReceivedData,
   GrantReportSubmittedData,
+  SpendingPlannedData,
 } from '../../domain/grant/events.js';
 import { CloseGrantData, DemandRepaymentData, refineGrantDates, ReverseEntryData, type GrantCommand } from '../../domain/grant/commands.js';
 import { EntityId } from '../../domain/schema.js';
@@ -21,6 +22,7 @@ import { READERS, route, WRITERS, type RouteRequest, type RouteResponse } from '
 const ReceiveGrantBody = GrantReceivedData.extend({ grantId: EntityId.optional() }).superRefine(refineGrantDates);
 const AllocateBody = FundsAllocatedData.extend({ allocationId: EntityId.optional() });
 const ReleaseBody = AllocationReleasedData.omit({ allocationId: true });
+const PlanBody = SpendingPlannedData.omit({ allocationId: true });
 
 type GrantRequest<Body> = RouteRequest<Body, unknown, unknown>;
 
@@ -116,6 +118,18 @@ export const grantRoutes = [
         type: 'ReleaseAllocation',
         data: { ...request.body, allocationId: request.params.allocationId },
       }),
+  }),
+  route<z.output<typeof PlanBody>, unknown, { grantId: string; allocationId: string }>({
+    method: 'post',
+    path: '/api/grants/:grantId/allocations/:allocationId/plan',
+    summary: 'Plan spending of an allocation for a month (förbrukningsplan); a later plan for the same month replaces the earlier',
+    access: WRITERS,
+    writes: true,
+    successStatus: 200,
+    params: AllocationParams,
+    body: PlanBody,
+    handle: (request) =>
+      execute(request, request.params.grantId, { type: 'PlanSpending', data: { ...request.body, allocationId: request.params.allocationId } }),
   }),
   simpleCommand('spending', 'Record spending against an allocation', FundsSpentData, (data) => ({ type: 'SpendFunds', data })),
   simpleCommand('reports', 'Record a report to the grantor (återrapportering)', GrantReportSubmittedData, (data) => ({

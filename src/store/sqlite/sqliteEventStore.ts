@@ -17,6 +17,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
@@ -158,6 +159,7 @@ export class SqliteEventStore implements EventStore {
 
   /** Transaction functions, compiled once per connection: better-sqlite3 would otherwise prepare them per call. */
   private commitGroup!: Database.Transaction<(batch: readonly PendingAppend[]) => AppendOutcome[]>;
+  private commitStreams!: Database.Transaction<(appends: readonly StreamAppend[]) => AppendResult[]>;
   private appendOne!: Database.Transaction<(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => AppendResult>;
 
   private statements: {
@@ -234,6 +236,13 @@ export class SqliteEventStore implements EventStore {
 
   private compileTransactions(): void {
     this.commitGroup = this.db.transaction((batch: readonly PendingAppend[]) => this.commitGroupBody(batch));
+    this.commitStreams = this.db.transaction((appends: readonly StreamAppend[]) => {
+      const recordedAt = this.nextRecordedAt();
+      if (this.signer) this.catchUpSignedLog();
+      const results = appends.map((append) => this.appendInTransaction(append.streamId, append.events, append.expectedRevision, recordedAt));
+      if (this.signer) this.pushAndSign(results.flatMap((result) => result.events), recordedAt);
+      return results;
+    });
     this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
       this.appendInTransaction(streamId, events, expected, recordedAt),
     );
@@ -417,9 +426,7 @@ export class SqliteEventStore implements EventStore {
     // recordedAt never decreases along the log, even if the clock steps back, so "known at a
     // moment" always cuts the log at one position. Read inside the write lock: other processes
     // may have written since.
-    const last = this.statements.lastRecordedAt.get();
-    const now = this.clock().toISOString();
-    const recordedAt = last && last.recorded_at > now ? last.recorded_at : now;
+    const recordedAt = this.nextRecordedAt();
     if (this.signer) this.catchUpSignedLog();
     const outcomes: AppendOutcome[] = batch.map((append) => {
       try {
@@ -432,21 +439,21 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
     });
-    if (this.signer) {
-      let grew = false;
-      for (const outcome of outcomes) {
-        if (!('result' in outcome)) continue;
-        for (const event of outcome.result.events) {
-          // A replayed append returns events stored before: they are in the tree already.
-          if (event.position <= this.merkle!.position) continue;
-          this.merkle!.root.push(Buffer.from(event.metadata.hash, 'hex'));
-          this.merkle!.position = event.position;
-          grew = true;
-        }
-      }
-      if (grew) this.insertSignedHead(recordedAt);
-    }
+    if (this.signer) this.pushAndSign(outcomes.flatMap((outcome) => ('result' in outcome ? outcome.result.events : [])), recordedAt);
     return outcomes;
+  }
+
+  /** Adds a commit's new events to the tree and signs the head, inside the commit's transaction. */
+  private pushAndSign(events: readonly RecordedEvent[], recordedAt: string): void {
+    let grew = false;
+    for (const event of events) {
+      // A replayed append returns events stored before: they are in the tree already.
+      if (event.position <= this.merkle!.position) continue;
+      this.merkle!.root.push(Buffer.from(event.metadata.hash, 'hex'));
+      this.merkle!.position = event.position;
+      grew = true;
+    }
+    if (grew) this.insertSignedHead(recordedAt);
   }
 
   /**
@@ -512,6 +519,40 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const row = this.statements.treeHeadOfSize.get(size);
     return row ? toTreeHead(row) : null;
+  }
+
+  /** recordedAt for a commit: now, or the log's last recordedAt if the clock stepped back. */
+  private nextRecordedAt(): string {
+    const last = this.statements.lastRecordedAt.get();
+    const now = this.clock().toISOString();
+    return last && last.recorded_at > now ? last.recorded_at : now;
+  }
+
+  /**
+   * Several streams in one BEGIN IMMEDIATE … COMMIT: an import that touches many grants and
+   * budgets is stored whole or not at all. Appends already queued for the group commit are
+   * committed first, so the log's order is the order the appends were made in.
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0 || appends.some((append) => append.events.length === 0)) return Promise.reject(new Error('every append needs at least one event'));
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`SQLite store ${this.path} is closed`));
+    while (this.pending.length > 0) this.flush();
+    let results: AppendResult[];
+    try {
+      this.assertFileInPlace();
+      if (this.reopenBeforeWrite) this.reconnect();
+      results = this.commitStreams.immediate(appends);
+    } catch (error) {
+      this.merkle = null;
+      return Promise.reject(this.noteFault(error));
+    }
+    this.stats.commits += 1;
+    this.stats.appends += appends.length;
+    this.reopenBeforeWrite = false;
+    this.writeFailure = null;
+    const committed = results.flatMap((result) => result.events).sort((a, b) => a.position - b.position);
+    for (const listener of this.listeners) listener(committed);
+    return Promise.resolve(results);
   }
 
   private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string): AppendResult {
