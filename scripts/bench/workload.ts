@@ -7,6 +7,7 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
+import { pageRequests } from './pageWorkload.js';
 import { generateSie, importSieWorkload, readSie } from './sieWorkload.js';
 import { earlyWarningBacktest } from './backtestWorkload.js';
 import type { WorkloadResult } from './measure.js';
@@ -25,6 +26,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
   reports: () => reportQueries(directory!, size),
+  pages: () => pageRequests(directory!, size),
   'sie-generate': () => generateSie(directory!, size),
   'sie-read': () => readSie(directory!),
   'sie-import': () => importSieWorkload(directory!),

@@ -17,6 +17,7 @@ import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { reportRoutes } from './routes/reports.js';
 import { systemRoutes } from './routes/system.js';
+import { webRouter } from '../web/routes.js';
 import { sieRoutes } from './routes/sie.js';
 
 /** Routes anyone may call: the health check and the API's description. */
@@ -261,6 +262,9 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
   });
 
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
+
+  // The web pages in Swedish (issue 10): same app, same port, same Ledger, their own sessions.
+  app.use(webRouter(ledger, { limiter, log }));
 
   for (const spec of ROUTES) {
     app[spec.method](spec.path, async (request: Request, response: Response) => {
