@@ -1,6 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { formatMoney, ZERO } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
+import { textKey } from '../src/domain/schema.js';
 import { grantSummaryOf, type GrantSummary, type GrantViewStatus } from './grantView.js';
 
 /**
@@ -70,10 +71,12 @@ export const unusedGrantRowOf = grantSummaryOf;
 /** @param viewDate the date the views are judged on (for 'at-risk'). */
 export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
   const rows: UnusedGrantRow[] = [];
+  // Grantors compare as normalised text: one typed with a decomposed "ä" (as older events may hold) is the same grantor.
+  const grantorKey = filter.grantor === undefined ? undefined : textKey(filter.grantor);
   for (const view of views) {
     if (view.kind !== 'riktat') continue;
     if (filter.committee !== undefined && view.committee !== filter.committee) continue;
-    if (filter.grantor !== undefined && view.grantor !== filter.grantor) continue;
+    if (grantorKey !== undefined && textKey(view.grantor) !== grantorKey) continue;
     if (filter.status === 'at-risk') {
       if (viewDate === undefined) throw new Error('the at-risk filter needs the view date');
       if (!isAtRisk(view, viewDate, filter.within ?? AT_RISK_WITHIN_DAYS_DEFAULT)) continue;

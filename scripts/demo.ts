@@ -16,7 +16,7 @@ import { swedishMoney } from '../src/app/swedish.js';
 const DEMO_NAMESPACE = 'b1f5a0d2-7c3e-4f6a-9d8b-2e1c0f9a8b7c';
 const context = (label: string) => {
   const commandId = uuidv5(label, DEMO_NAMESPACE);
-  return { actor: 'demo', commandId, correlationId: commandId };
+  return { actor: 'demo', tokenId: 'cli', commandId, correlationId: commandId };
 };
 
 async function main(): Promise<void> {

@@ -17,6 +17,15 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._~+/=-]{20,256}$/, 'must be 20–256 characters usable in a bearer token')
     .optional(),
+  /** The Ed25519 key (PKCS#8 PEM file) that signs tree heads; by default created beside the store. */
+  LEDGER_SIGNING_KEY: z.string().min(1).optional(),
+  /** express's `trust proxy`: which proxy's X-Forwarded-For says the client's address. */
+  LEDGER_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|loopback|linklocal|uniquelocal|\d{1,2}|[0-9a-fA-F.:/, ]+)$/, 'must be true, false, a hop count, loopback/linklocal/uniquelocal, or addresses/subnets separated by commas')
+    .optional(),
+  /** The secret behind the pseudonyms in the request log; by default generated beside the store. */
+  LEDGER_LOG_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -31,6 +40,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     HOST: env.HOST || undefined,
     LEDGER_STORE: env.LEDGER_STORE || undefined,
     LEDGER_ADMIN_TOKEN: env.LEDGER_ADMIN_TOKEN || undefined,
+    LEDGER_SIGNING_KEY: env.LEDGER_SIGNING_KEY || undefined,
+    LEDGER_TRUST_PROXY: env.LEDGER_TRUST_PROXY || undefined,
+    LEDGER_LOG_SECRET: env.LEDGER_LOG_SECRET || undefined,
   });
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));

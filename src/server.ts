@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { Ledger } from './app/ledger.js';
-import { newToken } from './app/ledger.js';
 import { createHttpApp, type HttpOptions } from './http/app.js';
 import type { EventStore } from './store/port.js';
 
@@ -16,8 +17,63 @@ export interface ServeOptions extends HttpOptions {
   readonly host: string;
   readonly port: number;
   readonly adminToken?: string | undefined;
-  /** Where the one-time admin token of a fresh store is announced. */
+  /** Operational messages (stderr): never given a secret. */
   readonly announce?: (message: string) => void;
+  /**
+   * Where the one-time admin token of a fresh store is shown: the controlling terminal only, never
+   * a log. Without a terminal the token is not printed at all, and the operator is told how to
+   * get one (grantledger token create). Tests pass their own.
+   */
+  readonly showSecret?: (message: string) => void;
+}
+
+function terminalAvailable(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', fsConstants.O_WRONLY | fsConstants.O_NOCTTY));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes to the controlling terminal (not stdout/stderr, which may be captured in a log); false when there is none. */
+export function writeToTerminal(message: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', fsConstants.O_WRONLY | fsConstants.O_NOCTTY);
+  } catch {
+    return false;
+  }
+  try {
+    writeSync(fd, `${message}\n`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The secret behind the request log's pseudonyms: LEDGER_LOG_SECRET, or a file beside the store
+ * (created once with mode 0600), so pseudonyms stay stable across restarts.
+ */
+export function logSecretFrom(given: string | undefined, file: string | null): string | Buffer {
+  if (given !== undefined) return given;
+  if (file === null) return randomBytes(32);
+  if (!existsSync(file)) {
+    try {
+      const fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+      try {
+        writeSync(fd, randomBytes(32).toString('base64'));
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /**
@@ -28,12 +84,26 @@ export async function serve(store: EventStore, options: ServeOptions): Promise<R
   const ledger = new Ledger(store);
   await ledger.start();
   const announce = options.announce ?? ((message: string) => process.stderr.write(`${message}\n`));
-  if (options.adminToken !== undefined) {
-    await ledger.ensureToken('admin', 'admin', options.adminToken, 'system');
-  } else if (!ledger.readModel.hasTokenWithRole('admin')) {
-    const token = newToken();
-    await ledger.ensureToken('admin', 'admin', token, 'system');
-    announce(`grantledger: a new store has no admin; this admin token is shown once:\n  ${token}`);
+  if (!ledger.readModel.failure) {
+    if (options.adminToken !== undefined) {
+      const outcome = await ledger.tokens.ensureEnvironmentAdmin(options.adminToken);
+      if (outcome === 'issued') announce('grantledger: LEDGER_ADMIN_TOKEN is registered as the admin token; any earlier admin token is revoked');
+      if (outcome === 'revoked' || outcome === 'expired') {
+        announce(`grantledger: LEDGER_ADMIN_TOKEN was ${outcome === 'revoked' ? 'revoked' : 'expired'} and is not accepted; set a new one, or issue one with grantledger token create --role admin`);
+      }
+    } else if (!ledger.readModel.hasLiveTokenWithRole('admin', new Date().toISOString())) {
+      const show = options.showSecret ?? (terminalAvailable() ? writeToTerminal : null);
+      const first = show ? await ledger.tokens.issueFirstAdmin() : null;
+      if (show && first) {
+        show(
+          `grantledger: a new store has no admin; this admin token is shown once, here only:\n  ${first.token}\n` +
+            `  (token id ${first.tokenId}; revoke it with: grantledger token revoke ${first.tokenId}, or by setting LEDGER_ADMIN_TOKEN)`,
+        );
+        announce(`grantledger: issued a one-time admin token ${first.tokenId} (shown on the terminal only)`);
+      } else if (!show) {
+        announce('grantledger: no live admin token, and no terminal to show a one-time token on: set LEDGER_ADMIN_TOKEN, or run grantledger token create --name NAME --role admin');
+      }
+    }
   }
   const app = createHttpApp(ledger, options);
   const server: Server = await new Promise((resolve, reject) => {

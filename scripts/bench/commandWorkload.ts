@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Ledger } from '../../src/app/ledger.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { TreeHeadSigner } from '../../src/store/treeHeads.js';
 import { SCHEMA_SQL } from '../../src/store/sqlite/schema.js';
 import type { GrantCommand } from '../../src/domain/grant/commands.js';
 import { Latencies, nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
@@ -74,12 +75,13 @@ export async function driveWriters(seconds: number, execute: (writer: number, n:
 
 /** grantledger's application layer: decide, group-committed durable append, read model updated. */
 export async function ledgerCommands(directory: string, seconds: number): Promise<WorkloadResult> {
-  const store = new SqliteEventStore(join(directory, 'ledger-commands.db'));
+  // As served: every group commit signs a tree head of the whole log with an Ed25519 key.
+  const store = new SqliteEventStore(join(directory, 'ledger-commands.db'), { signer: TreeHeadSigner.generate() });
   const ledger = new Ledger(store);
   await ledger.start();
   const context = () => {
     const commandId = randomUUID();
-    return { actor: 'bench', commandId, correlationId: commandId };
+    return { actor: 'bench', tokenId: 'cli', commandId, correlationId: commandId };
   };
   for (let index = 0; index < GRANTS; index += 1) await ledger.executeGrant(grantIdOf(index), receiveGrant(index), context());
   const commitsBefore = store.stats.commits;

@@ -35,7 +35,7 @@ export async function pageRequests(directory: string, requests: number): Promise
   const store = new SqliteEventStore(join(directory, REPLAY_FILE));
   const ledger = new Ledger(store);
   await ledger.start();
-  await ledger.ensureToken('bench-ekonom', 'ekonom', BENCH_TOKEN, 'bench');
+  await ledger.tokens.ensureToken('bench-ekonom', 'ekonom', BENCH_TOKEN, { actor: 'bench', tokenId: 'cli' });
   const grantIds = [...ledger.readModel.grantIds()];
   const committees = [...new Set(ledger.committeeResults({}, {}).rows.map((row) => row.committee))];
   const app = createHttpApp(ledger, { log: () => undefined });

@@ -80,7 +80,7 @@ export async function generateSie(directory: string, size: number): Promise<Work
   const store = new SqliteEventStore(join(directory, SIE_LEDGER));
   const ledger = new Ledger(store);
   await ledger.start();
-  const context = () => ({ actor: 'bench', commandId: randomUUID(), correlationId: randomUUID() });
+  const context = () => ({ actor: 'bench', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
   for (let index = 0; index < GRANTS; index += 1) {
     const grantId = `sb-${index}`;
     await ledger.executeGrant(grantId, {
@@ -132,7 +132,7 @@ export async function importSieWorkload(directory: string): Promise<WorkloadResu
   const ledger = new Ledger(store);
   await ledger.start();
   const started = nowMs();
-  const result = await importSie(ledger, () => createReadStream(join(directory, SIE_FILE), { highWaterMark: 1 << 16 }), BENCH_MAPPING, { actor: 'bench', dryRun: false });
+  const result = await importSie(ledger, () => createReadStream(join(directory, SIE_FILE), { highWaterMark: 1 << 16 }), BENCH_MAPPING, { actor: 'bench', tokenId: 'cli', dryRun: false });
   const seconds = (nowMs() - started) / 1000;
   await ledger.stop();
   await store.close();

@@ -11,6 +11,26 @@ import {
   type LogDigest,
 } from '../domain/merkle.js';
 import { eventHash } from '../store/hashChain.js';
+import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
+
+/**
+ * Long audits share the event loop with every other request: they give it back every 20 ms, so
+ * no caller waits behind a verify of a million events.
+ */
+export class Yielder {
+  private last = performance.now();
+  private count = 0;
+  constructor(private readonly sliceMs = 15) {}
+
+  /** Call once per item; resolves at once, or after one turn of the event loop when the slice is used up. */
+  async tick(): Promise<void> {
+    this.count += 1;
+    if ((this.count & 15) !== 0) return;
+    if (performance.now() - this.last < this.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
+}
 
 /**
  * The auditors' checks over the whole log: every stream's hash chain, the digest of the log (the
@@ -19,11 +39,33 @@ import { eventHash } from '../store/hashChain.js';
  * memory for one page, one link per stream and, for proofs only, 32 bytes per event.
  */
 
-/** A page of the log in global order; the store's own paging (1000 events) underneath. */
+/** Events read per page by the audits: small, so reading one never holds the event loop for long. */
+const AUDIT_PAGE = 200;
+
+/**
+ * The whole log in global order, read in small pages and giving the event loop back between
+ * them whenever a slice of time is used up (the store's own pages are 1000 events, read at once).
+ */
+export async function* pagedLog(store: EventStore, after = 0): AsyncIterable<RecordedEvent> {
+  const yielder = new Yielder();
+  let cursor = after;
+  for (;;) {
+    let read = 0;
+    for await (const event of store.readAll({ after: cursor, maxCount: AUDIT_PAGE })) {
+      await yielder.tick();
+      read += 1;
+      cursor = event.position;
+      yield event;
+    }
+    if (read < AUDIT_PAGE) return;
+  }
+}
+
+/** The first treeSize events of the log (all when absent), in global order. */
 async function* logUpTo(store: EventStore, treeSize?: number): AsyncIterable<RecordedEvent> {
   if (treeSize === 0) return;
   let count = 0;
-  for await (const event of store.readAll()) {
+  for await (const event of pagedLog(store)) {
     yield event;
     count += 1;
     if (treeSize !== undefined && count >= treeSize) return;
@@ -52,12 +94,18 @@ function linkOf(event: RecordedEvent): ChainedEvent {
  * (the store guarantees it, so a decrease means rows were moved). Failures are capped so a
  * wholly rewritten log still gives a short answer.
  */
-export async function verifyChains(store: EventStore, onEvent?: (count: number) => void, failuresMax = 100): Promise<ChainReport> {
+export async function verifyChains(
+  store: EventStore,
+  onEvent?: (count: number) => void,
+  failuresMax = 100,
+  /** Sees every event in global order (verifyLog builds the Merkle tree with it). */
+  visit?: (event: RecordedEvent) => void,
+): Promise<ChainReport> {
   const heads = new Map<string, ChainedEvent>();
   const failures: AuditFailure[] = [];
   let count = 0;
   let lastRecordedAt = '';
-  for await (const event of store.readAll()) {
+  for await (const event of pagedLog(store)) {
     count += 1;
     const failure = checkLink(heads.get(event.streamId) ?? null, event);
     if (failure && failures.length < failuresMax) failures.push(failure);
@@ -66,9 +114,69 @@ export async function verifyChains(store: EventStore, onEvent?: (count: number) 
     }
     if (event.metadata.recordedAt > lastRecordedAt) lastRecordedAt = event.metadata.recordedAt;
     heads.set(event.streamId, linkOf(event));
+    visit?.(event);
     onEvent?.(count);
   }
   return { ok: failures.length === 0, streams: heads.size, events: count, failures };
+}
+
+export interface TreeHeadCheck {
+  /** True when the latest signed head is intact and covers the whole log. */
+  readonly ok: boolean;
+  /** The latest signed head, or null when the store has none. */
+  readonly head: SignedTreeHead | null;
+  readonly signatureValid: boolean;
+  /** The log's first head.size events have the head's root. */
+  readonly rootMatches: boolean;
+  /** Events beyond the latest signed head: written behind the ledger's back or without its key. */
+  readonly unsignedEvents: number;
+  readonly detail: string;
+}
+
+export interface LogReport extends ChainReport {
+  /** Present where the store signs tree heads. */
+  readonly treeHead?: TreeHeadCheck;
+}
+
+/**
+ * verify: every hash chain, and, where the store signs tree heads, the latest signed head: its
+ * signature, and that the log up to its size has its root. An event inserted, edited or removed
+ * behind the ledger's back, even with every chain recomputed, changes the root; one appended
+ * without the key lies beyond every signed head and is reported unsigned.
+ */
+export async function verifyLog(store: EventStore, onEvent?: (count: number) => void): Promise<LogReport> {
+  const signer = store.signer;
+  if (!signer || !store.latestTreeHead) return verifyChains(store, onEvent);
+  const head = await store.latestTreeHead();
+  const root = new StreamingMerkleRoot();
+  let rootAtHead: string | null = head && head.size === 0 ? root.root().toString('hex') : null;
+  const chains = await verifyChains(store, (count) => onEvent?.(count), 100, (event) => {
+    root.push(leafOf(event));
+    if (head && root.size === head.size) rootAtHead = root.root().toString('hex');
+  });
+  let covering = head;
+  // Commits made while the log was read are signed by heads newer than the one read first.
+  if (head && chains.events > head.size && store.treeHeadOfSize) {
+    const later = await store.treeHeadOfSize(chains.events);
+    if (later && later.root === root.root().toString('hex') && verifyTreeHead(later, signer.publicKey)) covering = later;
+  }
+  if (!covering) {
+    const detail = chains.events === 0 ? 'the log is empty; nothing is signed yet' : `no signed tree head: all ${chains.events} events are unsigned`;
+    const treeHead = { ok: chains.events === 0, head: null, signatureValid: false, rootMatches: false, unsignedEvents: chains.events, detail };
+    return { ...chains, ok: chains.ok && treeHead.ok, treeHead };
+  }
+  const signatureValid = verifyTreeHead(covering, signer.publicKey);
+  const rootMatches = covering === head ? rootAtHead === covering.root : true;
+  const unsignedEvents = Math.max(0, chains.events - covering.size);
+  let detail: string;
+  if (!signatureValid) detail = `the latest tree head (${covering.size} events) does not carry a valid signature of key ${signer.keyId}: it was forged or signed with another key`;
+  else if (chains.events < covering.size) detail = `the log holds ${chains.events} events, fewer than the ${covering.size} its latest signed tree head covers: events were removed`;
+  else if (!rootMatches) detail = `the first ${covering.size} events do not have the root of the signed tree head: events were inserted, changed, removed or reordered`;
+  else if (unsignedEvents > 0) detail = `${unsignedEvents} event(s) beyond the latest signed tree head are unsigned: written behind the ledger's back or without its signing key`;
+  else detail = `the signed tree head of ${covering.size} events matches the log`;
+  const ok = signatureValid && rootMatches && chains.events >= covering.size && unsignedEvents === 0;
+  const treeHead = { ok, head: covering, signatureValid, rootMatches: rootMatches && chains.events >= covering.size, unsignedEvents, detail };
+  return { ...chains, ok: chains.ok && ok, treeHead };
 }
 
 function leafOf(event: RecordedEvent): Buffer {
@@ -238,6 +346,8 @@ export function checkProof(proof: unknown): ProofCheck {
         actor: String(event.actor),
         commandId: String(event.commandId),
         correlationId: String(event.correlationId),
+        tokenId: typeof event.tokenId === 'string' ? event.tokenId : undefined,
+        requestHash: typeof event.requestHash === 'string' ? event.requestHash : undefined,
         data: event.data,
       });
     } catch {
@@ -264,6 +374,7 @@ export interface ExportedEvent {
   readonly commandId: string;
   readonly correlationId: string;
   readonly requestHash?: string;
+  readonly tokenId?: string;
   readonly data: unknown;
   readonly prevHash: string;
   readonly hash: string;
@@ -281,6 +392,7 @@ export function exportedEvent(event: RecordedEvent): ExportedEvent {
     commandId: event.metadata.commandId,
     correlationId: event.metadata.correlationId,
     ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
+    ...(event.metadata.tokenId === undefined ? {} : { tokenId: event.metadata.tokenId }),
     data: event.data,
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,
@@ -300,6 +412,7 @@ export function recordedEventOf(exported: ExportedEvent): RecordedEvent {
       commandId: exported.commandId,
       correlationId: exported.correlationId,
       ...(exported.requestHash === undefined ? {} : { requestHash: exported.requestHash }),
+      ...(exported.tokenId === undefined ? {} : { tokenId: exported.tokenId }),
       recordedAt: exported.recordedAt,
       prevHash: exported.prevHash,
       hash: exported.hash,

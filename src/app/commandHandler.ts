@@ -14,6 +14,8 @@ import {
 /** Who asks, and how the request identifies itself. */
 export interface CommandContext {
   readonly actor: string;
+  /** The token that asks (its id), or "system" / "cli": written into every event's metadata, under its hash. */
+  readonly tokenId: string;
   /** The Idempotency-Key, or a fresh uuid. */
   readonly commandId: string;
   readonly correlationId: string;
@@ -167,6 +169,7 @@ export class CommandHandler {
         actor: context.actor,
         commandId: context.commandId,
         correlationId: context.correlationId,
+        tokenId: context.tokenId,
         ...(context.requestHash === undefined ? {} : { requestHash: context.requestHash }),
       };
       const events = decided.map((event, index) => {

@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { StoreUnavailableError, type EventStore, type RecordedEvent, type Subscription } from '../store/port.js';
 import { grantStreamName } from '../domain/grant/events.js';
 import type { GrantCommand } from '../domain/grant/commands.js';
@@ -6,11 +5,14 @@ import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { dateOfMoment, type IsoDate } from '../domain/dates.js';
 import { formatMoney, ZERO, type Money } from '../domain/money.js';
-import { TOKENS_STREAM, type Role, type TokenIssuedData } from '../domain/access.js';
+import { TOKENS_STREAM } from '../domain/access.js';
+import { TokenRegistry, type Authentication } from './tokens.js';
 import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
 import { budgetDeciderWith, grantDeciderWith } from './deciders.js';
 import { KeyedReadWriteLock } from './keyedMutex.js';
-import { followStore, LedgerReadModel, type IssuedToken } from './readModel.js';
+import { followStore, LedgerReadModel } from './readModel.js';
+import { verifyLog, type LogReport } from './audit.js';
+import type { SignedTreeHead } from '../store/treeHeads.js';
 import { grantViewOf, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantRowOf, unusedGrantsReport, type ReportableGrant, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import { addRevenue, committeeResultsOf, revenueKeyOf, type CommitteeResultRow } from '../../projections/committeeResults.js';
@@ -31,14 +33,7 @@ export interface LedgerOptions {
   readonly clock?: () => Date;
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** A bearer token: 32 random bytes, prefixed so a leaked one is recognisable in a scan. */
-export function newToken(): string {
-  return `glt_${randomBytes(32).toString('base64url')}`;
-}
+export { hashToken, newToken } from './tokens.js';
 
 /**
  * The application layer: commands go through the deciders to the store; queries read the
@@ -56,15 +51,73 @@ export class Ledger {
   /** The last store fault a command met; cleared when a later write succeeds. */
   private storeFault: StoreUnavailableError | null = null;
 
+  /** Bearer tokens: issue, list, revoke, authenticate. */
+  readonly tokens: TokenRegistry;
+
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
     this.handler = new CommandHandler(store);
     this.clock = options.clock ?? (() => new Date());
+    this.tokens = new TokenRegistry(store, this.readModel, this.clock, async (events, expectedRevision) => {
+      const result = await this.watchingStore(this.store.appendToStream(TOKENS_STREAM, events, { expectedRevision }));
+      await this.readModel.waitFor(result.position);
+      return result.position;
+    });
   }
 
-  /** Replays the log into the read model and follows the store from there. */
+  /**
+   * Replays the log into the read model and follows the store from there. Where the store signs
+   * tree heads, the log must match its latest signed head: one changed behind the ledger's back
+   * (an inserted admin token, a removed event) stops the read model, so nothing is answered from
+   * it and /health says why, until an operator has examined it.
+   */
   async start(): Promise<void> {
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
+    if (this.store.signer) {
+      const report = await this.verify();
+      if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
+    }
+  }
+
+  private verifying: { position: number; report: Promise<LogReport> } | null = null;
+  private verified: { position: number; report: LogReport } | null = null;
+
+  /**
+   * verify over the whole log: one at a time (a caller shares a running one that covers as much
+   * as it would), and the result kept for the log position it covered, so repeating it costs
+   * nothing until the log grows.
+   */
+  async verify(): Promise<LogReport> {
+    for (;;) {
+      const position = await this.store.headPosition();
+      if (this.verified && this.verified.position >= position) return this.verified.report;
+      const running = this.verifying;
+      if (running && running.position >= position) return running.report;
+      if (running) {
+        await running.report.catch(() => undefined);
+        continue;
+      }
+      const report = verifyLog(this.store).then((result) => {
+        this.verified = { position, report: result };
+        return result;
+      });
+      const entry = { position, report };
+      this.verifying = entry;
+      const clear = () => {
+        if (this.verifying === entry) this.verifying = null;
+      };
+      report.then(clear, clear);
+      return report;
+    }
+  }
+
+  async latestTreeHead(): Promise<SignedTreeHead | null> {
+    return (await this.store.latestTreeHead?.()) ?? null;
+  }
+
+  /** /health for anyone: up or not, from what is known already, without probing or locking the store. */
+  quickStatus(): 'ok' | 'failing' {
+    return this.readModel.failure || this.storeFault ? 'failing' : 'ok';
   }
 
   async stop(): Promise<void> {
@@ -162,33 +215,9 @@ export class Ledger {
     });
   }
 
-  async issueToken(name: string, role: Role, actor: string): Promise<{ name: string; role: Role; token: string }> {
-    const token = newToken();
-    await this.recordToken({ name, role, tokenHash: hashToken(token) }, actor);
-    return { name, role, token };
-  }
-
-  /** Registers a token chosen outside the ledger (LEDGER_ADMIN_TOKEN), once. */
-  async ensureToken(name: string, role: Role, token: string, actor: string): Promise<boolean> {
-    await this.catchUp();
-    const tokenHash = hashToken(token);
-    if (this.readModel.token(tokenHash)) return false;
-    await this.recordToken({ name, role, tokenHash }, actor);
-    return true;
-  }
-
-  private async recordToken(data: TokenIssuedData, actor: string): Promise<void> {
-    const commandId = randomUUID();
-    const result = await this.watchingStore(this.store.appendToStream(
-      TOKENS_STREAM,
-      [{ eventId: randomUUID(), type: 'TokenIssued', data, metadata: { actor, commandId, correlationId: commandId } }],
-      { expectedRevision: 'any' },
-    ));
-    await this.readModel.waitFor(result.position);
-  }
-
-  authenticate(token: string): IssuedToken | undefined {
-    return this.readModel.token(hashToken(token));
+  /** The identity behind a bearer token, or why it is refused (unknown, expired, revoked, unsigned). */
+  authenticate(token: string): Promise<Authentication> {
+    return this.tokens.authenticate(token);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import { GrantEvent } from '../domain/grant/events.js';
 import { compileShapes, shapeProblem } from '../domain/eventShape.js';
 import { BudgetEvent, budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
-import { TOKENS_STREAM, TokenIssuedData, type Role } from '../domain/access.js';
+import { DEFAULT_TOKEN_DAYS, TOKENS_STREAM, TokenIssuedData, TokenRevokedData, type Role } from '../domain/access.js';
 import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
 import { budgetBusinessDate, type BudgetFacts } from '../domain/budget/state.js';
 import type { IsoDate } from '../domain/dates.js';
@@ -74,9 +74,24 @@ export class ReadModelStoppedError extends Error {
   }
 }
 
+/** Who a token speaks for: what a request's caller is known by. */
 export interface IssuedToken {
+  readonly tokenId: string;
   readonly name: string;
   readonly role: Role;
+}
+
+/** A token as the read model keeps it: never its secret, only where and when it was given and taken back. */
+export interface TokenRecord extends IssuedToken {
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  revokedAt: string | null;
+  /** Where its TokenIssued event is in the log (0 for the first event): a token counts only once a signed tree head covers it. */
+  readonly logIndex: number;
+}
+
+function daysAfter(moment: string, days: number): string {
+  return new Date(Date.parse(moment) + days * 86_400_000).toISOString();
 }
 
 /**
@@ -120,6 +135,10 @@ function coverageOf(entry: StreamEntry, clocks: Clocks): Coverage {
 export class LedgerReadModel {
   /** The position of the last event applied. */
   position = 0;
+  /** How many events were applied: the log's size as far as the read model has seen it. */
+  eventsApplied = 0;
+  /** The revision of the tokens stream's last event, null before the first: token writes append at it. */
+  tokensRevision: number | null = null;
   failure: Error | null = null;
   private readonly grants = new Map<string, GrantEntry>();
   /** Allocation ids per grant, so a spending or release on an unknown one is caught on arrival. */
@@ -127,7 +146,8 @@ export class LedgerReadModel {
   private readonly grantsByCommittee = new Map<string, Set<string>>();
   private readonly budgets = new Map<string, BudgetEntry>();
   private readonly budgetsByCommittee = new Map<string, BudgetEntry[]>();
-  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly tokens = new Map<string, TokenRecord>();
+  private readonly tokensById = new Map<string, TokenRecord>();
   private waiters: Array<{ position: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   apply(event: RecordedEvent): void {
@@ -179,12 +199,44 @@ export class LedgerReadModel {
       const date = budgetBusinessDate(projected as unknown as BudgetEvent);
       if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
     } else if (event.streamId === TOKENS_STREAM) {
-      const parsed = TokenIssuedData.safeParse(event.data);
-      if (event.type !== 'TokenIssued' || !parsed.success) throw new ProjectionError(event, 'not a TokenIssued event');
-      this.tokens.set(parsed.data.tokenHash, { name: parsed.data.name, role: parsed.data.role });
+      this.applyTokenEvent(event);
+      this.tokensRevision = event.revision;
     }
     this.position = event.position;
+    this.eventsApplied += 1;
     if (this.waiters.length > 0) this.releaseWaiters();
+  }
+
+  private applyTokenEvent(event: RecordedEvent): void {
+    if (event.type === 'TokenIssued') {
+      const parsed = TokenIssuedData.safeParse(event.data);
+      if (!parsed.success) throw new ProjectionError(event, 'its data does not fit TokenIssued');
+      const { name, role, tokenHash } = parsed.data;
+      const createdAt = event.metadata.recordedAt;
+      const record: TokenRecord = {
+        tokenId: parsed.data.tokenId ?? event.eventId,
+        name,
+        role,
+        createdAt,
+        expiresAt: parsed.data.expiresAt ?? daysAfter(createdAt, DEFAULT_TOKEN_DAYS),
+        revokedAt: null,
+        logIndex: this.eventsApplied,
+      };
+      if (this.tokensById.has(record.tokenId)) throw new ProjectionError(event, `token ${record.tokenId} was issued before`);
+      // The same secret issued again (an old LEDGER_ADMIN_TOKEN set once more) never revives a revoked token.
+      const earlier = this.tokens.get(tokenHash);
+      if (earlier && earlier.revokedAt === null) throw new ProjectionError(event, 'a live token has the same secret');
+      this.tokens.set(tokenHash, record);
+      this.tokensById.set(record.tokenId, record);
+    } else if (event.type === 'TokenRevoked') {
+      const parsed = TokenRevokedData.safeParse(event.data);
+      if (!parsed.success) throw new ProjectionError(event, 'its data does not fit TokenRevoked');
+      const record = this.tokensById.get(parsed.data.tokenId);
+      if (!record) throw new ProjectionError(event, `token ${parsed.data.tokenId} was never issued`);
+      record.revokedAt ??= event.metadata.recordedAt;
+    } else {
+      throw new ProjectionError(event, 'not a token event');
+    }
   }
 
   /** Queries refuse to answer from a stopped read model: its reports would silently be stale. */
@@ -314,13 +366,26 @@ export class LedgerReadModel {
     return entry.current.closing === null ? 'open' : 'closed';
   }
 
-  token(tokenHash: string): IssuedToken | undefined {
+  token(tokenHash: string): TokenRecord | undefined {
     return this.tokens.get(tokenHash);
   }
 
-  hasTokenWithRole(role: Role): boolean {
-    for (const token of this.tokens.values()) if (token.role === role) return true;
-    return false;
+  tokenById(tokenId: string): TokenRecord | undefined {
+    return this.tokensById.get(tokenId);
+  }
+
+  /** Every token ever issued, in the order issued. */
+  allTokens(): TokenRecord[] {
+    return [...this.tokensById.values()];
+  }
+
+  /** Tokens neither revoked nor expired at the moment given. */
+  liveTokens(now: string): TokenRecord[] {
+    return this.allTokens().filter((token) => token.revokedAt === null && token.expiresAt > now);
+  }
+
+  hasLiveTokenWithRole(role: Role, now: string): boolean {
+    return this.liveTokens(now).some((token) => token.role === role);
   }
 
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config.js';
 import { serveCommand } from './commands/serve.js';
-import { tokenCreateCommand } from './commands/token.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
 import {
   reportActivitiesCommand,
   reportCommitteeResultsCommand,
@@ -12,7 +12,7 @@ import {
   reportUnusedGrantsCommand,
   reportYearEndCommand,
 } from './commands/report.js';
-import { checkProofCommand, digestCommand, proveCommand, verifyCommand } from './commands/audit.js';
+import { checkProofCommand, digestCommand, proveCommand, treeHeadCommand, verifyCommand } from './commands/audit.js';
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
@@ -24,6 +24,8 @@ import { UsageError, type CliCommand } from './usage.js';
 const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
   reportUnusedGrantsCommand,
   reportCommitteeResultsCommand,
   reportActivitiesCommand,
@@ -35,6 +37,7 @@ const COMMANDS: readonly CliCommand[] = [
   replayCommand,
   verifyCommand,
   digestCommand,
+  treeHeadCommand,
   proveCommand,
   checkProofCommand,
   exportCommand,

@@ -1,4 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants as fsConstants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseConfig } from '../config.js';
 import { once } from 'node:events';
 import { z } from 'zod';
 import { parseDigest, type LogDigest } from '../domain/merkle.js';
@@ -6,17 +9,71 @@ import { IsoDate } from '../domain/schema.js';
 import { KnownAt } from '../http/querySchemas.js';
 import { UsageError } from './usage.js';
 
+/** The files of the store LEDGER_STORE names (and the secrets kept beside it): never an --out target. */
+function protectedFiles(): string[] {
+  let store: string;
+  try {
+    store = parseConfig(process.env).LEDGER_STORE;
+  } catch {
+    return [];
+  }
+  if (!store.startsWith('sqlite:')) return [];
+  const path = resolve(store.slice('sqlite:'.length));
+  return [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}.signing-key.pem`, `${path}.log-secret`];
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const one = statSync(a);
+    const two = statSync(b);
+    return one.dev === two.dev && one.ino === two.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks an --out path before anything is written: never the store, its -wal or -shm, or its
+ * key; never an existing file (or a symlink, which is never followed) without --force.
+ */
+export function checkOutPath(path: string, force: boolean): string {
+  const target = resolve(path);
+  const signingKey = process.env.LEDGER_SIGNING_KEY;
+  for (const file of [...protectedFiles(), ...(signingKey ? [resolve(signingKey)] : [])]) {
+    if (sameFile(target, file)) throw new UsageError(`--out ${path} is the ledger's own file ${basename(file)}: choose another file`);
+  }
+  let existing: ReturnType<typeof lstatSync> | undefined;
+  try {
+    existing = lstatSync(target);
+  } catch {
+    existing = undefined;
+  }
+  if (existing?.isDirectory()) throw new UsageError(`--out ${path} is a directory`);
+  if (existing && !force) throw new UsageError(`--out ${path} exists${existing.isSymbolicLink() ? ' (a symbolic link)' : ''}; add --force to replace it`);
+  return target;
+}
+
 /**
  * Where a command's output goes: the file --out names, or standard output. Writes respect
  * back-pressure, so an export of millions of events holds one page in memory, not the log.
+ * A file is written under a temporary name beside it (created exclusively, mode 0600, no
+ * symlink followed) and renamed into place when complete, so a reader never sees half of it
+ * and a failed run leaves any earlier file as it was. A symlink at the target is replaced, never followed.
  */
 export class Output {
-  private constructor(private readonly stream: NodeJS.WritableStream, private readonly file: WriteStream | null) {}
+  private constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly file: { stream: WriteStream; temporary: string; target: string } | null,
+  ) {}
 
-  static open(path: string | undefined): Output {
+  static open(path: string | undefined, options: { force?: boolean | undefined } = {}): Output {
     if (path === undefined) return new Output(process.stdout, null);
-    const file = createWriteStream(path);
-    return new Output(file, file);
+    const target = checkOutPath(path, options.force === true);
+    const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    const fd = openSync(temporary, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    const stream = createWriteStream('', { fd, autoClose: true });
+    return new Output(stream, { stream, temporary, target });
   }
 
   async write(chunk: string | Buffer): Promise<void> {
@@ -25,11 +82,17 @@ export class Output {
 
   async close(): Promise<void> {
     if (this.file === null) return;
-    const file = this.file;
-    await new Promise<void>((resolve, reject) => {
-      file.once('error', reject);
-      file.end(() => resolve());
-    });
+    const { stream: file, temporary, target } = this.file;
+    try {
+      await new Promise<void>((done, fail) => {
+        file.once('error', fail);
+        file.end(() => done());
+      });
+      renameSync(temporary, target);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
   }
 }
 

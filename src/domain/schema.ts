@@ -31,14 +31,30 @@ export const Period = z
   .string({ error: 'must be a period YYYY-MM' })
   .refine(isPeriod, 'must be a period YYYY-MM');
 
-/** Free text from people (titles, purposes, references): bounded, no control characters. */
+/** Characters that hide or reorder what a reader sees: bidi overrides and isolates, zero-width characters. */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
+/**
+ * Free text from people (grantor, title, purpose, reason, reference, voucher): bounded, stored
+ * NFC-normalised, so "ä" typed as one character or as "a" + a combining mark is the same text.
+ * Control characters, bidi overrides, zero-width characters and lone surrogates are refused:
+ * they make one text look like another in a report.
+ */
 export function Text(maxLength: number) {
   return z
     .string({ error: 'must be a string' })
     .min(1, 'must not be empty')
     .max(maxLength, `must be at most ${maxLength} characters`)
-    .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters')
-    .refine((text) => text.trim().length > 0, 'must not be blank');
+    .refine((text) => !/[\u0000-\u001f\u007f-\u009f]/.test(text), 'must not contain control characters')
+    .refine((text) => !INVISIBLE.test(text), 'must not contain bidi controls or zero-width characters')
+    .refine((text) => !/\p{Cs}/u.test(text), 'must not contain lone surrogates (malformed UTF-16)')
+    .refine((text) => text.trim().length > 0, 'must not be blank')
+    .overwrite((text) => text.normalize('NFC'));
+}
+
+/** How free text is compared in filters: NFC, case and surrounding white space ignored. */
+export function textKey(text: string): string {
+  return text.normalize('NFC').trim().toLocaleLowerCase('sv-SE');
 }
 
 /** A committee (nämnd) is identified by a lowercase slug, e.g. "socialnamnden". */

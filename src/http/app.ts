@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
 import type { z } from 'zod';
 import type { Ledger } from '../app/ledger.js';
 import type { IssuedToken } from '../app/readModel.js';
+import type { TokenRefusal } from '../app/tokens.js';
 import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '../app/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { StoreUnavailableError } from '../store/port.js';
@@ -26,9 +28,18 @@ const publicRoutes = [
     summary: "The read model's and the store's health; 503 with the problem when either fails",
     access: 'public',
     successStatus: 200,
-    handle: async ({ ledger }) => {
-      const health = await ledger.health();
-      return { status: health.status === 'ok' ? 200 : 503, body: health };
+    handle: async ({ ledger, raw }) => {
+      // Anyone may ask whether the ledger is up; what is wrong (and where the store is) only an admin
+      // learns. The public answer takes no lock and probes nothing: it cannot be used to slow writers.
+      const header = raw.get('Authorization');
+      const match = header === undefined ? null : BEARER.exec(header);
+      const caller = match ? await ledger.authenticate(match[1]!) : null;
+      if (caller?.ok && caller.identity.role === 'admin') {
+        const health = await ledger.health();
+        return { status: health.status === 'ok' ? 200 : 503, body: health };
+      }
+      const status = ledger.quickStatus();
+      return { status: status === 'ok' ? 200 : 503, body: { status } };
     },
   }),
   route<unknown, unknown, unknown>({
@@ -53,6 +64,31 @@ export interface HttpOptions {
   readonly version?: string;
   /** How many bad tokens a client address may present per window. */
   readonly authFailureLimit?: AuthFailureLimit;
+  /** express's `trust proxy`: whose X-Forwarded-For names the client (LEDGER_TRUST_PROXY). Trust none by default. */
+  readonly trustProxy?: boolean | number | string;
+  /** The secret behind the log's pseudonyms; a random one per process when absent. */
+  readonly logSecret?: string | Buffer;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/;
+
+/** The Content-Security-Policy of every answer: nothing but the ledger's own pages and scripts. */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'self'"],
+};
+
+/** Parses LEDGER_TRUST_PROXY the way express's `trust proxy` setting takes it. */
+export function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  return value;
 }
 
 /** Too many bad tokens from one address: refused before the token is even looked at. */
@@ -62,10 +98,21 @@ class TooManyAuthFailures extends HttpProblem {
   }
 }
 
-/** A stable pseudonym for the caller in logs: correlates lines without writing a person's name. */
-function actorRef(name: string): string {
-  return createHash('sha256').update(`grantledger-log:${name}`).digest('hex').slice(0, 12);
+/**
+ * A stable pseudonym for the caller in logs: correlates lines without writing a person's name.
+ * An HMAC with a secret the server keeps: a plain hash of a name could be reversed by hashing
+ * the staff list.
+ */
+function actorRefFor(secret: string | Buffer): (tokenId: string) => string {
+  return (tokenId) => createHmac('sha256', secret).update(`grantledger-log:${tokenId}`).digest('hex').slice(0, 16);
 }
+
+const REFUSAL_DETAIL: Record<TokenRefusal, { code: string; detail: string }> = {
+  unknown: { code: 'UNAUTHORIZED', detail: 'the token is not valid' },
+  expired: { code: 'TOKEN_EXPIRED', detail: 'the token has expired; ask an admin for a new one' },
+  revoked: { code: 'TOKEN_REVOKED', detail: 'the token was revoked' },
+  unsigned: { code: 'TOKEN_NOT_SIGNED', detail: 'the token is not in any signed tree head of the log: it was not issued by this ledger' },
+};
 
 const TITLES: Record<number, string> = {
   400: 'Invalid input',
@@ -91,22 +138,44 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, location: In
 
 /**
  * The caller behind the bearer token. The token is hashed and the hash looked up, so no comparison
- * runs over the secret itself (its timing reveals nothing of the token). An address that presented
- * too many bad tokens is refused before its token is looked at, so guessing learns nothing.
+ * runs over the secret itself (its timing reveals nothing of the token). A valid token is always
+ * served, whatever else came from the same address (colleagues behind one NAT, a proxy); an
+ * address that presented too many bad tokens gets 429 for its further bad ones. The address is
+ * express's request.ip, so behind a trusted proxy (LEDGER_TRUST_PROXY) it is the client's own.
  */
-function authenticate(request: Request, ledger: Ledger, limiter: AuthFailureLimiter): IssuedToken {
+async function authenticate(
+  request: Request,
+  ledger: Ledger,
+  limiter: AuthFailureLimiter,
+  log: (line: Record<string, unknown>) => void,
+): Promise<IssuedToken> {
   const header = request.get('Authorization');
   if (header === undefined) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'send Authorization: Bearer <token>');
-  const client = request.socket.remoteAddress ?? 'unknown';
+  const match = BEARER.exec(header);
+  const result = match ? await ledger.authenticate(match[1]!) : null;
+  if (result?.ok) return result.identity;
+  const client = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  const reason: TokenRefusal = result === null ? 'unknown' : result.reason;
+  log({ time: new Date().toISOString(), level: 'warn', event: 'authentication-failed', requestId: request.id, client, reason });
   const retryAfterSeconds = limiter.retryAfterSeconds(client);
   if (retryAfterSeconds > 0) throw new TooManyAuthFailures(retryAfterSeconds);
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/.exec(header);
-  const caller = match ? ledger.authenticate(match[1]!) : undefined;
-  if (!caller) {
-    limiter.recordFailure(client);
-    throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, match ? 'the token is not valid' : 'send Authorization: Bearer <token>');
-  }
-  return caller;
+  limiter.recordFailure(client);
+  if (!match) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'send Authorization: Bearer <token>');
+  const refusal = REFUSAL_DETAIL[reason];
+  throw new HttpProblem(401, refusal.code, TITLES[401]!, refusal.detail);
+}
+
+/** A request body whose compression cannot be undone: the client's fault, 400 not 500. */
+function isBrokenEncoding(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR_BROTLI') || code === 'ERR__ERROR_FORMAT_PADDING_1' || code.startsWith('ERR_PADDING'));
+}
+
+/** Runs a body parser as a promise, so a route reads its body only after the token was checked. */
+function parseBody(parser: RequestHandler, request: Request, response: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void parser(request, response, (error?: unknown) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** Maps every failure to problem details in one place. */
@@ -129,6 +198,12 @@ export function problemOf(error: unknown): HttpProblem {
   if (bodyError.type === 'entity.too.large') {
     return new HttpProblem(413, 'PAYLOAD_TOO_LARGE', TITLES[413]!, `the body must be at most ${BODY_LIMIT_BYTES} bytes`);
   }
+  if (bodyError.type === 'encoding.unsupported') {
+    return new HttpProblem(415, 'UNSUPPORTED_ENCODING', TITLES[415]!, 'the body\'s Content-Encoding is not supported: send identity, gzip, deflate or br');
+  }
+  if (isBrokenEncoding(error) || (error instanceof Error && /incorrect header check|unexpected end of file|invalid (block type|distance|stored block)|decompression/i.test(error.message))) {
+    return new HttpProblem(400, 'MALFORMED_ENCODING', TITLES[400]!, 'the body could not be decompressed as its Content-Encoding says', [{ path: 'body', message: 'broken compression' }]);
+  }
   if (bodyError.type === 'entity.parse.failed') {
     return new HttpProblem(400, 'MALFORMED_JSON', TITLES[400]!, 'the body is not a JSON object', [{ path: 'body', message: 'malformed JSON' }]);
   }
@@ -145,21 +220,30 @@ export function problemOf(error: unknown): HttpProblem {
 export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): express.Express {
   const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
   const limiter = new AuthFailureLimiter(options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
+  const actorRef = actorRefFor(options.logSecret ?? randomBytes(32));
+  const jsonBody = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      // Plain HTTP on 127.0.0.1 by default; TLS ends at the operator's proxy, which sets HSTS.
+      strictTransportSecurity: false,
+    }),
+  );
 
   app.use((request: Request, response: Response, next: NextFunction) => {
     const given = request.get('X-Request-Id');
     request.id = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     const started = process.hrtime.bigint();
     response.setHeader('X-Request-Id', request.id);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    // Answers carry ledger data: no cache along the way keeps a copy.
     response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    response.setHeader('Referrer-Policy', 'no-referrer');
-    response.setHeader('X-Frame-Options', 'DENY');
-    response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     response.on('finish', () => {
       log({
         time: new Date().toISOString(),
@@ -176,7 +260,6 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
     });
     next();
   });
-  app.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
 
@@ -187,19 +270,23 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
     app[spec.method](spec.path, async (request: Request, response: Response) => {
       let caller: IssuedToken | null = null;
       if (spec.access !== 'public') {
-        caller = authenticate(request, ledger, limiter);
-        response.locals.actorRef = actorRef(caller.name);
+        caller = await authenticate(request, ledger, limiter, log);
+        response.locals.actorRef = actorRef(caller.tokenId);
         response.locals.role = caller.role;
         if (!spec.access.includes(caller.role)) {
           throw new HttpProblem(403, 'FORBIDDEN', TITLES[403]!, `role ${caller.role} may not ${spec.method.toUpperCase()} ${spec.path}`);
         }
       }
+      // Only now, with the caller known and allowed, is a body read (and decompressed).
+      if (spec.method === 'post') await parseBody(jsonBody, request, response);
       const params = parse(spec.params, { ...request.params }, 'path');
       const query = parse(spec.query, { ...(request.query as object) }, 'query');
       const body = spec.method === 'post' ? parse(spec.body, request.body ?? null, 'body') : undefined;
       const result = await spec.handle({ body, query, params, caller, raw: request, ledger });
       if (result.revision !== undefined) response.setHeader('ETag', `"${result.revision}"`);
-      if (result.contentType !== undefined) {
+      if (result.status === 204) {
+        response.status(204).end();
+      } else if (result.contentType !== undefined) {
         response.status(result.status).type(result.contentType).send(result.body);
       } else {
         response.status(result.status).json(result.body);

@@ -44,6 +44,7 @@ export function commandContextOf(request: Request, caller: IssuedToken | null): 
   const correlation = request.get('X-Correlation-Id');
   return {
     actor: caller?.name ?? 'anonymous',
+    tokenId: caller?.tokenId ?? 'anonymous',
     commandId,
     correlationId: correlation !== undefined && UUID.test(correlation) ? correlation : (request.id ?? commandId),
     requestHash,

@@ -46,10 +46,10 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
           ? { requestBody: { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } } }
           : {}),
         responses: {
-          [String(spec.successStatus)]: {
-            description: 'Success',
-            content: Object.fromEntries(['application/json', ...(spec.alsoProduces ?? [])].map((type) => [type, {}])),
-          },
+          [String(spec.successStatus)]:
+            spec.successStatus === 204
+              ? { description: 'Success, no content' }
+              : { description: 'Success', content: Object.fromEntries(['application/json', ...(spec.alsoProduces ?? [])].map((type) => [type, {}])) },
           '400': problemResponse,
           ...(spec.access === 'public' ? {} : { '401': problemResponse, '403': problemResponse, '429': problemResponse }),
           ...(spec.writes ? { '404': problemResponse, '409': problemResponse, '412': problemResponse, '413': problemResponse, '422': problemResponse } : {}),

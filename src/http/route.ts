@@ -34,7 +34,7 @@ export interface RouteResponse {
  * generated from the same list of these.
  */
 export interface RouteSpec<Body = unknown, Query = unknown, Params = unknown> {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'delete';
   /** Express path syntax, e.g. "/api/grants/:grantId". */
   readonly path: string;
   readonly summary: string;

@@ -163,6 +163,8 @@ function labelOf(verification: SieVerification): string {
 
 export interface PlanOptions extends SieReadOptions {
   readonly actor: string;
+  /** The token that imports (its id), or "cli": written into every event's metadata, under its hash. */
+  readonly tokenId: string;
   /** The committees' years for budgets the file does not touch (the read model); NO_CLOSED_YEARS when absent. */
   readonly years?: CommitteeYears;
 }
@@ -412,7 +414,7 @@ class ImportPlanner {
   }
 
   private metadata(commandId: string) {
-    return { actor: this.options.actor, commandId, correlationId: this.correlationId() };
+    return { actor: this.options.actor, tokenId: this.options.tokenId, commandId, correlationId: this.correlationId() };
   }
 
   private correlationId(): string {

@@ -28,8 +28,9 @@ export interface SieImportResult extends Omit<ImportPlan, 'appends'> {
   readonly position: number | null;
 }
 
-export interface SieImportOptions extends Omit<PlanOptions, 'actor'> {
+export interface SieImportOptions extends Omit<PlanOptions, 'actor' | 'tokenId'> {
   readonly actor: string;
+  readonly tokenId: string;
   readonly dryRun: boolean;
   /** Attempts when other writers move the streams the file touches. @defaultValue 5 */
   readonly maxAttempts?: number;

@@ -12,6 +12,13 @@ export interface HashedFields {
   readonly actor: string;
   readonly commandId: string;
   readonly correlationId: string;
+  /**
+   * The token that wrote it. Events recorded before tokenIds existed have none; their hash covers
+   * neither this nor requestHash (so old logs still verify). Every newer event has one, and its
+   * hash covers both, requestHash as null when the event has none.
+   */
+  readonly tokenId?: string | undefined;
+  readonly requestHash?: string | undefined;
   readonly data: unknown;
 }
 
@@ -48,9 +55,27 @@ export function eventHash(prevHash: string, fields: HashedFields): string {
         commandId: fields.commandId,
         correlationId: fields.correlationId,
         data: fields.data,
+        ...(fields.tokenId === undefined ? {} : { tokenId: fields.tokenId, requestHash: fields.requestHash ?? null }),
       }),
     )
     .digest('hex');
+}
+
+/** The fields of a stored event that its hash covers. */
+export function hashedFieldsOf(event: ChainedEvent): HashedFields {
+  return {
+    streamId: event.streamId,
+    revision: event.revision,
+    eventId: event.eventId,
+    type: event.type,
+    recordedAt: event.metadata.recordedAt,
+    actor: event.metadata.actor,
+    commandId: event.metadata.commandId,
+    correlationId: event.metadata.correlationId,
+    tokenId: event.metadata.tokenId,
+    requestHash: event.metadata.requestHash,
+    data: event.data,
+  };
 }
 
 export interface ChainFailure {
@@ -72,6 +97,8 @@ export interface ChainedEvent {
     readonly actor: string;
     readonly commandId: string;
     readonly correlationId: string;
+    readonly tokenId?: string | undefined;
+    readonly requestHash?: string | undefined;
     readonly prevHash: string;
     readonly hash: string;
   };
@@ -84,16 +111,6 @@ export function checkLink(previous: ChainedEvent | null, event: ChainedEvent): C
   if (event.revision !== expectedRevision) return { ...at, problem: 'revision-gap' };
   const expectedPrev = previous === null ? GENESIS_HASH : previous.metadata.hash;
   if (event.metadata.prevHash !== expectedPrev) return { ...at, problem: 'prev-hash-mismatch' };
-  const recomputed = eventHash(expectedPrev, {
-    streamId: event.streamId,
-    revision: event.revision,
-    eventId: event.eventId,
-    type: event.type,
-    recordedAt: event.metadata.recordedAt,
-    actor: event.metadata.actor,
-    commandId: event.metadata.commandId,
-    correlationId: event.metadata.correlationId,
-    data: event.data,
-  });
+  const recomputed = eventHash(expectedPrev, hashedFieldsOf(event));
   return recomputed === event.metadata.hash ? null : { ...at, problem: 'hash-mismatch' };
 }

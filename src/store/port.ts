@@ -1,3 +1,5 @@
+import type { SignedTreeHead, TreeHeadSigner } from './treeHeads.js';
+
 /**
  * The event store port, shaped after EventStoreDB's client so that the embedded SQLite store and
  * the EventStoreDB adapter are interchangeable. Revisions and positions are safe integers
@@ -23,6 +25,12 @@ export interface EventMetadata {
   readonly correlationId: string;
   /** SHA-256 of the request that carried the command, so a reused Idempotency-Key with another body is caught. */
   readonly requestHash?: string;
+  /**
+   * The token that wrote it: a token's id, "system" (the server itself) or "cli" (the command
+   * line, which acts with access to the store). Covered by the hash, with requestHash. Absent only
+   * on events recorded before tokenIds existed.
+   */
+  readonly tokenId?: string;
 }
 
 export interface NewEvent {
@@ -120,6 +128,12 @@ export interface EventStore {
   appendToStreams?(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Optional capability: the events that match a filter, in global order, a page at a time. */
   findEvents?(filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]>;
+  /** The key that signs a tree head after every commit; absent when the store keeps no heads. */
+  readonly signer?: TreeHeadSigner | undefined;
+  /** With a signer: the latest signed tree head, null before the first commit. */
+  latestTreeHead?(): Promise<SignedTreeHead | null>;
+  /** With a signer: the signed head of exactly this many events, if one was signed. */
+  treeHeadOfSize?(size: number): Promise<SignedTreeHead | null>;
 }
 
 /** One stream's part of a multi-stream append. */

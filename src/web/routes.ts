@@ -89,10 +89,10 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   });
 
   /** The signed-in session, its token still valid; otherwise off to Logga in. */
-  const signedIn = (request: Request, response: Response, next: NextFunction) => {
+  const signedIn = async (request: Request, response: Response, next: NextFunction) => {
     const id = cookieOf(request, SESSION_COOKIE);
     const session = sessions.get(id);
-    if (session && identityOfToken(ledger, session.token)?.role === session.role) {
+    if (session && (await identityOfToken(ledger, session.token))?.role === session.role) {
       response.locals.session = session;
       next();
       return;
@@ -131,7 +131,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     renderLogin(response, 200, null, request.query.utloggad === '1' ? 'Du är utloggad.' : null);
   });
 
-  router.post('/logga-in', (request: Request, response: Response) => {
+  router.post('/logga-in', async (request: Request, response: Response) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const expected = cookieOf(request, LOGIN_COOKIE);
     if (expected === undefined || str(body.csrf) !== expected) {
@@ -150,7 +150,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       renderLogin(response, 400, 'Skriv din nyckel.', null);
       return;
     }
-    const identity = identityOfToken(ledger, token);
+    const identity = await identityOfToken(ledger, token);
     if (!identity) {
       options.limiter.recordFailure(client);
       renderLogin(response, 401, 'Nyckeln godtas inte. Kontrollera att du har skrivit den rätt, eller be administratören om en ny.', null);
@@ -285,6 +285,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     if (!checked.data) return renderForm(response, 400, form, session, typed, checked.errors, key);
     const context = {
       actor: session.name,
+      tokenId: session.tokenId ?? 'web',
       commandId: key,
       correlationId: request.id ?? key,
       requestHash: requestHashOf(form, checked.data),

@@ -17,6 +17,8 @@ export interface Session {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
+  /** The id of the token signed in with: written into the metadata of every event the session records. */
+  readonly tokenId?: string;
   /** Synchronizer token: every form carries it, every POST must return it. */
   readonly csrfToken: string;
   readonly expiresAt: number;
@@ -30,10 +32,10 @@ export interface Session {
  * The one place the web pages ask who a token belongs to (tokens are being reworked; keep this
  * the only caller of the ledger's authenticate here).
  */
-export function identityOfToken(ledger: Ledger, token: string): { name: string; role: Role } | null {
+export async function identityOfToken(ledger: Ledger, token: string): Promise<{ name: string; role: Role; tokenId: string } | null> {
   if (!/^[A-Za-z0-9._~+/=-]{1,256}$/.test(token)) return null;
-  const caller = ledger.authenticate(token);
-  return caller ? { name: caller.name, role: caller.role } : null;
+  const caller = await ledger.authenticate(token);
+  return caller.ok ? { name: caller.identity.name, role: caller.identity.role, tokenId: caller.identity.tokenId } : null;
 }
 
 function randomId(): string {
@@ -45,7 +47,7 @@ export class SessionStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  create(identity: { name: string; role: Role }, token: string): Session {
+  create(identity: { name: string; role: Role; tokenId?: string }, token: string): Session {
     this.sweep();
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const session: Session = { id: randomId(), ...identity, csrfToken: randomId(), expiresAt: this.now() + SESSION_LIFETIME_MS, token };

@@ -9,7 +9,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { interleaving } from '../support/interleavingStore.js';
 import { IdempotencyKeyReusedError, StaleRevisionError } from '../../src/app/errors.js';
 
-const context = () => ({ actor: 'test', commandId: randomUUID(), correlationId: randomUUID() });
+const context = () => ({ actor: 'test', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
 
 describe('concurrent writers on one SQLite file', () => {
   let directory: string;
@@ -118,9 +118,9 @@ describe('concurrent writers on one SQLite file', () => {
       const [a, b] = ledgers as [Ledger, Ledger];
       await a.executeGrant('g5', receive('g5'), context());
       const commandId = randomUUID();
-      await b.executeGrant('g5', installment, { actor: 't', commandId, correlationId: commandId, requestHash: 'h1' });
+      await b.executeGrant('g5', installment, { actor: 't', tokenId: 'cli', commandId, correlationId: commandId, requestHash: 'h1' });
       await expect(
-        a.executeGrant('g5', installment, { actor: 't', commandId, correlationId: commandId, requestHash: 'h2' }),
+        a.executeGrant('g5', installment, { actor: 't', tokenId: 'cli', commandId, correlationId: commandId, requestHash: 'h2' }),
       ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
       await a.catchUp();
       expect(a.grant('g5', {})!.view.received).toBe('1001.00');

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await ledger.start();
   // Recorded now, dated in the past: these grants straddle every historical cut, and one reversal
   // takes an early event out of views known after it.
-  const context = () => ({ actor: 'test', commandId: randomUUID(), correlationId: randomUUID() });
+  const context = () => ({ actor: 'test', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
   const stream = ledger.readModel.grantStream('gen-3')!;
   const spent = stream.find((event) => event.type === 'FundsSpent')!;
   await ledger.executeGrant('gen-3', { type: 'ReverseEntry', data: { eventId: spent.eventId, reason: 'fel konto' } }, context());
@@ -59,7 +59,7 @@ describe('report views served by the read model', () => {
   it('answers a repeated current report from its memo until the read model moves on', async () => {
     const first = ledger.unusedGrants({}, {});
     expect(ledger.unusedGrants({}, {})).toBe(first);
-    await ledger.executeGrant('gen-5', { type: 'ReturnFunds', data: { amount: '1.00', returnedOn: '2021-06-02' } }, { actor: 't', commandId: randomUUID(), correlationId: randomUUID() });
+    await ledger.executeGrant('gen-5', { type: 'ReturnFunds', data: { amount: '1.00', returnedOn: '2021-06-02' } }, { actor: 't', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
     const after = ledger.unusedGrants({}, {});
     expect(after).not.toBe(first);
     expect(after.totals.returned).not.toBe(first.totals.returned);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { eventHash } from '../../src/store/hashChain.js';
@@ -26,6 +27,8 @@ interface Row {
   actor: string;
   command_id: string;
   correlation_id: string;
+  request_hash: string | null;
+  token_id: string | null;
   recorded_at: string;
   prev_hash: string;
   hash: string;
@@ -43,6 +46,28 @@ export function tamper<T>(path: string, work: (db: Database.Database) => T): T {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Appends an event behind the ledger's back with a valid chain: the next revision of its stream,
+ * prevHash and hash computed as the store would. Returns the appended row's position.
+ */
+export function forgeAppend(db: Database.Database, streamId: string, type: string, data: unknown, actor = 'system'): number {
+  const head = db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').get(streamId) as Row | undefined;
+  const last = db.prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1').get() as { recorded_at: string };
+  const revision = head ? head.revision + 1 : 0;
+  const prevHash = head ? head.hash : '0'.repeat(64);
+  const eventId = randomUUID();
+  const commandId = randomUUID();
+  const recordedAt = last.recorded_at;
+  const hash = eventHash(prevHash, { streamId, revision, eventId, type, recordedAt, actor, commandId, correlationId: commandId, tokenId: 'system', data });
+  const info = db
+    .prepare(
+      `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'system', ?, ?, ?)`,
+    )
+    .run(streamId, revision, eventId, type, JSON.stringify(data), actor, commandId, commandId, recordedAt, prevHash, hash);
+  return Number(info.lastInsertRowid);
 }
 
 export function rowAt(db: Database.Database, position: number): Row {
@@ -67,6 +92,8 @@ export function rechain(db: Database.Database, streamId: string): void {
       actor: row.actor,
       commandId: row.command_id,
       correlationId: row.correlation_id,
+      tokenId: row.token_id ?? undefined,
+      requestHash: row.request_hash ?? undefined,
       data: JSON.parse(row.data) as unknown,
     });
     db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE position = ?').run(prevHash, hash, row.position);

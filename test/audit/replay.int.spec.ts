@@ -12,7 +12,7 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 const context = () => {
   const commandId = randomUUID();
-  return { actor: 'anna.ekonom', commandId, correlationId: commandId };
+  return { actor: 'anna.ekonom', tokenId: 'cli', commandId, correlationId: commandId };
 };
 
 async function ledgerWithGrant(path: string, spend: string[]): Promise<Ledger> {

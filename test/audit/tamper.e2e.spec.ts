@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { runCli } from '../support/cli.js';
-import { copyStore, firstOfType, loadDemo, rechain, rowAt, tamper } from './demoStore.js';
+import { copyStore, firstOfType, forgeAppend, loadDemo, rechain, rowAt, tamper } from './demoStore.js';
+import { hashToken, newToken } from '../../src/app/tokens.js';
+import { startServerProcess, stopServerProcess } from '../support/serverProcess.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-tamper-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-const env = (path: string) => ({ LEDGER_STORE: `sqlite:${path}` });
-
 let original: string;
+/** Every copy is checked with the original's signing key, which the attacker does not hold. */
+const env = (path: string) => ({ LEDGER_STORE: `sqlite:${path}`, LEDGER_SIGNING_KEY: `${original}.signing-key.pem` });
+
 let digest: string;
 
 beforeAll(async () => {
@@ -28,10 +31,11 @@ function changeAmount(db: Database.Database): string {
 }
 
 describe('tampering with the SQLite file directly is caught', () => {
-  it('the untouched store verifies, with and without the digest', async () => {
+  it('the untouched store verifies, with and without the digest, and its latest signed tree head covers it all', async () => {
     const result = await runCli(['verify', '--digest', digest], env(original));
     expect(result.stdout).toContain('hash chains: ok');
     expect(result.stdout).toContain('digest: ok');
+    expect(result.stdout).toMatch(/signed tree head: ok: the signed tree head of \d+ events matches the log/);
     expect(result.code).toBe(0);
   });
 
@@ -59,12 +63,13 @@ describe('tampering with the SQLite file directly is caught', () => {
     expect(deleted.stream_id).toBe('grant-tvv-segregation-2020');
   });
 
-  it('the last event removed, which no chain can show: the digest catches it', async () => {
+  it('the last event removed, which no chain can show: the signed tree head catches it without a digest, and so does the digest', async () => {
     const path = copyStore(original, join(directory, 'truncated.db'));
     tamper(path, (db) => db.prepare('DELETE FROM events WHERE position = (SELECT max(position) FROM events)').run());
     const chains = await runCli(['verify'], env(path));
     expect(chains.stdout).toContain('hash chains: ok');
-    expect(chains.code).toBe(0);
+    expect(chains.stdout).toMatch(/signed tree head: FAILED: the log holds \d+ events, fewer than the \d+ its latest signed tree head covers: events were removed/);
+    expect(chains.code).toBe(1);
     const withDigest = await runCli(['verify', '--digest', digest], env(path));
     expect(withDigest.code).toBe(1);
     expect(withDigest.stdout).toMatch(/digest: MISMATCH: the log holds fewer than the \d+ events the digest covers/);
@@ -84,6 +89,9 @@ describe('tampering with the SQLite file directly is caught', () => {
     const withDigest = await runCli(['verify', '--digest', digest], env(path));
     expect(withDigest.code).toBe(1);
     expect(withDigest.stdout).toMatch(/digest: MISMATCH: the first \d+ events differ/);
+    const withoutDigest = await runCli(['verify'], env(path));
+    expect(withoutDigest.code).toBe(1);
+    expect(withoutDigest.stdout).toMatch(/signed tree head: FAILED: the first \d+ events do not have the root of the signed tree head/);
   });
 
   it('an amount changed and the chain recomputed: the chains pass, the digest does not', async () => {
@@ -94,7 +102,8 @@ describe('tampering with the SQLite file directly is caught', () => {
     });
     const chains = await runCli(['verify'], env(path));
     expect(chains.stdout).toContain('hash chains: ok');
-    expect(chains.code).toBe(0);
+    expect(chains.stdout).toMatch(/signed tree head: FAILED: the first \d+ events do not have the root of the signed tree head/);
+    expect(chains.code).toBe(1);
     const withDigest = await runCli(['verify', '--digest', digest], env(path));
     expect(withDigest.code).toBe(1);
     expect(withDigest.stdout).toContain('digest: MISMATCH');
@@ -103,6 +112,30 @@ describe('tampering with the SQLite file directly is caught', () => {
     const proof = await runCli(['prove', '--from', digest, '--to', forged], env(path));
     expect(proof.code).toBe(1);
     expect(proof.stderr).toMatch(/is not a digest of this log/);
+  });
+
+  it('an admin TokenIssued appended with a valid chain: verify reports it unsigned without a digest, and no server honours the token', async () => {
+    const path = copyStore(original, join(directory, 'forged-admin.db'));
+    const token = newToken();
+    tamper(path, (db) =>
+      forgeAppend(db, 'tokens', 'TokenIssued', { name: 'mallory', role: 'admin', tokenHash: hashToken(token), tokenId: '0b5e7b4e-3a5c-4d8e-9f10-2a3b4c5d6e7f', expiresAt: '2099-01-01T00:00:00.000Z' }),
+    );
+    const verified = await runCli(['verify'], env(path));
+    expect(verified.stdout).toContain('hash chains: ok');
+    expect(verified.stdout).toMatch(/signed tree head: FAILED: 1 event\(s\) beyond the latest signed tree head are unsigned/);
+    expect(verified.stdout).toContain('unsigned events: 1');
+    expect(verified.code).toBe(1);
+    // A restart on the forged log: the forged admin gets nothing, and /health says why (to an admin).
+    const server = await startServerProcess(`sqlite:${path}`, { LEDGER_SIGNING_KEY: `${original}.signing-key.pem`, LEDGER_ADMIN_TOKEN: 'demo-admin-token-0123456789' });
+    try {
+      const forged = await server.api('GET', '/api/tokens', { token });
+      expect([401, 503]).toContain(forged.status);
+      const health = await server.api('GET', '/health', { token: null });
+      expect(health.status).toBe(503);
+      expect(health.body).toEqual({ status: 'failing' });
+    } finally {
+      await stopServerProcess(server);
+    }
   });
 
   it('the product keeps refusing UPDATE and DELETE while the triggers are in place', () => {

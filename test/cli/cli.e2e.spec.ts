@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, startServe } from '../support/cli.js';
+import { CLI, runCli, startServe } from '../support/cli.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-cli-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -20,28 +21,62 @@ describe('grantledger CLI', () => {
       const ok = await fetch(`${server.url}/api/reports/unused-grants`, { headers: { Authorization: `Bearer ${issued.token}` } });
       expect(ok.status).toBe(200);
       const health = await fetch(`${server.url}/health`);
-      expect(await health.json()).toMatchObject({ status: 'ok', store: env.LEDGER_STORE });
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const detailed = await fetch(`${server.url}/health`, { headers: { Authorization: `Bearer ${env.LEDGER_ADMIN_TOKEN}` } });
+      expect(await detailed.json()).toMatchObject({ status: 'ok', store: env.LEDGER_STORE });
     } finally {
       server.child.kill('SIGTERM');
       await new Promise((resolve) => server.child.once('exit', resolve));
     }
   });
 
-  it('prints a one-time admin token for a fresh store without LEDGER_ADMIN_TOKEN', async () => {
+  it('without a terminal, gives a fresh store no one-time admin token and says how to get one; nothing secret reaches the log', async () => {
     const server = await startServe(storeEnv('fresh.db'));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const token = /\n\s+(glt_[A-Za-z0-9_-]+)/.exec(server.stderr())?.[1];
+      expect(server.stderr()).not.toMatch(/glt_/);
+      expect(server.stderr()).toMatch(/set LEDGER_ADMIN_TOKEN, or run grantledger token create --name NAME --role admin/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await new Promise((resolve) => server.child.once('exit', resolve));
+    }
+  });
+
+  it('shows the one-time admin token of a fresh store on the terminal only (not in a redirected log), and it can be revoked', async () => {
+    const store = join(directory, 'fresh-tty.db');
+    const log = join(directory, 'fresh-tty.log');
+    const terminal = join(directory, 'fresh-tty.typescript');
+    // util-linux script gives the server a pseudo-terminal; its standard error goes to a file, as a service manager's would.
+    const command = `exec ${process.execPath} ${CLI} serve 2>${log}`;
+    const child = spawn('script', ['-qfec', command, terminal], { env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LEDGER_STORE: `sqlite:${store}` }, stdio: 'ignore' });
+    try {
+      let url: string | undefined;
+      for (let attempt = 0; attempt < 400 && url === undefined; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        url = existsSync(log) ? /serving (http:\/\/\S+)/.exec(readFileSync(log, 'utf8'))?.[1] : undefined;
+      }
+      expect(url).toBeDefined();
+      const shown = readFileSync(terminal, 'utf8');
+      const token = /\n\s+(glt_[A-Za-z0-9_-]+)/.exec(shown)?.[1];
+      const tokenId = /grantledger token revoke ([0-9a-f-]{36})/.exec(shown)?.[1];
       expect(token).toBeDefined();
-      const response = await fetch(`${server.url}/api/tokens`, {
+      expect(readFileSync(log, 'utf8')).not.toContain(token!);
+      const response = await fetch(`${url}/api/tokens`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ name: 'rut', role: 'revisor' }),
       });
       expect(response.status).toBe(201);
+      const revoked = await runCli(['token', 'revoke', tokenId!], { LEDGER_STORE: `sqlite:${store}` });
+      expect(revoked.code).toBe(0);
+      let status = 0;
+      for (let attempt = 0; attempt < 200 && status !== 401; attempt += 1) {
+        status = (await fetch(`${url}/api/tokens`, { headers: { Authorization: `Bearer ${token}` } })).status;
+        if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toBe(401);
     } finally {
-      server.child.kill('SIGTERM');
-      await new Promise((resolve) => server.child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
     }
   });
 

@@ -181,7 +181,7 @@ describe.each(targets)('EventStoreDB streams service: $name', (target) => {
         caughtUp = true;
       });
       const events: AllStreamResolvedEvent[] = [];
-      const deadline = setTimeout(() => subscription.destroy(new Error('timed out')), 5000);
+      const deadline = setTimeout(() => subscription.destroy(new Error('timed out')), 30_000);
       try {
         for await (const resolved of subscription) {
           if (accept(resolved)) events.push(resolved);

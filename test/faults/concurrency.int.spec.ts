@@ -24,7 +24,7 @@ import { prng, seedFrom } from '../support/prng.js';
 const SEED = seedFrom('CONCURRENCY_SEED');
 const GRANTS = ['g-a', 'g-b', 'g-c'];
 const BUDGET = { committee: 'socialnamnden', fiscalYear: 2021 };
-const context = () => ({ actor: 'test', commandId: randomUUID(), correlationId: randomUUID() });
+const context = () => ({ actor: 'test', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
 
 /** The figures of DOMAIN.md, folded from the events still in force, without the ledger's code. */
 function foldGrant(events: readonly RecordedEvent[]) {

@@ -74,10 +74,11 @@ describe('projection recovery', () => {
     const before = t.server.ledger.readModel.position;
     const reportBefore = (await t.api('GET', '/api/reports/unused-grants')).body;
     const appended = await t.server.ledger.store.appendToStream(streamId, [{ eventId: randomUUID(), type, data, metadata: meta }], { expectedRevision: 'any' });
-    let health = await t.api('GET', '/health', { as: null });
-    for (let attempt = 0; attempt < 100 && health.status === 200; attempt += 1) {
+    let health = await t.api('GET', '/health', { as: 'admin' });
+    // Waits on the condition, for up to 15 s: the store is polled, and a busy machine may be slow.
+    for (let attempt = 0; attempt < 1500 && health.status === 200; attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 10));
-      health = await t.api('GET', '/health', { as: null });
+      health = await t.api('GET', '/health', { as: 'admin' });
     }
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ status: 'failing', position: before, problem: expect.stringMatching(reason) });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handOver, UNPRIVILEGED, startServerProcess, stopServerProcess, type ServerProcess } from '../support/serverProcess.js';
+import { handOver, startServerProcess, stopServerProcess, type ServerProcess } from '../support/serverProcess.js';
 
 /**
  * The store's file fails under a running server: read-only, its directory gone, the disk full,
@@ -35,7 +35,11 @@ describe('store faults on the SQLite file', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body.detail).toMatch(words);
-    const health = await server!.api('GET', '/health', { token: null });
+    // Anyone learns that it fails; only an admin learns what fails.
+    const anonymous = await server!.api('GET', '/health', { token: null });
+    expect(anonymous.status).toBe(503);
+    expect(anonymous.body).toEqual({ status: 'failing' });
+    const health = await server!.api('GET', '/health');
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ status: 'failing', storeProblem: expect.stringMatching(words) });
   }
@@ -45,7 +49,7 @@ describe('store faults on the SQLite file', () => {
     const retried = await post(key, grantId);
     expect(retried.status, JSON.stringify(retried.body)).toBe(201);
     expect((await post(key, grantId)).status).toBe(201);
-    const health = await server!.api('GET', '/health', { token: null });
+    const health = await server!.api('GET', '/health');
     expect(health.body).toMatchObject({ status: 'ok' });
     expect(health.status).toBe(200);
     const events = (await server!.api('GET', '/api/events?limit=10000', { token: ekonom })).body.events as Array<{ commandId: string }>;
@@ -110,7 +114,7 @@ describe('store faults on the SQLite file', () => {
     expect((await post(randomUUID(), 'g-before')).status).toBe(201);
     const sizes = [dbPath, `${dbPath}-wal`].filter(existsSync).map((file) => statSync(file).size);
     // A file-size limit on the running server: the next pages SQLite appends do not fit.
-    execFileSync('prlimit', ['--pid', String(server!.pid), `--fsize=${Math.max(...sizes) + 1024}:unlimited`], { ...UNPRIVILEGED });
+    execFileSync('prlimit', ['--pid', String(server!.pid), `--fsize=${Math.max(...sizes) + 1024}:unlimited`]);
     let refused: { key: string; grantId: string; response: Awaited<ReturnType<typeof post>> } | null = null;
     for (let attempt = 0; attempt < 50 && refused === null; attempt += 1) {
       const key = randomUUID();
@@ -120,7 +124,7 @@ describe('store faults on the SQLite file', () => {
     expect(refused).not.toBeNull();
     await expectFault(refused!.response, /disk is full|may not grow/);
     const stored = await eventCount();
-    execFileSync('prlimit', ['--pid', String(server!.pid), '--fsize=unlimited:unlimited'], { ...UNPRIVILEGED });
+    execFileSync('prlimit', ['--pid', String(server!.pid), '--fsize=unlimited:unlimited']);
     await expectRecovered(refused!.key, refused!.grantId, stored);
     expect(server!.child.exitCode).toBeNull();
   });
@@ -132,7 +136,7 @@ describe('store faults on the SQLite file', () => {
     const other = new Database(dbPath, { timeout: 1000 });
     try {
       other.exec('BEGIN IMMEDIATE');
-      const health = await server!.api('GET', '/health', { token: null });
+      const health = await server!.api('GET', '/health');
       expect(health.status).toBe(503);
       expect(health.body.storeProblem).toMatch(/locked/);
       const key = randomUUID();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type Backend, type TestServer } from '../support/server.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { loadSigningKey } from '../../src/store/treeHeads.js';
 import { runCli } from '../support/cli.js';
 
 /**
@@ -21,7 +22,7 @@ beforeAll(async () => {
   storePath = join(directory, 'ledger.db');
   backend = {
     name: 'SQLite',
-    open: async () => new SqliteEventStore(storePath, { pollIntervalMs: 20 }),
+    open: async () => new SqliteEventStore(storePath, { pollIntervalMs: 20, signer: loadSigningKey(`${storePath}.signing-key.pem`, { create: true }).signer }),
     dispose: async () => rmSync(directory, { recursive: true, force: true }),
   };
   t = await startTestServer(backend);

@@ -321,7 +321,7 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
         const response = await t.api('GET', '/api/reports/committee-results', { headers: { 'X-Request-Id': 'req-12345' } });
         expect(response.headers.get('x-request-id')).toBe('req-12345');
         expect(t.logs.filter((line) => line.requestId === 'req-12345')).toEqual([
-          expect.objectContaining({ method: 'GET', path: '/api/reports/committee-results', status: 200, role: 'ekonom', actorRef: expect.stringMatching(/^[0-9a-f]{12}$/) }),
+          expect.objectContaining({ method: 'GET', path: '/api/reports/committee-results', status: 200, role: 'ekonom', actorRef: expect.stringMatching(/^[0-9a-f]{16}$/) }),
         ]);
         expect(JSON.stringify(t.logs)).not.toContain('anna.ekonom');
         const everything = JSON.stringify(t.logs);

@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type Backend, type TestServer } from '../support/server.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { loadSigningKey } from '../../src/store/treeHeads.js';
 import { runCli } from '../support/cli.js';
 
 /**
@@ -21,7 +22,7 @@ import { runCli } from '../support/cli.js';
  */
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-monthly-'));
 const path = join(directory, 'ledger.db');
-const backend: Backend = { name: 'SQLite', open: async () => new SqliteEventStore(path, { pollIntervalMs: 20 }), dispose: async () => undefined };
+const backend: Backend = { name: 'SQLite', open: async () => new SqliteEventStore(path, { pollIntervalMs: 20, signer: loadSigningKey(`${path}.signing-key.pem`, { create: true }).signer }), dispose: async () => undefined };
 let t: TestServer;
 
 async function ok(method: string, url: string, body: unknown): Promise<void> {

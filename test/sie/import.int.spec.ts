@@ -13,7 +13,7 @@ afterEach(async () => {
   await t.close();
 });
 
-const run = (bytes: Buffer, dryRun = false) => importSie(t.ledger, () => [bytes], MAPPING, { actor: 'anna.ekonom', dryRun });
+const run = (bytes: Buffer, dryRun = false) => importSie(t.ledger, () => [bytes], MAPPING, { actor: 'anna.ekonom', tokenId: 'cli', dryRun });
 
 function socialnamnden2021() {
   return t.ledger.committeeResults({ committee: 'socialnamnden' }, {}).rows.find((row) => row.fiscalYear === 2021)!;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/app/ledger.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { loadSigningKey } from '../../src/store/treeHeads.js';
 import { readSieFully } from '../../src/sie/reader.js';
 import { runCli } from '../support/cli.js';
 import { sqliteBackend, startTestServer, type Backend, type TestServer } from '../support/server.js';
@@ -111,7 +112,8 @@ describe('SIE on the command line', () => {
   beforeAll(async () => {
     writeFileSync(mappingPath, mappingJson);
     writeFileSync(filePath, fixture('kommun-2021-1.se'));
-    const store = new SqliteEventStore(join(directory, 'ledger.db'));
+    // As the CLI opens it: with the key beside the file, so its commits are signed.
+    const store = new SqliteEventStore(join(directory, 'ledger.db'), { signer: loadSigningKey(join(directory, 'ledger.db.signing-key.pem'), { create: true }).signer });
     const ledger = new Ledger(store);
     await ledger.start();
     await seed(ledger);

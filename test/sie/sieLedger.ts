@@ -15,7 +15,7 @@ export const MAPPING = parseMappingText(readFileSync(new URL('mapping.json', FIX
 /** After the year 2021, so a view of today sees all twelve months of 2021. */
 export const TODAY = new Date('2022-01-15T10:00:00Z');
 
-export const context = () => ({ actor: 'test', commandId: randomUUID(), correlationId: randomUUID() });
+export const context = () => ({ actor: 'test', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() });
 
 export interface SieLedger {
   readonly ledger: Ledger;

@@ -70,14 +70,15 @@ describe('EventStoreDB store specifics (double)', () => {
 
   it('stops a subscription at once while it waits for the server to come back', async () => {
     const away = await EsdbDouble.start();
-    const store = new EsdbEventStore(away.connectionString, { resubscribeDelayMs: 1000, unavailableRetriesMax: 0 });
+    // A minute between resubscriptions: a stop that waited for the next attempt would take that long.
+    const store = new EsdbEventStore(away.connectionString, { resubscribeDelayMs: 60_000, unavailableRetriesMax: 0 });
     const subscription = store.subscribeToAll({}, () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await away.stop();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const stoppingAt = Date.now();
     await subscription.stop();
-    expect(Date.now() - stoppingAt).toBeLessThan(500);
+    expect(Date.now() - stoppingAt).toBeLessThan(30_000);
     await expect(subscription.done).resolves.toBeUndefined();
     await store.close();
   });

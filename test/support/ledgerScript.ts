@@ -54,7 +54,7 @@ export class LedgerScript {
 
   private context() {
     this.now += 60_000;
-    return { actor: 'ekonom', commandId: randomUUID(), correlationId: randomUUID() };
+    return { actor: 'ekonom', tokenId: 'cli', commandId: randomUUID(), correlationId: randomUUID() };
   }
 
   grant(grantId: string, command: GrantCommand): Promise<CommandOutcome> {

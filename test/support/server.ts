@@ -5,6 +5,7 @@ import { serve, type RunningServer } from '../../src/server.js';
 import type { HttpOptions } from '../../src/http/app.js';
 import type { EventStore } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { loadSigningKey } from '../../src/store/treeHeads.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -33,7 +34,8 @@ export function sqliteBackend(): Backend {
   const path = join(directory, 'ledger.db');
   return {
     name: 'SQLite',
-    open: async () => new SqliteEventStore(path, { pollIntervalMs: 20 }),
+    // As `serve` opens it: with the key that signs a tree head in every commit, kept beside the file.
+    open: async () => new SqliteEventStore(path, { pollIntervalMs: 20, signer: loadSigningKey(`${path}.signing-key.pem`, { create: true }).signer }),
     dispose: async () => rmSync(directory, { recursive: true, force: true }),
   };
 }
@@ -58,7 +60,7 @@ export interface StartOptions {
   /** Tokens issued by an earlier run on the same backend (a restart). */
   readonly tokens?: TestServer['tokens'];
   /** Options of the HTTP layer, e.g. a different limit of bad tokens. */
-  readonly http?: Pick<HttpOptions, 'authFailureLimit'>;
+  readonly http?: Pick<HttpOptions, 'authFailureLimit' | 'trustProxy' | 'logSecret'>;
 }
 
 export async function startTestServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {

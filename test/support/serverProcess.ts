@@ -1,15 +1,37 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli.js';
 import { ADMIN_TOKEN } from './server.js';
 
-/** When the tests run as root, servers under test run as nobody, so file permissions bind them. */
-export const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : undefined;
+const IS_ROOT = process.getuid?.() === 0;
 
-/** Gives a directory to the user servers run as. */
-export function handOver(path: string): void {
-  if (UNPRIVILEGED) chownSync(path, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
+function hasSetpriv(): boolean {
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+/**
+ * When the tests run as root, file permissions would not bind a server under test (root may
+ * write a read-only file). The server then runs as root without CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH (util-linux setpriv): a file's mode binds it as it binds its owner, while
+ * the checkout stays readable wherever it lies, even in a directory only root may enter.
+ */
+const DROP_PRIVILEGES: readonly string[] = IS_ROOT
+  ? hasSetpriv()
+    ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search,-fowner', '--']
+    : (() => {
+        throw new Error('the tests run as root, and the fault tests need util-linux setpriv to run servers without CAP_DAC_OVERRIDE; install util-linux');
+      })()
+  : [];
+
+/** Kept for callers that pass options to helper processes: no other user is involved any more. */
+export const UNPRIVILEGED: undefined = undefined;
+
+/** Directories no longer change hands: the server runs as the same user as the tests. */
+export function handOver(_path: string): void {}
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -25,14 +47,14 @@ export interface ServerProcess {
 export function startServerProcess(
   store: string,
   env: Record<string, string> = {},
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   /** Called with the process as soon as it is spawned, e.g. to kill it while it starts. */
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const [command, ...prefix] = [...DROP_PRIVILEGES, process.execPath];
+  const child = spawn(command!, [...prefix, CLI, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LEDGER_STORE: store, LEDGER_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
-    ...UNPRIVILEGED,
   });
   onSpawn?.(child);
   let stderr = '';

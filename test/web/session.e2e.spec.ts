@@ -46,7 +46,9 @@ describe('web sessions over HTTP', () => {
     const login = await get('/logga-in');
     expect(login.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(await login.text()).toContain('<html lang="sv">');
-    expect((await t.api('GET', '/api/reports/unused-grants')).headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect((await t.api('GET', '/api/reports/unused-grants')).headers.get('content-security-policy')).toBe(
+      "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;form-action 'self';frame-ancestors 'none';base-uri 'self'",
+    );
     const css = await get('/static/app.css');
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
   });

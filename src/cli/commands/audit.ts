@@ -5,12 +5,12 @@ import {
   logDigest,
   proveConsistency,
   proveInclusion,
-  verifyChains,
+  verifyLog,
   type AuditFailure,
 } from '../../app/audit.js';
 import { formatDigest } from '../../domain/merkle.js';
 import { withStore } from '../storeSession.js';
-import { digestOption, Output, Progress } from '../output.js';
+import { checkOutPath, digestOption, Output, Progress } from '../output.js';
 import { CheckFailed, parseOptions, UsageError, type CliCommand } from '../usage.js';
 
 function describeFailure(failure: AuditFailure): string {
@@ -27,11 +27,19 @@ export const verifyCommand: CliCommand = {
     const progress = Progress.for('verify', values.progress);
     const failed = await withStore(async (store) => {
       const total = await store.headPosition();
-      const chains = await verifyChains(store, (count) => count % 5000 === 0 && progress.update(count, total));
+      const chains = await verifyLog(store, (count) => count % 5000 === 0 && progress.update(count, total));
       progress.update(chains.events, total);
       const lines = [progress.summary(chains.events), `streams: ${chains.streams}, events: ${chains.events}`];
-      if (chains.ok) lines.push('hash chains: ok');
+      const chainsOk = chains.failures.length === 0;
+      if (chainsOk) lines.push('hash chains: ok');
       else lines.push(`hash chains: BROKEN; first broken event: ${describeFailure(chains.failures[0]!)}`, ...chains.failures.slice(1).map((failure) => `  also: ${describeFailure(failure)}`));
+      if (chains.treeHead) {
+        const head = chains.treeHead;
+        lines.push(`signed tree head: ${head.ok ? 'ok' : 'FAILED'}: ${head.detail}`);
+        if (head.unsignedEvents > 0) lines.push(`unsigned events: ${head.unsignedEvents}`);
+      } else {
+        lines.push('signed tree head: none (this store has no signing key)');
+      }
       let ok = chains.ok;
       if (claimed) {
         const digest = await checkDigest(store, claimed);
@@ -60,10 +68,11 @@ export const digestCommand: CliCommand = {
 
 export const proveCommand: CliCommand = {
   words: ['prove'],
-  usage: 'prove --from OLD --to NEW | prove --event EVENT_ID [--to DIGEST] [--out FILE]',
+  usage: 'prove --from OLD --to NEW | prove --event EVENT_ID [--to DIGEST] [--out FILE [--force]]',
   summary: 'a consistency proof between two digests, or an inclusion proof of one event, checkable without the database',
   async run(args) {
-    const { values } = parseOptions(args, { from: { type: 'string' }, to: { type: 'string' }, event: { type: 'string' }, out: { type: 'string' } });
+    const { values } = parseOptions(args, { from: { type: 'string' }, to: { type: 'string' }, event: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } });
+    if (values.out !== undefined) checkOutPath(values.out, values.force === true);
     const from = digestOption('from', values.from);
     const to = digestOption('to', values.to);
     if (values.event === undefined && (from === undefined || to === undefined)) throw new UsageError('give --from and --to (consistency) or --event (inclusion)');
@@ -75,7 +84,7 @@ export const proveCommand: CliCommand = {
       }
       return proveConsistency(store, from!, to!);
     });
-    const output = Output.open(values.out);
+    const output = Output.open(values.out, { force: values.force });
     await output.write(`${JSON.stringify(proof, null, 2)}\n`);
     await output.close();
   },
@@ -97,5 +106,24 @@ export const checkProofCommand: CliCommand = {
     const check = checkProof(proof);
     process.stdout.write(`${check.ok ? 'proof holds' : 'PROOF FAILS'}: ${check.detail}\n`);
     if (!check.ok) throw new CheckFailed('the proof does not hold');
+  },
+};
+
+export const treeHeadCommand: CliCommand = {
+  words: ['tree-head'],
+  usage: 'tree-head [--json] [--public-key]',
+  summary: 'print the latest signed tree head (size, root, time, Ed25519 signature); --public-key prints the key that verifies it',
+  async run(args) {
+    const { values } = parseOptions(args, { json: { type: 'boolean' }, 'public-key': { type: 'boolean' } });
+    const text = await withStore(async (store) => {
+      if (!store.signer || !store.latestTreeHead) throw new CheckFailed('this store signs no tree heads');
+      if (values['public-key']) return store.signer.publicKeyPem().trimEnd();
+      const head = await store.latestTreeHead();
+      if (!head) throw new CheckFailed('no signed tree head yet: nothing was committed with the signing key');
+      const digest = formatDigest({ treeSize: head.size, rootHex: head.root, time: head.time });
+      if (values.json) return JSON.stringify({ ...head, digest });
+      return [`size: ${head.size}`, `root: ${head.root}`, `time: ${head.time}`, `keyId: ${head.keyId}`, `signature: ${head.signature}`, `digest: ${digest}`].join('\n');
+    });
+    process.stdout.write(`${text}\n`);
   },
 };

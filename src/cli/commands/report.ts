@@ -8,7 +8,7 @@ import { EntityId } from '../../domain/schema.js';
 import { withLedger } from '../storeSession.js';
 import { earlyWarning } from '../../app/earlyWarning.js';
 import { earlyWarningData } from '../../app/earlyWarningFormats.js';
-import { clockOptions, clocksOf, optionValue, Output } from '../output.js';
+import { checkOutPath, clockOptions, clocksOf, optionValue, Output } from '../output.js';
 import { CheckFailed, parseOptions, UsageError, type CliCommand } from '../usage.js';
 
 const Format = z.enum(REPORT_FORMATS, { error: `must be ${REPORT_FORMATS.join(', ')}` });
@@ -22,32 +22,36 @@ const Within = z
 const Dialect = z.enum(CSV_DIALECTS, { error: 'must be excel or rfc4180' });
 const Year = z.string().regex(/^\d{4}$/, 'must be a four-digit year').transform(Number);
 
-const outputOptions = { format: { type: 'string' }, out: { type: 'string' }, dialect: { type: 'string' } } as const;
+const outputOptions = { format: { type: 'string' }, out: { type: 'string' }, dialect: { type: 'string' }, force: { type: 'boolean' } } as const;
 
 interface OutputChoice {
   readonly format: ReportFormat;
   readonly out: string | undefined;
   readonly dialect: CsvDialect;
+  readonly force: boolean;
 }
 
-function formatOf(values: { format?: string | boolean | undefined; out?: string | boolean | undefined; dialect?: string | boolean | undefined }): OutputChoice {
+function formatOf(values: { format?: string | boolean | undefined; out?: string | boolean | undefined; dialect?: string | boolean | undefined; force?: string | boolean | undefined }): OutputChoice {
   const format = optionValue('format', Format, values.format as string | undefined) ?? 'table';
   const out = values.out as string | undefined;
   if (format === 'xlsx' && out === undefined) throw new UsageError('--format xlsx needs --out FILE: a workbook is not for a terminal');
   const dialect = optionValue('dialect', Dialect, values.dialect as string | undefined);
   if (dialect !== undefined && format !== 'csv') throw new UsageError('--dialect goes with --format csv');
-  return { format, out, dialect: dialect ?? 'excel' };
+  const force = values.force === true;
+  // Refused before the report is computed: a mistaken --out costs nothing.
+  if (out !== undefined) checkOutPath(out, force);
+  return { format, out, dialect: dialect ?? 'excel', force };
 }
 
-async function write(data: ReportData, { format, out, dialect }: OutputChoice): Promise<void> {
-  const output = Output.open(out);
+async function write(data: ReportData, { format, out, dialect, force }: OutputChoice): Promise<void> {
+  const output = Output.open(out, { force });
   await output.write(await renderReport(data, format, dialect));
   await output.close();
 }
 
 const clocksShown = (clocks: { asOf?: string | undefined; knownAt?: string | undefined }) => ({ asOf: clocks.asOf ?? null, knownAt: clocks.knownAt ?? null });
 
-const OUTPUT_USAGE = '[--as-of D] [--known-at T] [--format table|csv|json|xlsx] [--dialect excel|rfc4180] [--out FILE]';
+const OUTPUT_USAGE = '[--as-of D] [--known-at T] [--format table|csv|json|xlsx] [--dialect excel|rfc4180] [--out FILE [--force]]';
 
 function required<T>(name: string, value: T | undefined): T {
   if (value === undefined) throw new UsageError(`--${name} is required`);

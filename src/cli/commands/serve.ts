@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config.js';
 import { openStore } from '../../store/openStore.js';
-import { serve } from '../../server.js';
+import { logSecretFrom, serve } from '../../server.js';
+import { trustProxySetting } from '../../http/app.js';
 import { parseOptions, type CliCommand } from '../usage.js';
 
 export function packageVersion(): string {
@@ -12,13 +13,21 @@ export function packageVersion(): string {
 export const serveCommand: CliCommand = {
   words: ['serve'],
   usage: 'serve',
-  summary: 'serve the HTTP API (PORT, HOST, LEDGER_STORE, LEDGER_ADMIN_TOKEN)',
+  summary: 'serve the HTTP API (PORT, HOST, LEDGER_STORE, LEDGER_ADMIN_TOKEN, LEDGER_SIGNING_KEY, LEDGER_TRUST_PROXY, LEDGER_LOG_SECRET)',
   async run(args) {
     parseOptions(args, {});
     const config = parseConfig(process.env);
-    const store = await openStore(config.LEDGER_STORE);
+    const store = await openStore(config.LEDGER_STORE, { signingKey: config.LEDGER_SIGNING_KEY });
     const version = packageVersion();
-    const server = await serve(store, { host: config.HOST, port: config.PORT, adminToken: config.LEDGER_ADMIN_TOKEN, version });
+    const storePath = config.LEDGER_STORE.startsWith('sqlite:') ? config.LEDGER_STORE.slice('sqlite:'.length) : null;
+    const server = await serve(store, {
+      host: config.HOST,
+      port: config.PORT,
+      adminToken: config.LEDGER_ADMIN_TOKEN,
+      version,
+      trustProxy: trustProxySetting(config.LEDGER_TRUST_PROXY),
+      logSecret: logSecretFrom(config.LEDGER_LOG_SECRET, storePath === null || storePath === ':memory:' ? null : `${storePath}.log-secret`),
+    });
     process.stderr.write(`grantledger ${version} serving ${server.url} on ${store.description}\n`);
     const shutdown = (signal: string) => {
       process.stderr.write(`grantledger: ${signal}, stopping\n`);

@@ -43,6 +43,7 @@ export const importSieCommand: CliCommand = {
     const result = await withLedger((ledger) =>
       importSie(ledger, () => createReadStream(path, { highWaterMark: 1 << 16 }), mapping, {
         actor: `cli:${process.env.USER ?? 'unknown'}`,
+        tokenId: 'cli',
         dryRun: values['dry-run'] === true,
         onProgress: (bytes) => progress.update(bytes, size),
       }),

@@ -19,6 +19,7 @@ const ExportedLine = z.strictObject({
   commandId: z.string().min(1).max(200),
   correlationId: z.string().min(1).max(200),
   requestHash: z.string().max(200).optional(),
+  tokenId: z.string().min(1).max(200).optional(),
   data: z.unknown(),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -26,15 +27,15 @@ const ExportedLine = z.strictObject({
 
 export const exportCommand: CliCommand = {
   words: ['export'],
-  usage: 'export [--format ndjson] [--out FILE] [--progress]',
+  usage: 'export [--format ndjson] [--out FILE [--force]] [--progress]',
   summary: 'write the whole log, events with metadata and hashes, in global order, one JSON object a line',
   async run(args) {
-    const { values } = parseOptions(args, { format: { type: 'string' }, out: { type: 'string' }, progress: { type: 'boolean' } });
+    const { values } = parseOptions(args, { format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, progress: { type: 'boolean' } });
     if (values.format !== undefined && values.format !== 'ndjson') throw new UsageError('--format must be ndjson');
     const progress = Progress.for('export', values.progress);
     const count = await withStore(async (store) => {
       const total = await store.headPosition();
-      const output = Output.open(values.out);
+      const output = Output.open(values.out, { force: values.force });
       let written = 0;
       let chunk = '';
       for await (const event of store.readAll()) {

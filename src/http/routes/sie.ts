@@ -100,7 +100,7 @@ export const sieRoutes = [
       const body = await spoolBody(raw);
       let result: SieImportResult;
       try {
-        result = await importSie(ledger, () => createReadStream(body.path, { highWaterMark: 1 << 16 }), query.mapping, { actor: caller?.name ?? 'anonymous', dryRun: query.dryRun });
+        result = await importSie(ledger, () => createReadStream(body.path, { highWaterMark: 1 << 16 }), query.mapping, { actor: caller?.name ?? 'anonymous', tokenId: caller?.tokenId ?? 'anonymous', dryRun: query.dryRun });
       } finally {
         await body.dispose();
       }

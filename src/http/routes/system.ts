@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { Role, TokenName, TOKENS_STREAM } from '../../domain/access.js';
+import { ExpiresInDays, IssuableTokenName, Role, TOKENS_STREAM } from '../../domain/access.js';
+import { TokenNameTakenError, UnknownTokenError } from '../../app/tokens.js';
+import { HttpProblem } from '../problems.js';
 import type { RecordedEvent } from '../../store/port.js';
-import { checkDigest, findEvents, logDigest, verifyChains } from '../../app/audit.js';
+import { checkDigest, findEvents, logDigest } from '../../app/audit.js';
 import { formatDigest, parseDigest, type LogDigest } from '../../domain/merkle.js';
 import { FromMoment, KnownAt } from '../querySchemas.js';
 import { ADMINS, READERS, route } from '../route.js';
 
-const CreateTokenBody = z.strictObject({ name: TokenName, role: Role });
+const CreateTokenBody = z.strictObject({ name: IssuableTokenName, role: Role, expiresInDays: ExpiresInDays.optional() });
+const TokenParams = z.strictObject({ tokenId: z.uuid('must be a token id (a uuid)') });
 
 const EventsQuery = z.strictObject({
   after: z.string().regex(/^\d{1,15}$/, 'must be a position (a whole number)').transform(Number).optional(),
@@ -50,6 +53,8 @@ function eventJson(event: RecordedEvent) {
     actor: event.metadata.actor,
     commandId: event.metadata.commandId,
     correlationId: event.metadata.correlationId,
+    ...(event.metadata.tokenId === undefined ? {} : { tokenId: event.metadata.tokenId }),
+    ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
     data: event.data,
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,
@@ -74,10 +79,43 @@ export const systemRoutes = [
     access: ADMINS,
     successStatus: 201,
     body: CreateTokenBody,
-    handle: async ({ ledger, body, caller }) => ({
-      status: 201,
-      body: await ledger.issueToken(body.name, body.role, caller?.name ?? 'anonymous'),
-    }),
+    handle: async ({ ledger, body, caller }) => {
+      try {
+        const issued = await ledger.tokens.issue(body.name, body.role, body.expiresInDays, { actor: caller!.name, tokenId: caller!.tokenId });
+        return { status: 201, body: issued };
+      } catch (error) {
+        if (error instanceof TokenNameTakenError) {
+          throw new HttpProblem(409, 'TOKEN_NAME_TAKEN', 'Refused by a rule', error.message, [{ path: 'body.name', message: error.message }]);
+        }
+        throw error;
+      }
+    },
+  }),
+  route<unknown, unknown, unknown>({
+    method: 'get',
+    path: '/api/tokens',
+    summary: 'Every token issued: id, name, role, when created, when it expires and when it was revoked; never a secret',
+    access: ADMINS,
+    successStatus: 200,
+    query: z.strictObject({}),
+    handle: ({ ledger }) => ({ status: 200, body: { tokens: ledger.tokens.list() } }),
+  }),
+  route<unknown, unknown, z.output<typeof TokenParams>>({
+    method: 'delete',
+    path: '/api/tokens/:tokenId',
+    summary: 'Revoke a token: every process serving the store refuses it within a second',
+    access: ADMINS,
+    successStatus: 204,
+    params: TokenParams,
+    handle: async ({ ledger, params, caller }) => {
+      try {
+        await ledger.tokens.revoke(params.tokenId, { actor: caller!.name, tokenId: caller!.tokenId });
+      } catch (error) {
+        if (error instanceof UnknownTokenError) throw new HttpProblem(404, 'NO_SUCH_TOKEN', 'Not found', error.message);
+        throw error;
+      }
+      return { status: 204, body: null };
+    },
   }),
   route<unknown, z.output<typeof EventsQuery>, unknown>({
     method: 'get',
@@ -105,7 +143,7 @@ export const systemRoutes = [
     successStatus: 200,
     query: VerifyQuery,
     handle: async ({ ledger, query }) => {
-      const chains = await verifyChains(ledger.store);
+      const chains = await ledger.verify();
       if (query.digest === undefined) return { status: 200, body: chains };
       const digest = await checkDigest(ledger.store, query.digest);
       return { status: 200, body: { ...chains, ok: chains.ok && digest.ok, digest } };
@@ -119,5 +157,31 @@ export const systemRoutes = [
     successStatus: 200,
     query: z.strictObject({}),
     handle: async ({ ledger }) => ({ status: 200, body: digestJson((await logDigest(ledger.store))!) }),
+  }),
+  route<unknown, unknown, unknown>({
+    method: 'get',
+    path: '/api/audit/tree-head',
+    summary: 'The latest signed tree head {size, root, time, signature, keyId}: the Ed25519 signature of the log as of its last commit',
+    access: READERS,
+    successStatus: 200,
+    query: z.strictObject({}),
+    handle: async ({ ledger }) => {
+      const head = await ledger.latestTreeHead();
+      if (!head) throw new HttpProblem(404, 'NO_TREE_HEAD', 'Not found', 'this store has no signed tree head yet (nothing committed, or no signing key)');
+      return { status: 200, body: { ...head, digest: formatDigest({ treeSize: head.size, rootHex: head.root, time: head.time }) } };
+    },
+  }),
+  route<unknown, unknown, unknown>({
+    method: 'get',
+    path: '/api/audit/public-key',
+    summary: 'The Ed25519 public key (PEM) that verifies the tree heads, with its keyId',
+    access: READERS,
+    successStatus: 200,
+    query: z.strictObject({}),
+    handle: ({ ledger }) => {
+      const signer = ledger.store.signer;
+      if (!signer) throw new HttpProblem(404, 'NO_SIGNING_KEY', 'Not found', 'this store signs no tree heads');
+      return { status: 200, body: { algorithm: 'Ed25519', keyId: signer.keyId, publicKey: signer.publicKeyPem() } };
+    },
   }),
 ];

@@ -333,6 +333,8 @@ export class EsdbEventStore implements EventStore {
         actor: event.metadata.actor,
         commandId: event.metadata.commandId,
         correlationId: event.metadata.correlationId,
+        tokenId: event.metadata.tokenId,
+        requestHash: event.metadata.requestHash,
         data: event.data,
       });
       const metadata: RecordedMetadata = { ...event.metadata, recordedAt, prevHash, hash };
@@ -367,8 +369,13 @@ export class EsdbEventStore implements EventStore {
         if (event.metadata.recordedAt < lastRecordedAt) throw new ImportRefusedError(`event ${event.eventId} was recorded before the one before it`);
         const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
         if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
-        const { prevHash, hash, recordedAt, actor, commandId, correlationId, requestHash } = event.metadata;
-        const metadata = { actor, commandId, correlationId, ...(requestHash === undefined ? {} : { requestHash }), recordedAt, prevHash, hash };
+        const { prevHash, hash, recordedAt, actor, commandId, correlationId, requestHash, tokenId } = event.metadata;
+        const metadata = {
+          actor, commandId, correlationId,
+          ...(requestHash === undefined ? {} : { requestHash }),
+          ...(tokenId === undefined ? {} : { tokenId }),
+          recordedAt, prevHash, hash,
+        };
         await this.retryingUnavailable(() =>
           this.client.appendToStream(event.streamId, jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata }), {
             expectedRevision: event.revision === 0 ? NO_STREAM : BigInt(event.revision - 1),

@@ -3,7 +3,7 @@
  * so no code path of the ledger (or a careless tool) can rewrite history through SQLite.
  * position is the global order; (stream_id, revision) and event_id are unique.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS events (
   command_id     TEXT    NOT NULL,
   correlation_id TEXT    NOT NULL,
   request_hash   TEXT,
+  token_id       TEXT,
   recorded_at    TEXT    NOT NULL,
   prev_hash      TEXT    NOT NULL,
   hash           TEXT    NOT NULL,
@@ -29,3 +30,24 @@ CREATE TRIGGER IF NOT EXISTS events_are_never_updated BEFORE UPDATE ON events
 CREATE TRIGGER IF NOT EXISTS events_are_never_deleted BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: events are never deleted'); END;
 `;
+
+/**
+ * Version 2: events carry the tokenId that wrote them, and every commit adds a signed tree head
+ * (see treeHeads.ts) to its own append-only table, in the same transaction as the events.
+ */
+export const TREE_HEADS_SQL = `
+CREATE TABLE IF NOT EXISTS tree_heads (
+  size      INTEGER PRIMARY KEY CHECK (size >= 0),
+  root      TEXT    NOT NULL,
+  time      TEXT    NOT NULL,
+  signature TEXT    NOT NULL,
+  key_id    TEXT    NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS tree_heads_are_never_updated BEFORE UPDATE ON tree_heads
+  BEGIN SELECT RAISE(ABORT, 'signed tree heads are never updated'); END;
+CREATE TRIGGER IF NOT EXISTS tree_heads_are_never_deleted BEFORE DELETE ON tree_heads
+  BEGIN SELECT RAISE(ABORT, 'signed tree heads are never deleted'); END;
+`;
+
+/** Brings a version-1 file to version 2: one nullable column (old events have no tokenId). */
+export const MIGRATE_1_TO_2_SQL = 'ALTER TABLE events ADD COLUMN token_id TEXT';

@@ -21,7 +21,9 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_1_TO_2_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
+import { StreamingMerkleRoot } from '../../domain/merkle.js';
+import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 
 export interface SqliteStoreOptions {
   /** Server time; injectable for tests. */
@@ -34,6 +36,23 @@ export interface SqliteStoreOptions {
   readonly pageSize?: number;
   /** The most appends that share one durable transaction (group commit). @defaultValue 256 */
   readonly maxAppendsPerCommit?: number;
+  /**
+   * Signs a tree head of the whole log in every commit, in the same transaction. Without one the
+   * store keeps no heads (and a store that has heads refuses to be written without the key).
+   */
+  readonly signer?: TreeHeadSigner;
+}
+
+interface TreeHeadRow {
+  size: number;
+  root: string;
+  time: string;
+  signature: string;
+  key_id: string;
+}
+
+function toTreeHead(row: TreeHeadRow): SignedTreeHead {
+  return { size: row.size, root: row.root, time: row.time, signature: row.signature, keyId: row.key_id };
 }
 
 type AppendOutcome = { result: AppendResult } | { error: unknown };
@@ -57,6 +76,7 @@ interface EventRow {
   command_id: string;
   correlation_id: string;
   request_hash: string | null;
+  token_id: string | null;
   recorded_at: string;
   prev_hash: string;
   hash: string;
@@ -75,6 +95,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       commandId: row.command_id,
       correlationId: row.correlation_id,
       ...(row.request_hash === null ? {} : { requestHash: row.request_hash }),
+      ...(row.token_id === null ? {} : { tokenId: row.token_id }),
       recordedAt: row.recorded_at,
       prevHash: row.prev_hash,
       hash: row.hash,
@@ -150,7 +171,20 @@ export class SqliteEventStore implements EventStore {
     readStream: Database.Statement<[string, number, number], EventRow>;
     readAll: Database.Statement<[number, number], EventRow>;
     head: Database.Statement<[], { position: number | null }>;
+    latestTreeHead: Database.Statement<[], TreeHeadRow>;
+    treeHeadOfSize: Database.Statement<[number], TreeHeadRow>;
+    insertTreeHead: Database.Statement<unknown[]>;
+    hashesAfter: Database.Statement<[number], { position: number; hash: string }>;
   };
+
+  readonly signer: TreeHeadSigner | undefined;
+  /**
+   * The Merkle tree of the log as far as this process has seen it, built on the first commit.
+   * null until then, and again after a commit failed (it is rebuilt from the file).
+   */
+  private merkle: { root: StreamingMerkleRoot; position: number } | null = null;
+  /** Why this log may not be signed any more: it differs from its own latest signed head. */
+  private treeHeadFault: StoreUnavailableError | null = null;
 
   /** The last commit that failed for a fault of the file; cleared by the next durable commit. */
   private writeFailure: StoreUnavailableError | null = null;
@@ -167,6 +201,7 @@ export class SqliteEventStore implements EventStore {
     this.pageSize = options.pageSize ?? 1000;
     this.maxAppendsPerCommit = options.maxAppendsPerCommit ?? 256;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.signer = options.signer;
     try {
       if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     } catch (error) {
@@ -174,13 +209,39 @@ export class SqliteEventStore implements EventStore {
     }
     [this.db, this.statements] = this.connect();
     this.compileTransactions();
+    if (this.signer) this.adoptUnsignedLegacyLog();
+  }
+
+  /**
+   * A log written before signed heads existed (no event carries a tokenId) gets its first head
+   * when first opened with a key. A log with tokenIds but no head lost its heads: it is not
+   * adopted, and verify and the server report it.
+   */
+  private adoptUnsignedLegacyLog(): void {
+    if (this.statements.latestTreeHead.get()) return;
+    if ((this.statements.head.get()?.position ?? 0) === 0) return;
+    if (this.db.prepare('SELECT 1 FROM events WHERE token_id IS NOT NULL LIMIT 1').get()) return;
+    try {
+      this.db.transaction(() => {
+        if (this.statements.latestTreeHead.get()) return;
+        this.catchUpSignedLog();
+        this.insertSignedHead(this.statements.lastRecordedAt.get()!.recorded_at);
+      }).immediate();
+    } catch {
+      // A read-only file stays unsigned until it is opened writable; verify says so.
+      this.merkle = null;
+      this.treeHeadFault = null;
+    }
   }
 
   private compileTransactions(): void {
     this.commitGroup = this.db.transaction((batch: readonly PendingAppend[]) => this.commitGroupBody(batch));
     this.commitStreams = this.db.transaction((appends: readonly StreamAppend[]) => {
       const recordedAt = this.nextRecordedAt();
-      return appends.map((append) => this.appendInTransaction(append.streamId, append.events, append.expectedRevision, recordedAt));
+      if (this.signer) this.catchUpSignedLog();
+      const results = appends.map((append) => this.appendInTransaction(append.streamId, append.events, append.expectedRevision, recordedAt));
+      if (this.signer) this.pushAndSign(results.flatMap((result) => result.events), recordedAt);
+      return results;
     });
     this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
       this.appendInTransaction(streamId, events, expected, recordedAt),
@@ -200,7 +261,9 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA_SQL);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      else if (version === 1) migrateToVersion2(db);
       else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${this.path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
+      db.exec(TREE_HEADS_SQL);
       this.fileIdentity = this.path === ':memory:' ? null : this.identityOfFile();
     } catch (error) {
       db?.close();
@@ -211,16 +274,20 @@ export class SqliteEventStore implements EventStore {
       lastRecordedAt: db.prepare<[], { recorded_at: string }>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
       byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
       insert: db.prepare<unknown[]>(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertRecorded: db.prepare<unknown[]>(
-        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
+      latestTreeHead: db.prepare<[], TreeHeadRow>('SELECT * FROM tree_heads ORDER BY size DESC LIMIT 1'),
+      treeHeadOfSize: db.prepare<[number], TreeHeadRow>('SELECT * FROM tree_heads WHERE size = ?'),
+      insertTreeHead: db.prepare<unknown[]>('INSERT INTO tree_heads (size, root, time, signature, key_id) VALUES (?, ?, ?, ?, ?)'),
+      hashesAfter: db.prepare<[number], { position: number; hash: string }>('SELECT position, hash FROM events WHERE position > ? ORDER BY position'),
     };
     return [db, statements];
   }
@@ -326,7 +393,9 @@ export class SqliteEventStore implements EventStore {
       if (this.reopenBeforeWrite) this.reconnect();
       outcomes = this.commitGroup.immediate(batch);
     } catch (error) {
-      // The commit itself failed (disk full, read-only, locked): nothing of the batch is stored.
+      // The commit itself failed (disk full, read-only, locked): nothing of the batch is stored,
+      // and the tree may hold hashes of events that were rolled back: it is rebuilt next time.
+      this.merkle = null;
       const translated = this.noteFault(error);
       for (const append of batch) append.reject(translated);
       return;
@@ -358,7 +427,8 @@ export class SqliteEventStore implements EventStore {
     // moment" always cuts the log at one position. Read inside the write lock: other processes
     // may have written since.
     const recordedAt = this.nextRecordedAt();
-    return batch.map((append) => {
+    if (this.signer) this.catchUpSignedLog();
+    const outcomes: AppendOutcome[] = batch.map((append) => {
       try {
         // A nested better-sqlite3 transaction is a savepoint: a refused append rolls back alone.
         return { result: this.appendOne(append.streamId, append.events, append.expectedRevision, recordedAt) };
@@ -369,6 +439,86 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
     });
+    if (this.signer) this.pushAndSign(outcomes.flatMap((outcome) => ('result' in outcome ? outcome.result.events : [])), recordedAt);
+    return outcomes;
+  }
+
+  /** Adds a commit's new events to the tree and signs the head, inside the commit's transaction. */
+  private pushAndSign(events: readonly RecordedEvent[], recordedAt: string): void {
+    let grew = false;
+    for (const event of events) {
+      // A replayed append returns events stored before: they are in the tree already.
+      if (event.position <= this.merkle!.position) continue;
+      this.merkle!.root.push(Buffer.from(event.metadata.hash, 'hex'));
+      this.merkle!.position = event.position;
+      grew = true;
+    }
+    if (grew) this.insertSignedHead(recordedAt);
+  }
+
+  /**
+   * Inside a commit's write lock, before anything is appended: brings this process's tree up to
+   * the latest signed head (other processes sign their commits in the same transaction), checks
+   * that the head signs exactly that tree, and that no event lies beyond it. Anything else means
+   * the file was changed behind the ledger's back (or written without the key), and the ledger
+   * refuses to sign over it: writes stop until an operator has looked (grantledger verify).
+   */
+  private catchUpSignedLog(): void {
+    if (this.treeHeadFault) throw this.treeHeadFault;
+    const signer = this.signer!;
+    const latestRow = this.statements.latestTreeHead.get();
+    const latest = latestRow ? toTreeHead(latestRow) : null;
+    if (this.merkle === null) this.merkle = { root: new StreamingMerkleRoot(), position: 0 };
+    const merkle = this.merkle;
+    const fault = (problem: string) => {
+      this.merkle = null;
+      this.treeHeadFault = new StoreUnavailableError(`SQLite store ${this.path}: ${problem}; writes stop until this is examined (grantledger verify)`);
+      return this.treeHeadFault;
+    };
+    if (latest === null) {
+      if (merkle.root.size > 0) throw fault('its signed tree heads are gone');
+      // A log from before signed heads (or a fresh one): its first head, at the end of this commit, adopts it.
+      for (const row of this.statements.hashesAfter.iterate(merkle.position)) {
+        merkle.root.push(Buffer.from(row.hash, 'hex'));
+        merkle.position = row.position;
+      }
+      return;
+    }
+    if (latest.size < merkle.root.size) throw fault(`its latest signed tree head covers ${latest.size} events, fewer than the ${merkle.root.size} signed before`);
+    let beyond = 0;
+    for (const row of this.statements.hashesAfter.iterate(merkle.position)) {
+      if (merkle.root.size < latest.size) {
+        merkle.root.push(Buffer.from(row.hash, 'hex'));
+        merkle.position = row.position;
+      } else {
+        beyond += 1;
+      }
+    }
+    if (merkle.root.size < latest.size) throw fault(`the log holds ${merkle.root.size} events, fewer than the ${latest.size} of its latest signed tree head: events were removed`);
+    if (merkle.root.root().toString('hex') !== latest.root || !signer.verify(latest)) {
+      throw fault(`the log does not match its latest signed tree head (${latest.size} events): events were inserted, changed or removed`);
+    }
+    if (beyond > 0) throw fault(`${beyond} event(s) lie beyond the latest signed tree head: they were written behind the ledger's back or without its signing key`);
+  }
+
+  private insertSignedHead(time: string): void {
+    const merkle = this.merkle!;
+    const head = this.signer!.sign({ size: merkle.root.size, root: merkle.root.root().toString('hex'), time });
+    this.statements.insertTreeHead.run(head.size, head.root, head.time, head.signature, head.keyId);
+  }
+
+  /** The latest signed tree head, or null when the store keeps none (yet). */
+  async latestTreeHead(): Promise<SignedTreeHead | null> {
+    this.assertOpen();
+    const row = this.statements.latestTreeHead.get();
+    return row ? toTreeHead(row) : null;
+  }
+
+  /** The signed head of exactly this many events, if one was signed. */
+  async treeHeadOfSize(size: number): Promise<SignedTreeHead | null> {
+    this.assertOpen();
+    const row = this.statements.treeHeadOfSize.get(size);
+    return row ? toTreeHead(row) : null;
   }
 
   /** recordedAt for a commit: now, or the log's last recordedAt if the clock stepped back. */
@@ -393,6 +543,7 @@ export class SqliteEventStore implements EventStore {
       if (this.reopenBeforeWrite) this.reconnect();
       results = this.commitStreams.immediate(appends);
     } catch (error) {
+      this.merkle = null;
       return Promise.reject(this.noteFault(error));
     }
     this.stats.commits += 1;
@@ -422,13 +573,13 @@ export class SqliteEventStore implements EventStore {
     const recorded: RecordedEvent[] = [];
     for (const [index, event] of events.entries()) {
       revision += 1;
-      const { actor, commandId, correlationId } = event.metadata;
-      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor, commandId, correlationId, data: event.data });
+      const { actor, commandId, correlationId, tokenId, requestHash } = event.metadata;
+      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor, commandId, correlationId, tokenId, requestHash, data: event.data });
       let info: Database.RunResult;
       try {
         info = this.statements.insert.run(
           streamId, revision, event.eventId, event.type, JSON.stringify(event.data),
-          actor, commandId, correlationId, event.metadata.requestHash ?? null, recordedAt, prevHash, hash,
+          actor, commandId, correlationId, requestHash ?? null, tokenId ?? null, recordedAt, prevHash, hash,
         );
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
@@ -554,8 +705,15 @@ export class SqliteEventStore implements EventStore {
         if (batch.length >= batchSize) flush();
       }
       flush();
+      if (this.signer && count > 0) {
+        // The copy is signed with this store's key: its first head adopts the imported log.
+        this.merkle = null;
+        this.catchUpSignedLog();
+        this.insertSignedHead(previous!.metadata.recordedAt);
+      }
       this.db.exec('COMMIT');
     } catch (error) {
+      this.merkle = null;
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new ImportRefusedError(`duplicate event: ${(error as Error).message}`);
@@ -578,6 +736,7 @@ export class SqliteEventStore implements EventStore {
       event.metadata.commandId,
       event.metadata.correlationId,
       event.metadata.requestHash ?? null,
+      event.metadata.tokenId ?? null,
       event.metadata.recordedAt,
       event.metadata.prevHash,
       event.metadata.hash,
@@ -670,5 +829,19 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError(`SQLite store ${this.path} is closed`);
+  }
+}
+
+/** Version 1 to 2, once, under the write lock so that two processes opening the file do not race. */
+function migrateToVersion2(db: Database.Database): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const columns = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'token_id')) db.exec(MIGRATE_1_TO_2_SQL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
   }
 }
