@@ -61,8 +61,11 @@ export function eventHash(prevHash: string, fields: HashedFields): string {
     .digest('hex');
 }
 
-/** The fields of a stored event that its hash covers. */
-export function hashedFieldsOf(event: ChainedEvent): HashedFields {
+/** An event about to be chained: everything its hash covers, before it has a hash. */
+export type UnchainedEvent = Omit<ChainedEvent, 'metadata'> & { readonly metadata: Omit<ChainedEvent['metadata'], 'prevHash' | 'hash'> };
+
+/** The fields of a stored (or about to be stored) event that its hash covers. */
+export function hashedFieldsOf(event: UnchainedEvent): HashedFields {
   return {
     streamId: event.streamId,
     revision: event.revision,

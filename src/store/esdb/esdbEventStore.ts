@@ -13,7 +13,7 @@ import {
   type AllStreamResolvedEvent,
   type Position,
 } from '@eventstore/db-client';
-import { checkLink, eventHash, GENESIS_HASH, type ChainedEvent } from '../hashChain.js';
+import { checkLink, eventHash, GENESIS_HASH, hashedFieldsOf, type ChainedEvent } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   ImportRefusedError,
@@ -324,19 +324,7 @@ export class EsdbEventStore implements EventStore {
     let prevHash = target.tip ? target.tip.hash : GENESIS_HASH;
     const proposed = events.map((event, index) => {
       const revision = firstRevision + index;
-      const hash = eventHash(prevHash, {
-        streamId,
-        revision,
-        eventId: event.eventId,
-        type: event.type,
-        recordedAt,
-        actor: event.metadata.actor,
-        commandId: event.metadata.commandId,
-        correlationId: event.metadata.correlationId,
-        tokenId: event.metadata.tokenId,
-        requestHash: event.metadata.requestHash,
-        data: event.data,
-      });
+      const hash = eventHash(prevHash, hashedFieldsOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata: { ...event.metadata, recordedAt } }));
       const metadata: RecordedMetadata = { ...event.metadata, recordedAt, prevHash, hash };
       prevHash = hash;
       // The port's data is any JSON value; the client's type only names objects, arrays and strings.
