@@ -151,7 +151,7 @@ export class Ledger {
   /** The committees whose periods a grant command touches: its own, and the one it moves to. */
   private committeesOf(grantId: string, command: GrantCommand): string[] {
     if (command.type === 'ReceiveGrant') return [command.data.committee];
-    const committee = this.readModel.currentGrantFacts(grantId)?.grant?.committee;
+    const committee = this.readModel.grantCommittee(grantId);
     const movedTo = command.type === 'AmendGrant' ? command.data.committee : undefined;
     return [committee, movedTo].filter((name): name is string => name !== undefined);
   }

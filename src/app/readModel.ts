@@ -291,6 +291,11 @@ export class LedgerReadModel {
     return this.grantsByCommittee.get(committee) ?? [];
   }
 
+  /** The committee a grant belongs to now (as received, or as amended), without folding it. */
+  grantCommittee(grantId: string): string | undefined {
+    return this.grants.get(grantId)?.committee ?? undefined;
+  }
+
   /** The grant's facts as they stand now (no asOf, no knownAt), kept until it changes. */
   currentGrantFacts(grantId: string): GrantFacts | undefined {
     const entry = this.grants.get(grantId);
