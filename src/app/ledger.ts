@@ -172,6 +172,7 @@ export class Ledger {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.subscription?.stop();
     this.subscription = null;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
@@ -188,7 +189,22 @@ export class Ledger {
     this.readModel.adopt(loaded.readModel);
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
+    this.warmUp();
   }
+
+  /**
+   * A grant loaded from a snapshot keeps its events unread until asked for; here they are read a
+   * few at a time in the background, so the first report after a start need not read them all.
+   */
+  private warmUp(): void {
+    const step = () => {
+      if (this.stopping) return;
+      if (this.readModel.grants.warmUp(100) > 0) setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  private stopping = false;
 
   /** Saves the read model when enough happened since the last snapshot; one write at a time. */
   private async saveSnapshotIfDue(): Promise<void> {

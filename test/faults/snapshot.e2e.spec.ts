@@ -80,6 +80,10 @@ async function appendTail(path: string, random: () => number, grants: number): P
         if (eventId) await ledger.executeGrant(grantId, { type: 'ReverseEntry', data: { eventId, reason: 'Fel belopp' } }, context());
       }
     }
+    // An event on a grant the snapshot holds (unread until then): a reversal of one of its spendings.
+    const old = `gen-${Math.floor(random() * 100)}`;
+    const spending = ledger.readModel.grantStream(old)?.filter((event) => event.type === 'FundsSpent').at(-1);
+    if (spending) await ledger.executeGrant(old, { type: 'ReverseEntry', data: { eventId: spending.eventId, reason: 'Felkonterat' } }, context());
     await ledger.tokens.ensureToken(`revisor-${randomUUID().slice(0, 6)}`, 'revisor', `token-${randomUUID()}`, { actor: 'test', tokenId: 'cli' });
   } finally {
     await stopped(ledger);

@@ -9,30 +9,44 @@ import { grantRevenueByCommitteeYear } from '../../../projections/committeeResul
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { grantFactsAt } from '../../../projections/grantView.js';
 import { ProjectionError } from './core.js';
-import { compact, coverageOf, noteBusinessDate, unfitness, type StreamEntry } from './streams.js';
+import { compact, coverageOf, extendBy, unfitness, type StreamExtent } from './streams.js';
 
 const GRANT_SHAPES = compileShapes(GrantEvent);
 
 /** A stored grant event as the domain types it (its shape was checked on arrival). */
 const asGrantEvent = (event: ProjectedEvent): GrantEvent => event as unknown as GrantEvent;
 
-interface GrantEntry extends StreamEntry {
+interface GrantEntry extends StreamExtent {
+  /** Its events, or null while they are still the snapshot's bytes (see materialised). */
+  loaded: ProjectedEvent[] | null;
+  /** The events as a snapshot holds them (a JSON array), until first asked for. */
+  unread: Buffer | null;
   committee: string | null;
-  /** Allocation ids, so a spending or release on an unknown one is caught on arrival. */
-  readonly allocationIds: Set<string>;
+  /** Every committee it was ever under (received, amended): the index of views known before an amendment. */
+  readonly committees: string[];
+  /** Allocation ids, so a spending or release on an unknown one is caught on arrival (null while unread). */
+  allocationIds: Set<string> | null;
   /** Derived from the current view, dropped when the grant gets a new event. */
   current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
 }
 
-/** What a snapshot keeps of the grant projection: each stream's compacted events, in order. */
-export interface GrantProjectionSnapshot {
-  readonly streams: ReadonlyArray<readonly [grantId: string, events: readonly ProjectedEvent[]]>;
+/** What a snapshot line says of a grant before its events: enough to index it and to tell a view's coverage. */
+interface GrantIndexLine extends StreamExtent {
+  readonly grantId: string;
+  readonly committee: string | null;
+  readonly committees: readonly string[];
 }
 
-/** The grant streams (grant-*): their events indexed by grant and committee, and each grant's current facts. */
+/**
+ * The grant streams (grant-*): their events indexed by grant and committee, and each grant's
+ * current facts. A grant restored from a snapshot keeps its events as the snapshot's bytes until
+ * a view or a new event needs them: a start indexes 10 000 grants without parsing a million
+ * events, and warmUp() parses them afterwards, a slice at a time.
+ */
 export class GrantProjection {
   private readonly grants = new Map<string, GrantEntry>();
   private readonly grantsByCommittee = new Map<string, Set<string>>();
+  private unreadCount = 0;
 
   static handles(streamId: string): boolean {
     return streamId.startsWith('grant-');
@@ -41,7 +55,8 @@ export class GrantProjection {
   apply(event: RecordedEvent): void {
     const grantId = event.streamId.slice('grant-'.length);
     const existing = this.grants.get(grantId);
-    const unfit = unfitness(event, GRANT_SHAPES, existing?.events ?? [], existing?.allocationIds ?? new Set());
+    const events = existing ? this.eventsOf(existing) : [];
+    const unfit = unfitness(event, GRANT_SHAPES, events, existing?.allocationIds ?? new Set());
     if (unfit !== null) throw new ProjectionError(event, unfit);
     this.add(grantId, compact(event));
   }
@@ -50,38 +65,125 @@ export class GrantProjection {
   private add(grantId: string, projected: ProjectedEvent): void {
     let entry = this.grants.get(grantId);
     if (!entry) {
-      entry = { events: [], maxBusinessDate: null, committee: null, allocationIds: new Set(), current: null };
+      entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null };
       this.grants.set(grantId, entry);
     }
-    if (projected.type === 'FundsAllocated') entry.allocationIds.add((projected.data as { allocationId: string }).allocationId);
-    entry.events.push(projected);
+    const events = this.eventsOf(entry);
+    if (projected.type === 'FundsAllocated') entry.allocationIds!.add((projected.data as { allocationId: string }).allocationId);
+    events.push(projected);
     entry.current = null;
-    noteBusinessDate(entry, grantBusinessDate(asGrantEvent(projected)));
+    extendBy(entry, projected, grantBusinessDate(asGrantEvent(projected)));
     // A grant amended to another committee stays indexed under the first too: views known
     // before the amendment still show it there, and reports filter on each view's committee.
     const committee = (projected.data as { committee?: string }).committee;
     if ((projected.type === 'GrantReceived' || projected.type === 'GrantAmended') && committee !== undefined) {
       entry.committee = committee;
-      const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
-      ids.add(grantId);
-      this.grantsByCommittee.set(committee, ids);
+      if (!entry.committees.includes(committee)) entry.committees.push(committee);
+      this.index(grantId, committee);
     }
   }
 
-  snapshot(): GrantProjectionSnapshot {
-    return { streams: [...this.grants].map(([grantId, entry]) => [grantId, entry.events] as const) };
+  private index(grantId: string, committee: string): void {
+    const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
+    ids.add(grantId);
+    this.grantsByCommittee.set(committee, ids);
   }
 
-  restore(snapshot: GrantProjectionSnapshot): void {
-    for (const [grantId, events] of snapshot.streams) for (const event of events) this.add(grantId, event);
+  /** A grant's events, parsed from the snapshot's bytes the first time they are needed. */
+  private eventsOf(entry: GrantEntry): ProjectedEvent[] {
+    if (entry.loaded === null) {
+      const events = JSON.parse(entry.unread!.toString('utf8')) as ProjectedEvent[];
+      entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
+      entry.loaded = events;
+      entry.unread = null;
+      this.unreadCount -= 1;
+    }
+    return entry.loaded;
+  }
+
+  /** Grants whose events are still unread snapshot bytes. */
+  get unread(): number {
+    return this.unreadCount;
+  }
+
+  /** Reads up to `count` grants' events from the snapshot's bytes; resolves how many are left. */
+  warmUp(count: number): number {
+    for (const entry of this.grants.values()) {
+      if (count <= 0 || this.unreadCount === 0) break;
+      if (entry.loaded === null) {
+        this.eventsOf(entry);
+        count -= 1;
+      }
+    }
+    return this.unreadCount;
+  }
+
+  /**
+   * The snapshot's lines, one per grant, each made when asked for (so a writer can spread the
+   * work): its index line, a tab, its events up to the position as JSON. Taken now: events
+   * applied later are left out (a stream's events are appended, never changed).
+   */
+  snapshotLines(upTo: number): Array<() => Buffer | null> {
+    return [...this.grants].map(([grantId, entry]) => {
+      const unread = entry.unread;
+      const index: GrantIndexLine = {
+        grantId,
+        committee: entry.committee,
+        committees: [...entry.committees],
+        maxBusinessDate: entry.maxBusinessDate,
+        firstRecordedAt: entry.firstRecordedAt,
+        lastRecordedAt: entry.lastRecordedAt,
+      };
+      // Still unread: nothing was applied to it since the snapshot it came from, index and all.
+      if (unread !== null) return () => Buffer.concat([Buffer.from(`${JSON.stringify(index)}\t`), unread]);
+      const events = entry.loaded!;
+      const length = events.length;
+      return () => {
+        let end = length;
+        while (end > 0 && events[end - 1]!.position > upTo) end -= 1;
+        if (end === 0) return null;
+        const written = end === length ? events : events.slice(0, end);
+        // The index of what is written, should events after the position have moved it on.
+        const extent = end === length ? index : GrantProjection.indexOf(grantId, written);
+        return Buffer.from(`${JSON.stringify(extent)}\t${JSON.stringify(written)}`);
+      };
+    });
+  }
+
+  private static indexOf(grantId: string, events: readonly ProjectedEvent[]): GrantIndexLine {
+    const scratch = new GrantProjection();
+    for (const event of events) scratch.add(grantId, event);
+    const entry = scratch.grants.get(grantId)!;
+    return { grantId, committee: entry.committee, committees: entry.committees, maxBusinessDate: entry.maxBusinessDate, firstRecordedAt: entry.firstRecordedAt, lastRecordedAt: entry.lastRecordedAt };
+  }
+
+  /** Restores a grant from its snapshot line, leaving its events unread. */
+  restoreLine(line: Buffer): void {
+    const tab = line.indexOf(9);
+    const index = JSON.parse(line.toString('utf8', 0, tab)) as GrantIndexLine;
+    const entry: GrantEntry = {
+      loaded: null,
+      unread: Buffer.from(line.subarray(tab + 1)),
+      maxBusinessDate: index.maxBusinessDate,
+      firstRecordedAt: index.firstRecordedAt,
+      lastRecordedAt: index.lastRecordedAt,
+      committee: index.committee,
+      committees: [...index.committees],
+      allocationIds: null,
+      current: null,
+    };
+    this.grants.set(index.grantId, entry);
+    this.unreadCount += 1;
+    for (const committee of entry.committees) this.index(index.grantId, committee);
   }
 
   stream(grantId: string): readonly ProjectedEvent[] | undefined {
-    return this.grants.get(grantId)?.events;
+    const entry = this.grants.get(grantId);
+    return entry ? this.eventsOf(entry) : undefined;
   }
 
   streams(): IterableIterator<readonly ProjectedEvent[]> {
-    return [...this.grants.values()].map((entry) => entry.events)[Symbol.iterator]();
+    return [...this.grants.values()].map((entry) => this.eventsOf(entry))[Symbol.iterator]();
   }
 
   ids(): IterableIterator<string> {
@@ -102,7 +204,7 @@ export class GrantProjection {
   currentFacts(grantId: string): GrantFacts | undefined {
     const entry = this.grants.get(grantId);
     if (!entry) return undefined;
-    entry.current ??= { facts: grantFactsAt(entry.events, {}) };
+    entry.current ??= { facts: grantFactsAt(this.eventsOf(entry), {}) };
     return entry.current.facts;
   }
 
@@ -116,7 +218,7 @@ export class GrantProjection {
       case 'none':
         return null;
       case 'some':
-        return grantFactsAt(entry.events, clocks);
+        return grantFactsAt(this.eventsOf(entry), clocks);
     }
   }
 
@@ -136,11 +238,11 @@ export class GrantProjection {
     switch (coverageOf(entry, clocks)) {
       case 'all':
         this.currentFacts(grantId);
-        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([entry.events], {}));
+        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([this.eventsOf(entry)], {}));
       case 'none':
         return new Map();
       case 'some':
-        return grantRevenueByCommitteeYear([entry.events], clocks);
+        return grantRevenueByCommitteeYear([this.eventsOf(entry)], clocks);
     }
   }
 }

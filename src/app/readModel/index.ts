@@ -7,8 +7,8 @@ import type { ReportableGrant } from '../../../projections/unusedGrants.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
-import { GrantProjection, type GrantProjectionSnapshot } from './grantProjection.js';
-import { BudgetProjection, type BudgetProjectionSnapshot } from './budgetProjection.js';
+import { GrantProjection } from './grantProjection.js';
+import { BudgetProjection } from './budgetProjection.js';
 import { TokenProjection, type TokenProjectionSnapshot, type TokenRecord } from './tokenProjection.js';
 
 export { ProjectionError, ReadModelStoppedError, type LogCheckpoint } from './core.js';
@@ -21,13 +21,24 @@ export type { Coverage } from './streams.js';
  */
 export const PROJECTION_VERSION = 1;
 
-/** The whole read model as a snapshot keeps it. */
+/**
+ * The read model as a snapshot keeps it, taken at one position: the small parts whole, and one
+ * line per stream, each made only when the writer asks for it.
+ */
 export interface ReadModelSnapshot {
   readonly projectionVersion: number;
   readonly checkpoint: LogCheckpoint;
-  readonly grants: GrantProjectionSnapshot;
-  readonly budgets: BudgetProjectionSnapshot;
   readonly tokens: TokenProjectionSnapshot;
+  readonly grantLines: Array<() => Buffer | null>;
+  readonly budgetLines: Array<() => string | null>;
+}
+
+/** What a snapshot file gives back: the small parts, and the lines of each stream type. */
+export interface ReadModelSnapshotLines {
+  readonly checkpoint: LogCheckpoint;
+  readonly tokens: TokenProjectionSnapshot;
+  readonly grantLines: readonly Buffer[];
+  readonly budgetLines: readonly string[];
 }
 
 /**
@@ -95,20 +106,21 @@ export class LedgerReadModel {
   }
 
   snapshot(): ReadModelSnapshot {
+    const checkpoint = this.core.checkpoint();
     return {
       projectionVersion: PROJECTION_VERSION,
-      checkpoint: this.core.checkpoint(),
-      grants: this.grants.snapshot(),
-      budgets: this.budgets.snapshot(),
+      checkpoint,
       tokens: this.tokenTable.snapshot(),
+      grantLines: this.grants.snapshotLines(checkpoint.position),
+      budgetLines: this.budgets.snapshotLines(checkpoint.position),
     };
   }
 
   /** A read model that starts where a snapshot ends (its version and checkpoint checked by the caller). */
-  static fromSnapshot(snapshot: ReadModelSnapshot): LedgerReadModel {
+  static fromSnapshot(snapshot: ReadModelSnapshotLines): LedgerReadModel {
     const readModel = new LedgerReadModel();
-    readModel.grantProjection.restore(snapshot.grants);
-    readModel.budgetProjection.restore(snapshot.budgets);
+    for (const line of snapshot.grantLines) readModel.grantProjection.restoreLine(line);
+    for (const line of snapshot.budgetLines) readModel.budgetProjection.restoreLine(line);
     readModel.tokenProjection.restore(snapshot.tokens);
     readModel.core.restore(snapshot.checkpoint);
     return readModel;

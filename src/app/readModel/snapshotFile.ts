@@ -2,24 +2,25 @@ import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { openSync, closeSync, fsyncSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { EventStore } from '../../store/port.js';
-import type { ProjectedEvent } from '../../../projections/clocks.js';
 import type { LogCheckpoint } from './core.js';
-import { LedgerReadModel, PROJECTION_VERSION, type ReadModelSnapshot } from './index.js';
+import { LedgerReadModel, PROJECTION_VERSION } from './index.js';
 import type { TokenProjectionSnapshot } from './tokenProjection.js';
 
 /**
  * The read model saved beside the store, so a start folds only the events after it.
  *
- * The file is JSON lines: a header (format, projection version, checkpoint, token table), one
- * line per stream with its compacted events, and a trailer with the count of stream lines. It is
+ * The file is lines: a JSON header (format, projection version, checkpoint, token table), one
+ * line per stream ("g\t" index JSON "\t" events JSON for a grant, "b\t" stream id "\t" events
+ * JSON for a budget), and a JSON trailer with the count of each. It is
  * written to a temporary file, fsynced and renamed over the old one, so a crash (even SIGKILL)
  * mid-write leaves the old snapshot or none, never half of one; the trailer catches anything else
  * that shortens it.
  */
 
-const FORMAT = 'grantledger-read-model-snapshot/1';
-/** Streams per chunk written: between chunks commands and queries run. */
-const STREAMS_PER_CHUNK = 500;
+const FORMAT = 'grantledger-read-model-snapshot/2';
+/** Stream lines per chunk written: between chunks commands and queries run. */
+const LINES_PER_CHUNK = 200;
+const NEWLINE = 10;
 
 interface Header {
   readonly format: string;
@@ -29,7 +30,11 @@ interface Header {
   readonly writtenAt: string;
 }
 
-type StreamLine = readonly ['grant' | 'budget', string, readonly ProjectedEvent[]];
+interface Trailer {
+  readonly end: string;
+  readonly grants: number;
+  readonly budgets: number;
+}
 
 /** Why a snapshot could not be used: said once in the log, and the read model is rebuilt from the log. */
 export type SnapshotLoad =
@@ -53,7 +58,6 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  */
 export async function writeSnapshot(readModel: LedgerReadModel, path: string): Promise<LogCheckpoint> {
   const snapshot = readModel.snapshot();
-  const upTo = snapshot.checkpoint.position;
   const header: Header = {
     format: FORMAT,
     projectionVersion: snapshot.projectionVersion,
@@ -61,27 +65,35 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
     tokens: snapshot.tokens,
     writtenAt: new Date().toISOString(),
   };
-  // The arrays are the live ones: only their prefix up to the checkpoint is written.
-  const streams: Array<readonly ['grant' | 'budget', string, readonly ProjectedEvent[], number]> = [];
-  for (const [id, events] of snapshot.grants.streams) streams.push(['grant', id, events, events.length]);
-  for (const [id, events] of snapshot.budgets.streams) streams.push(['budget', id, events, events.length]);
+  const lines: Array<() => Buffer | null> = [
+    ...snapshot.grantLines.map((line) => () => {
+      const made = line();
+      return made === null ? null : Buffer.concat([Buffer.from('g\t'), made]);
+    }),
+    ...snapshot.budgetLines.map((line) => () => {
+      const made = line();
+      return made === null ? null : Buffer.from(`b\t${made}`);
+    }),
+  ];
   const temporary = `${path}.${process.pid}.tmp`;
   const file = await open(temporary, 'w', 0o600);
+  const counts = { grants: 0, budgets: 0 };
   try {
     await file.write(`${JSON.stringify(header)}\n`);
-    for (let start = 0; start < streams.length; start += STREAMS_PER_CHUNK) {
-      let chunk = '';
-      for (const [kind, id, events, length] of streams.slice(start, start + STREAMS_PER_CHUNK)) {
-        let end = length;
-        while (end > 0 && events[end - 1]!.position > upTo) end -= 1;
-        if (end === 0) continue;
-        const line: StreamLine = [kind, id, events.slice(0, end)];
-        chunk += `${JSON.stringify(line)}\n`;
+    for (let start = 0; start < lines.length; start += LINES_PER_CHUNK) {
+      const chunk: Buffer[] = [];
+      for (const line of lines.slice(start, start + LINES_PER_CHUNK)) {
+        const made = line();
+        if (made === null) continue;
+        if (made[0] === 0x67) counts.grants += 1;
+        else counts.budgets += 1;
+        chunk.push(made, Buffer.from('\n'));
       }
-      await file.write(chunk);
+      if (chunk.length > 0) await file.write(Buffer.concat(chunk));
       await yieldToEventLoop();
     }
-    await file.write(`${JSON.stringify({ end: FORMAT, streams: streams.length })}\n`);
+    const trailer: Trailer = { end: FORMAT, ...counts };
+    await file.write(`${JSON.stringify(trailer)}\n`);
     await file.sync();
   } catch (error) {
     await file.close();
@@ -100,6 +112,21 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
   return snapshot.checkpoint;
 }
 
+/** The lines of a file's bytes, without their newlines (the last one ends the file). */
+function linesOf(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      if (start < bytes.length) lines.push(bytes.subarray(start));
+      return lines;
+    }
+    lines.push(bytes.subarray(start, end));
+    start = end + 1;
+  }
+}
+
 /**
  * Reads a snapshot and checks it against the log: the projection code's version must be this
  * code's, and the log must still hold, at the snapshot's last position, the event with the hash
@@ -107,18 +134,17 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
  */
 export async function loadSnapshot(path: string, store: EventStore): Promise<SnapshotLoad> {
   const started = process.hrtime.bigint();
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
     return { kind: 'ignored', reason: `it cannot be read (${(error as Error).message})` };
   }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const lines = linesOf(bytes);
   let header: Header;
   try {
-    header = JSON.parse(lines[0] ?? '') as Header;
+    header = JSON.parse(lines[0]?.toString('utf8') ?? '') as Header;
   } catch {
     return { kind: 'ignored', reason: 'its header is not JSON' };
   }
@@ -126,33 +152,31 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
   if (header.projectionVersion !== PROJECTION_VERSION) {
     return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
   }
-  let trailer: { end?: string; streams?: number };
+  let trailer: Partial<Trailer>;
   try {
-    trailer = JSON.parse(lines[lines.length - 1] ?? '') as typeof trailer;
+    trailer = lines.length < 2 ? {} : (JSON.parse(lines[lines.length - 1]!.toString('utf8')) as Partial<Trailer>);
   } catch {
-    return { kind: 'ignored', reason: 'it is cut short (no trailer)' };
+    trailer = {};
   }
-  if (trailer.end !== FORMAT || lines.length < 2) return { kind: 'ignored', reason: 'it is cut short (no trailer)' };
+  const grantLines: Buffer[] = [];
+  const budgetLines: string[] = [];
+  for (let index = 1; index < lines.length - 1; index += 1) {
+    const line = lines[index]!;
+    if (line[0] === 0x67 && line[1] === 9) grantLines.push(line.subarray(2));
+    else if (line[0] === 0x62 && line[1] === 9) budgetLines.push(line.toString('utf8', 2));
+    else return { kind: 'ignored', reason: `line ${index + 1} is not a stream line` };
+  }
+  if (trailer.end !== FORMAT || trailer.grants !== grantLines.length || trailer.budgets !== budgetLines.length) {
+    return { kind: 'ignored', reason: 'it is cut short (no trailer, or not as many lines as it says)' };
+  }
   const mismatch = await checkpointMismatch(header.checkpoint, store);
   if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
-  const grants: Array<readonly [string, readonly ProjectedEvent[]]> = [];
-  const budgets: Array<readonly [string, readonly ProjectedEvent[]]> = [];
+  let readModel: LedgerReadModel;
   try {
-    for (let index = 1; index < lines.length - 1; index += 1) {
-      const [kind, id, events] = JSON.parse(lines[index]!) as StreamLine;
-      (kind === 'grant' ? grants : budgets).push([id, events]);
-    }
-  } catch {
-    return { kind: 'ignored', reason: 'a stream line is not JSON' };
+    readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grantLines, budgetLines });
+  } catch (error) {
+    return { kind: 'ignored', reason: `a stream line cannot be read (${(error as Error).message})` };
   }
-  const snapshot: ReadModelSnapshot = {
-    projectionVersion: header.projectionVersion,
-    checkpoint: header.checkpoint,
-    grants: { streams: grants },
-    budgets: { streams: budgets },
-    tokens: header.tokens,
-  };
-  const readModel = LedgerReadModel.fromSnapshot(snapshot);
   return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
