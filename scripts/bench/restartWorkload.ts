@@ -44,7 +44,23 @@ export async function restartFromSnapshot(directory: string): Promise<WorkloadRe
   const loaded = messages.some((message) => message.includes('loaded the read-model snapshot'));
   if (!loaded) throw new Error(`the snapshot was not loaded: ${messages.join('; ')}`);
   const rss = peakRssMiB();
-  await ledger.queries.unusedGrants({}, {});
+  const loadSeconds = Number(/in ([\d.]+) s/.exec(messages.join(' '))?.[1]);
+  // Then every grant's events, read in the background, and the first current report.
+  const reportStarted = nowMs();
+  ledger.queries.unusedGrants({}, {});
+  const firstReportSeconds = (nowMs() - reportStarted) / 1000;
+  await ledger.stop();
   await store.close();
-  return { workload: 'restart', variant: 'start from the snapshot', throughputPerS: round(events / seconds, 0), p50Ms: null, p99Ms: null, peakRssMiB: rss, operations: events, seconds: round(seconds, 2), notes: 'until the read model holds the whole log (/health ok); target ≤ 1 s at 1 000 000 events' };
+  return {
+    workload: 'restart',
+    variant: 'start from the snapshot',
+    throughputPerS: round(events / seconds, 0),
+    p50Ms: null,
+    p99Ms: null,
+    peakRssMiB: rss,
+    operations: events,
+    seconds: round(seconds, 2),
+    notes: `until the read model holds the whole log (/health ok), of which reading and checking the snapshot ${loadSeconds} s; target ≤ 1 s at 1 000 000 events; then the first current report (reading every grant's events) ${round(firstReportSeconds, 2)} s, peak RSS after it ${peakRssMiB()} MiB`,
+    metrics: { loadSeconds, firstReportSeconds: round(firstReportSeconds, 2), peakRssAfterFirstReportMiB: peakRssMiB() },
+  };
 }

@@ -98,6 +98,7 @@ export class Ledger {
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
     if (this.snapshotPath !== null) {
+      if (this.readModel.grants.unread > 0) this.warmUp();
       this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
       this.snapshotTimer.unref();
     }
@@ -189,7 +190,6 @@ export class Ledger {
     this.readModel.adopt(loaded.readModel);
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
-    this.warmUp();
   }
 
   /**

@@ -163,7 +163,8 @@ export class GrantProjection {
     const index = JSON.parse(line.toString('utf8', 0, tab)) as GrantIndexLine;
     const entry: GrantEntry = {
       loaded: null,
-      unread: Buffer.from(line.subarray(tab + 1)),
+      // A view of the snapshot file's bytes, not a copy: the file is let go once every grant is read.
+      unread: line.subarray(tab + 1),
       maxBusinessDate: index.maxBusinessDate,
       firstRecordedAt: index.firstRecordedAt,
       lastRecordedAt: index.lastRecordedAt,
