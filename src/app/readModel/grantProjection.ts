@@ -20,7 +20,7 @@ interface GrantEntry extends StreamExtent {
   /** Its events, or null while they are still the snapshot's bytes (see materialised). */
   loaded: ProjectedEvent[] | null;
   /** The events as a snapshot holds them (a JSON array), until first asked for. */
-  unread: Buffer | null;
+  unread: UnreadEvents | null;
   committee: string | null;
   /** Every committee it was ever under (received, amended): the index of views known before an amendment. */
   readonly committees: string[];
@@ -30,8 +30,21 @@ interface GrantEntry extends StreamExtent {
   current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
 }
 
-/** What a snapshot line says of a grant before its events: enough to index it and to tell a view's coverage. */
-interface GrantIndexLine extends StreamExtent {
+/** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
+export interface UnreadEvents {
+  bytes(): Buffer;
+  /** Called once the grant holds its events: the file may be let go once every grant has. */
+  done(): void;
+}
+
+/** A grant as a snapshot writes it: its index line, and its events' JSON. */
+export interface GrantSnapshotEntry {
+  readonly index: GrantIndexLine;
+  readonly events: Buffer;
+}
+
+/** What a snapshot says of a grant apart from its events: enough to index it and to tell a view's coverage. */
+export interface GrantIndexLine extends StreamExtent {
   readonly grantId: string;
   readonly committee: string | null;
   readonly committees: readonly string[];
@@ -92,9 +105,11 @@ export class GrantProjection {
   /** A grant's events, parsed from the snapshot's bytes the first time they are needed. */
   private eventsOf(entry: GrantEntry): ProjectedEvent[] {
     if (entry.loaded === null) {
-      const events = JSON.parse(entry.unread!.toString('utf8')) as ProjectedEvent[];
+      const unread = entry.unread!;
+      const events = JSON.parse(unread.bytes().toString('utf8')) as ProjectedEvent[];
       entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
       entry.loaded = events;
+      unread.done();
       entry.unread = null;
       this.unreadCount -= 1;
     }
@@ -119,11 +134,11 @@ export class GrantProjection {
   }
 
   /**
-   * The snapshot's lines, one per grant, each made when asked for (so a writer can spread the
-   * work): its index line, a tab, its events up to the position as JSON. Taken now: events
-   * applied later are left out (a stream's events are appended, never changed).
+   * The snapshot's entries, one per grant, each made when asked for (so a writer can spread the
+   * work): its index, and its events up to the position as JSON. Taken now: events applied later
+   * are left out (a stream's events are appended, never changed).
    */
-  snapshotLines(upTo: number): Array<() => Buffer | null> {
+  snapshotLines(upTo: number): Array<() => GrantSnapshotEntry | null> {
     return [...this.grants].map(([grantId, entry]) => {
       const unread = entry.unread;
       const index: GrantIndexLine = {
@@ -135,7 +150,7 @@ export class GrantProjection {
         lastRecordedAt: entry.lastRecordedAt,
       };
       // Still unread: nothing was applied to it since the snapshot it came from, index and all.
-      if (unread !== null) return () => Buffer.concat([Buffer.from(`${JSON.stringify(index)}\t`), unread]);
+      if (unread !== null) return () => ({ index, events: unread.bytes() });
       const events = entry.loaded!;
       const length = events.length;
       return () => {
@@ -145,7 +160,7 @@ export class GrantProjection {
         const written = end === length ? events : events.slice(0, end);
         // The index of what is written, should events after the position have moved it on.
         const extent = end === length ? index : GrantProjection.indexOf(grantId, written);
-        return Buffer.from(`${JSON.stringify(extent)}\t${JSON.stringify(written)}`);
+        return { index: extent, events: Buffer.from(JSON.stringify(written)) };
       };
     });
   }
@@ -157,14 +172,11 @@ export class GrantProjection {
     return { grantId, committee: entry.committee, committees: entry.committees, maxBusinessDate: entry.maxBusinessDate, firstRecordedAt: entry.firstRecordedAt, lastRecordedAt: entry.lastRecordedAt };
   }
 
-  /** Restores a grant from its snapshot line, leaving its events unread. */
-  restoreLine(line: Buffer): void {
-    const tab = line.indexOf(9);
-    const index = JSON.parse(line.toString('utf8', 0, tab)) as GrantIndexLine;
+  /** Restores a grant from its snapshot index, leaving its events unread. */
+  restore(index: GrantIndexLine, events: UnreadEvents): void {
     const entry: GrantEntry = {
       loaded: null,
-      // A view of the snapshot file's bytes, not a copy: the file is let go once every grant is read.
-      unread: line.subarray(tab + 1),
+      unread: events,
       maxBusinessDate: index.maxBusinessDate,
       firstRecordedAt: index.firstRecordedAt,
       lastRecordedAt: index.lastRecordedAt,

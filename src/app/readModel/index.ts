@@ -7,13 +7,14 @@ import type { ReportableGrant } from '../../../projections/unusedGrants.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
-import { GrantProjection } from './grantProjection.js';
+import { GrantProjection, type GrantIndexLine, type GrantSnapshotEntry, type UnreadEvents } from './grantProjection.js';
 import { BudgetProjection } from './budgetProjection.js';
 import { TokenProjection, type TokenProjectionSnapshot, type TokenRecord } from './tokenProjection.js';
 
 export { ProjectionError, ReadModelStoppedError, type LogCheckpoint } from './core.js';
 export type { IssuedToken, TokenRecord } from './tokenProjection.js';
 export type { Coverage } from './streams.js';
+export type { GrantIndexLine, GrantSnapshotEntry, UnreadEvents } from './grantProjection.js';
 
 /**
  * The projection code's version: raise it whenever what the projections keep, or how they fold,
@@ -29,7 +30,7 @@ export interface ReadModelSnapshot {
   readonly projectionVersion: number;
   readonly checkpoint: LogCheckpoint;
   readonly tokens: TokenProjectionSnapshot;
-  readonly grantLines: Array<() => Buffer | null>;
+  readonly grantLines: Array<() => GrantSnapshotEntry | null>;
   readonly budgetLines: Array<() => string | null>;
 }
 
@@ -37,7 +38,7 @@ export interface ReadModelSnapshot {
 export interface ReadModelSnapshotLines {
   readonly checkpoint: LogCheckpoint;
   readonly tokens: TokenProjectionSnapshot;
-  readonly grantLines: readonly Buffer[];
+  readonly grants: ReadonlyArray<readonly [GrantIndexLine, UnreadEvents]>;
   readonly budgetLines: readonly string[];
 }
 
@@ -119,7 +120,7 @@ export class LedgerReadModel {
   /** A read model that starts where a snapshot ends (its version and checkpoint checked by the caller). */
   static fromSnapshot(snapshot: ReadModelSnapshotLines): LedgerReadModel {
     const readModel = new LedgerReadModel();
-    for (const line of snapshot.grantLines) readModel.grantProjection.restoreLine(line);
+    for (const [index, events] of snapshot.grants) readModel.grantProjection.restore(index, events);
     for (const line of snapshot.budgetLines) readModel.budgetProjection.restoreLine(line);
     readModel.tokenProjection.restore(snapshot.tokens);
     readModel.core.restore(snapshot.checkpoint);

@@ -1,26 +1,27 @@
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { openSync, closeSync, fsyncSync } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { openSync, closeSync, fstatSync, fsyncSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { EventStore } from '../../store/port.js';
 import type { LogCheckpoint } from './core.js';
-import { LedgerReadModel, PROJECTION_VERSION } from './index.js';
+import { LedgerReadModel, PROJECTION_VERSION, type GrantIndexLine, type UnreadEvents } from './index.js';
 import type { TokenProjectionSnapshot } from './tokenProjection.js';
 
 /**
  * The read model saved beside the store, so a start folds only the events after it.
  *
- * The file is lines: a JSON header (format, projection version, checkpoint, token table), one
- * line per stream ("g\t" index JSON "\t" events JSON for a grant, "b\t" stream id "\t" events
- * JSON for a budget), and a JSON trailer with the count of each. It is
+ * The file holds a header (format, projection version, checkpoint, token table), every grant's
+ * events, the budgets, an index of the grants and a trailer (see writeSnapshot). It is
  * written to a temporary file, fsynced and renamed over the old one, so a crash (even SIGKILL)
  * mid-write leaves the old snapshot or none, never half of one; the trailer catches anything else
  * that shortens it.
  */
 
-const FORMAT = 'grantledger-read-model-snapshot/2';
-/** Stream lines per chunk written: between chunks commands and queries run. */
-const LINES_PER_CHUNK = 200;
+const FORMAT = 'grantledger-read-model-snapshot/3';
+/** Streams per chunk written: between chunks commands and queries run. */
+const STREAMS_PER_CHUNK = 200;
 const NEWLINE = 10;
+/** Enough of the file's end to hold its trailer. */
+const TRAILER_BYTES_MAX = 4096;
 
 interface Header {
   readonly format: string;
@@ -30,10 +31,18 @@ interface Header {
   readonly writtenAt: string;
 }
 
+/** A grant's line in the index: where its events are in the file. */
+interface GrantIndexEntry extends GrantIndexLine {
+  readonly offset: number;
+  readonly length: number;
+}
+
 interface Trailer {
   readonly end: string;
   readonly grants: number;
   readonly budgets: number;
+  /** Where the budget lines and the grant index start (after the grants' events). */
+  readonly indexAt: number;
 }
 
 /** Why a snapshot could not be used: said once in the log, and the read model is rebuilt from the log. */
@@ -55,6 +64,11 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * Takes the read model's checkpoint now, then writes what it covers in chunks, letting the event
  * loop run between them: events applied meanwhile are after the checkpoint and left out (a
  * stream's events are appended, never changed, so its prefix up to the checkpoint stays put).
+ *
+ * Layout: a JSON header line; each grant's events (a JSON array and a newline); the budget lines
+ * ("b\t" stream id "\t" events JSON); the grant index lines (JSON: the grant's index and where
+ * its events are); a JSON trailer line saying where the index starts and how many lines it has.
+ * A start reads the header, the trailer and the index only; a grant's events when needed.
  */
 export async function writeSnapshot(readModel: LedgerReadModel, path: string): Promise<LogCheckpoint> {
   const snapshot = readModel.snapshot();
@@ -65,35 +79,33 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
     tokens: snapshot.tokens,
     writtenAt: new Date().toISOString(),
   };
-  const lines: Array<() => Buffer | null> = [
-    ...snapshot.grantLines.map((line) => () => {
-      const made = line();
-      return made === null ? null : Buffer.concat([Buffer.from('g\t'), made]);
-    }),
-    ...snapshot.budgetLines.map((line) => () => {
-      const made = line();
-      return made === null ? null : Buffer.from(`b\t${made}`);
-    }),
-  ];
   const temporary = `${path}.${process.pid}.tmp`;
   const file = await open(temporary, 'w', 0o600);
-  const counts = { grants: 0, budgets: 0 };
+  const index: string[] = [];
+  const budgets: string[] = [];
   try {
-    await file.write(`${JSON.stringify(header)}\n`);
-    for (let start = 0; start < lines.length; start += LINES_PER_CHUNK) {
+    const headerBytes = Buffer.from(`${JSON.stringify(header)}\n`);
+    await file.write(headerBytes);
+    let offset = headerBytes.length;
+    for (let start = 0; start < snapshot.grantLines.length; start += STREAMS_PER_CHUNK) {
       const chunk: Buffer[] = [];
-      for (const line of lines.slice(start, start + LINES_PER_CHUNK)) {
+      for (const line of snapshot.grantLines.slice(start, start + STREAMS_PER_CHUNK)) {
         const made = line();
         if (made === null) continue;
-        if (made[0] === 0x67) counts.grants += 1;
-        else counts.budgets += 1;
-        chunk.push(made, Buffer.from('\n'));
+        const entry: GrantIndexEntry = { ...made.index, offset, length: made.events.length };
+        index.push(JSON.stringify(entry));
+        chunk.push(made.events, Buffer.from('\n'));
+        offset += made.events.length + 1;
       }
       if (chunk.length > 0) await file.write(Buffer.concat(chunk));
       await yieldToEventLoop();
     }
-    const trailer: Trailer = { end: FORMAT, ...counts };
-    await file.write(`${JSON.stringify(trailer)}\n`);
+    for (const line of snapshot.budgetLines) {
+      const made = line();
+      if (made !== null) budgets.push(`b\t${made}`);
+    }
+    const trailer: Trailer = { end: FORMAT, grants: index.length, budgets: budgets.length, indexAt: offset };
+    await file.write(`${[...budgets, ...index.map((line) => `g\t${line}`), JSON.stringify(trailer)].join('\n')}\n`);
     await file.sync();
   } catch (error) {
     await file.close();
@@ -112,7 +124,7 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
   return snapshot.checkpoint;
 }
 
-/** The lines of a file's bytes, without their newlines (the last one ends the file). */
+/** The lines of some bytes, without their newlines. */
 function linesOf(bytes: Buffer): Buffer[] {
   const lines: Buffer[] = [];
   let start = 0;
@@ -128,56 +140,135 @@ function linesOf(bytes: Buffer): Buffer[] {
 }
 
 /**
- * Reads a snapshot and checks it against the log: the projection code's version must be this
- * code's, and the log must still hold, at the snapshot's last position, the event with the hash
- * it recorded. Anything else is ignored with the reason, and the read model rebuilt.
+ * An open snapshot file that grants read their events from, each once. The file stays open until
+ * the last grant has read them; a newer snapshot renamed over it meanwhile does not disturb it
+ * (the open file is the old one).
+ */
+class SnapshotEvents {
+  private left = 0;
+
+  constructor(private fd: number | null) {}
+
+  entry(offset: number, length: number): UnreadEvents {
+    this.left += 1;
+    let done = false;
+    return {
+      bytes: () => {
+        if (this.fd === null) throw new Error('the snapshot file is closed');
+        const bytes = Buffer.alloc(length);
+        readFullySync(this.fd, bytes, offset);
+        return bytes;
+      },
+      done: () => {
+        if (done) return;
+        done = true;
+        this.left -= 1;
+        if (this.left === 0) this.close();
+      },
+    };
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+function readFullySync(fd: number, into: Buffer, position: number): void {
+  let done = 0;
+  while (done < into.length) {
+    const count = readSync(fd, into, done, into.length - done, position + done);
+    if (count === 0) throw new Error(`the snapshot file ends before byte ${position + into.length}`);
+    done += count;
+  }
+}
+
+/** The first line of a file (its header), read a piece at a time. */
+function firstLineOf(fd: number, size: number): Buffer | null {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < size; ) {
+    const piece = Buffer.alloc(Math.min(65_536, size - at));
+    readFullySync(fd, piece, at);
+    const end = piece.indexOf(NEWLINE);
+    if (end !== -1) return Buffer.concat([...pieces, piece.subarray(0, end)]);
+    pieces.push(piece);
+    at += piece.length;
+  }
+  return null;
+}
+
+/**
+ * Reads a snapshot's header, index and budgets (not the grants' events) and checks it against
+ * the log: the projection code's version must be this code's, and the log must still hold, at
+ * the snapshot's last position, the event with the hash it recorded. Anything else is ignored
+ * with the reason, and the read model rebuilt.
  */
 export async function loadSnapshot(path: string, store: EventStore): Promise<SnapshotLoad> {
   const started = process.hrtime.bigint();
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = await readFile(path);
+    fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
     return { kind: 'ignored', reason: `it cannot be read (${(error as Error).message})` };
   }
-  const lines = linesOf(bytes);
-  let header: Header;
+  const events = new SnapshotEvents(fd);
+  let keep = false;
   try {
-    header = JSON.parse(lines[0]?.toString('utf8') ?? '') as Header;
-  } catch {
-    return { kind: 'ignored', reason: 'its header is not JSON' };
+    const size = fstatSync(fd).size;
+    let header: Header;
+    try {
+      header = JSON.parse(firstLineOf(fd, size)?.toString('utf8') ?? '') as Header;
+    } catch {
+      return { kind: 'ignored', reason: 'its header is not JSON' };
+    }
+    if (header.format !== FORMAT) return { kind: 'ignored', reason: `its format is ${String(header.format)}, not ${FORMAT}` };
+    if (header.projectionVersion !== PROJECTION_VERSION) {
+      return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
+    }
+    const tail = Buffer.alloc(Math.min(size, TRAILER_BYTES_MAX));
+    readFullySync(fd, tail, size - tail.length);
+    let trailer: Partial<Trailer> = {};
+    try {
+      const lastLine = linesOf(tail).at(-1);
+      if (tail.at(-1) === NEWLINE && lastLine) trailer = JSON.parse(lastLine.toString('utf8')) as Partial<Trailer>;
+    } catch {
+      trailer = {};
+    }
+    const cutShort = { kind: 'ignored', reason: 'it is cut short (no trailer, or not as many lines as it says)' } as const;
+    if (trailer.end !== FORMAT || typeof trailer.indexAt !== 'number' || trailer.indexAt > size) return cutShort;
+    const sections = Buffer.alloc(size - trailer.indexAt);
+    readFullySync(fd, sections, trailer.indexAt);
+    const lines = linesOf(sections);
+    lines.pop(); // the trailer
+    const budgetLines: string[] = [];
+    const grants: Array<readonly [GrantIndexLine, UnreadEvents]> = [];
+    try {
+      for (const line of lines) {
+        if (line[0] === 0x62 && line[1] === 9) budgetLines.push(line.toString('utf8', 2));
+        else if (line[0] === 0x67 && line[1] === 9) {
+          const { offset, length, ...index } = JSON.parse(line.toString('utf8', 2)) as GrantIndexEntry;
+          if (offset + length > trailer.indexAt) return cutShort;
+          grants.push([index, events.entry(offset, length)]);
+        } else return { kind: 'ignored', reason: 'a line of its index is not a stream line' };
+      }
+    } catch {
+      return { kind: 'ignored', reason: 'a line of its index is not JSON' };
+    }
+    if (trailer.grants !== grants.length || trailer.budgets !== budgetLines.length) return cutShort;
+    const mismatch = await checkpointMismatch(header.checkpoint, store);
+    if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
+    let readModel: LedgerReadModel;
+    try {
+      readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grants, budgetLines });
+    } catch (error) {
+      return { kind: 'ignored', reason: `a stream line cannot be read (${(error as Error).message})` };
+    }
+    keep = grants.length > 0;
+    return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    if (!keep) events.close();
   }
-  if (header.format !== FORMAT) return { kind: 'ignored', reason: `its format is ${String(header.format)}, not ${FORMAT}` };
-  if (header.projectionVersion !== PROJECTION_VERSION) {
-    return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
-  }
-  let trailer: Partial<Trailer>;
-  try {
-    trailer = lines.length < 2 ? {} : (JSON.parse(lines[lines.length - 1]!.toString('utf8')) as Partial<Trailer>);
-  } catch {
-    trailer = {};
-  }
-  const grantLines: Buffer[] = [];
-  const budgetLines: string[] = [];
-  for (let index = 1; index < lines.length - 1; index += 1) {
-    const line = lines[index]!;
-    if (line[0] === 0x67 && line[1] === 9) grantLines.push(line.subarray(2));
-    else if (line[0] === 0x62 && line[1] === 9) budgetLines.push(line.toString('utf8', 2));
-    else return { kind: 'ignored', reason: `line ${index + 1} is not a stream line` };
-  }
-  if (trailer.end !== FORMAT || trailer.grants !== grantLines.length || trailer.budgets !== budgetLines.length) {
-    return { kind: 'ignored', reason: 'it is cut short (no trailer, or not as many lines as it says)' };
-  }
-  const mismatch = await checkpointMismatch(header.checkpoint, store);
-  if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
-  let readModel: LedgerReadModel;
-  try {
-    readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grantLines, budgetLines });
-  } catch (error) {
-    return { kind: 'ignored', reason: `a stream line cannot be read (${(error as Error).message})` };
-  }
-  return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** Why the log no longer matches a checkpoint, or null when it does. */
