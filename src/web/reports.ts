@@ -7,6 +7,8 @@ import { isAtRisk, AT_RISK_WITHIN_DAYS_DEFAULT } from '../../projections/unusedG
 import { formatMoney, ZERO } from '../domain/money.js';
 import type { Decimal } from 'decimal.js';
 import { earlyWarning } from '../app/earlyWarning.js';
+import { activitiesOf } from '../app/ledgerReports.js';
+import type { ActivitiesReport } from '../../projections/activities.js';
 import { earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../projections/earlyWarning.js';
 
 /** Every grant, riktat and generellt, as the Statsbidrag list shows them. */
@@ -31,6 +33,8 @@ export type PageLedger = Pick<Ledger, 'today' | 'grant' | 'grantEvents' | 'readM
   earlyWarningRow(grantId: string, clocks: Clocks): EarlyWarningRow | null;
   /** The early warning of one committee's grants in a view. */
   earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport;
+  /** One committee's year per verksamhet (activity) in a view. */
+  activities(committee: string, year: number, clocks: Clocks): ActivitiesReport;
 };
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
@@ -144,6 +148,10 @@ export function pageLedger(ledger: Ledger): PageLedger {
     earlyWarning(committee, clocks) {
       const viewDate = viewDateOf(clocks, ledger.today());
       return warned(`committee ${committee} ${viewDate} ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () => earlyWarning(ledger, { committee }, clocks));
+    },
+    activities(committee, year, clocks) {
+      const viewDate = viewDateOf(clocks, ledger.today());
+      return warned(`activities ${committee} ${year} ${viewDate} ${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`, () => activitiesOf(ledger, { committee, year }, clocks));
     },
     today: () => ledger.today(),
     grant: (grantId, clocks) => ledger.grant(grantId, clocks),
