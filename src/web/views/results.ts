@@ -72,7 +72,7 @@ export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText:
   const pageNumber = Math.min(pages, /^\d{1,5}$/.test(pageText) && Number(pageText) >= 1 ? Number(pageText) : 1);
   const rows = allRows.slice((pageNumber - 1) * ROWS_PER_PAGE, pageNumber * ROWS_PER_PAGE);
   const clock = clockParams(parsed.typed);
-  const budgets = detailed ? ledger.readModel.budgetsIn(parsed.clocks, committee || undefined) : [];
+  const budgets = detailed ? ledger.budgetsIn(parsed.clocks, committee || undefined) : [];
   const shownCommittees = !detailed ? [] : committee ? [committee] : committees;
   const pageLink = (target: number, label: string) => html`<a href="${hrefWith('/resultat', { ...base, page: String(target) })}">${label}</a>`;
   const base = { ...clock, ...(committee ? { committee } : {}) };
