@@ -73,6 +73,11 @@ export class OidcIdentityProvider {
     return new OidcIdentityProvider(config, discovered, keys, metadata.issuer);
   }
 
+  /** The origin of the provider's sign-in page: the pages' form-action must allow the redirect there. */
+  get authorizationOrigin(): string {
+    return new URL(this.client.serverMetadata().authorization_endpoint!).origin;
+  }
+
   /** Where to send the browser, and what to keep until it comes back. */
   async startSignIn(): Promise<{ url: URL; pending: PendingSignIn }> {
     const pending: PendingSignIn = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
