@@ -97,6 +97,8 @@ export async function startTestProvider(redirectUris: readonly string[]): Promis
       return grant;
     },
   });
+  // A failure inside the provider shows only "server_error" in the browser: say what it was.
+  provider.on('server_error', (_ctx: unknown, error: Error) => process.stderr.write(`test provider: ${error.stack ?? String(error)}\n`));
   handler = provider.callback();
 
   const sign = async (claims: Record<string, unknown>, options: { expiresIn?: string | number; notBefore?: string | number; issuedAt?: number } = {}, key = privateKey, keyId = kid) => {

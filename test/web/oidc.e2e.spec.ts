@@ -54,7 +54,8 @@ describe('sign-in with the municipality\'s OpenID Connect provider', () => {
     await page.goto(`${t.url}/logga-in`);
     await page.getByRole('button', { name: 'Logga in med kommunens konto', exact: true }).click();
     await page.waitForURL((url) => url.href.startsWith(idp.issuer));
-    await page.locator('input[name="login"]').fill(USERS[user].preferred_username);
+    // The provider's development sign-in page takes any password; the login is the account id (sub).
+    await page.locator('input[name="login"]').fill(USERS[user].sub);
     await page.locator('input[name="password"]').fill('any-password');
     await page.getByRole('button', { name: 'Sign-in' }).click();
   }
