@@ -43,7 +43,7 @@ function urlOf(name: string, value: string): URL {
 }
 
 const RolesJson = z
-  .record(Role, z.array(z.string().min(1, 'a claim value must not be empty').max(256)).min(1, 'lists no claim value'))
+  .partialRecord(Role, z.array(z.string().min(1, 'a claim value must not be empty').max(256)).min(1, 'lists no claim value'))
   .refine((roles) => Object.keys(roles).length > 0, 'must map at least one role');
 
 const ClaimName = /^[A-Za-z0-9_:.\-/]{1,100}$/;
@@ -80,7 +80,8 @@ export function parseOidcConfig(env: NodeJS.ProcessEnv, listen: { host: string; 
   }
   const roles = RolesJson.safeParse(rolesValue);
   if (!roles.success) {
-    throw new ConfigError(`LEDGER_OIDC_ROLES: ${roles.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`).join('; ')}`);
+    const issues = roles.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`).join('; ');
+    throw new ConfigError(`LEDGER_OIDC_ROLES: ${issues} (the roles are ekonom, revisor and admin, each with a list of claim values)`);
   }
   const roleClaim = given('LEDGER_OIDC_ROLE_CLAIM') ?? 'groups';
   if (!ClaimName.test(roleClaim)) throw new ConfigError('LEDGER_OIDC_ROLE_CLAIM: must be a claim name such as groups or roles');

@@ -22,6 +22,7 @@ export const serveCommand: CliCommand = {
     // The identity provider is checked before the store is opened: a bad configuration stops the start here.
     const oidcConfig = parseOidcConfig(process.env, { host: config.HOST, port: config.PORT });
     const oidc = oidcConfig === null ? undefined : await OidcIdentityProvider.discover(oidcConfig);
+    if (oidc) process.stderr.write(`grantledger: signing in with ${oidc.issuer} (client ${oidc.config.clientId}, roles from the ${oidc.config.roleClaim} claim)\n`);
     const store = await openStore(config.LEDGER_STORE, { signingKey: config.LEDGER_SIGNING_KEY });
     const version = packageVersion();
     const storePath = config.LEDGER_STORE.startsWith('sqlite:') ? config.LEDGER_STORE.slice('sqlite:'.length) : null;
@@ -35,7 +36,6 @@ export const serveCommand: CliCommand = {
       logSecret: logSecretFrom(config.LEDGER_LOG_SECRET, storePath === null || storePath === ':memory:' ? null : `${storePath}.log-secret`),
     });
     process.stderr.write(`grantledger ${version} serving ${server.url} on ${store.description}\n`);
-    if (oidc) process.stderr.write(`grantledger: signing in with ${oidc.issuer} (client ${oidc.config.clientId}, roles from the ${oidc.config.roleClaim} claim)\n`);
     const shutdown = (signal: string) => {
       process.stderr.write(`grantledger: ${signal}, stopping\n`);
       server.close().then(
