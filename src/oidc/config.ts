@@ -67,6 +67,7 @@ export function parseOidcConfig(env: NodeJS.ProcessEnv, listen: { host: string; 
     return null;
   }
   const issuer = urlOf('LEDGER_OIDC_ISSUER', issuerText);
+  if (issuer.href.length > 300) throw new ConfigError('LEDGER_OIDC_ISSUER: must be at most 300 characters');
   const clientId = given('LEDGER_OIDC_CLIENT_ID');
   if (clientId === undefined) throw new ConfigError('LEDGER_OIDC_CLIENT_ID: is required with LEDGER_OIDC_ISSUER (the application (client) id registered at the provider)');
   if (clientId.length > 256) throw new ConfigError('LEDGER_OIDC_CLIENT_ID: must be at most 256 characters');

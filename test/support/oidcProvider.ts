@@ -82,6 +82,7 @@ export async function startTestProvider(redirectUris: readonly string[]): Promis
     conformIdTokenClaims: false,
     claims: { openid: ['sub'], profile: ['preferred_username', 'groups'], email: ['email'] },
     features: { devInteractions: { enabled: true } },
+    ttl: { Session: 3600, Interaction: 600, Grant: 3600, AuthorizationCode: 60, IdToken: 600, AccessToken: 600 },
     findAccount: async (_ctx: unknown, id: string) => {
       const user = Object.values(USERS).find((candidate) => candidate.preferred_username === id || candidate.sub === id);
       if (!user) return undefined;
