@@ -1,3 +1,4 @@
+import type { ActivitiesReport } from '../../projections/activities.js';
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import type { GrantCommand } from '../domain/grant/commands.js';
 import type { BudgetKey } from '../domain/budget/events.js';
@@ -321,5 +322,9 @@ export class Ledger {
 
   earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport {
     return this.queries.earlyWarning(committee, clocks);
+  }
+
+  activities(committee: string, year: number, clocks: Clocks): ActivitiesReport {
+    return this.queries.activities(committee, year, clocks);
   }
 }

@@ -6,6 +6,8 @@ import type { IsoDate } from '../../domain/dates.js';
 import { formatMoney, ZERO, type Money } from '../../domain/money.js';
 import type { LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
+import { activitiesOf } from '../ledgerReports.js';
+import type { ActivitiesReport } from '../../../projections/activities.js';
 import { grantSummaryOf, grantViewOf, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
 import {
   AT_RISK_WITHIN_DAYS_DEFAULT,
@@ -224,5 +226,11 @@ export class LedgerQueries {
   earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport {
     const viewDate = viewDateOf(clocks, this.today());
     return this.warnings.get(`committee ${committee} ${viewDate} ${clockKey(clocks)}`, () => earlyWarning(this, { committee }, clocks));
+  }
+
+  /** One committee's year per verksamhet (activity) in a view, kept for its view. */
+  activities(committee: string, year: number, clocks: Clocks): ActivitiesReport {
+    const viewDate = viewDateOf(clocks, this.today());
+    return this.warnings.get(`activities ${committee} ${year} ${viewDate} ${clockKey(clocks)}`, () => activitiesOf(this, { committee, year }, clocks));
   }
 }
