@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
@@ -63,4 +65,19 @@ export async function restartFromSnapshot(directory: string): Promise<WorkloadRe
     notes: `until the read model holds the whole log (/health ok), of which reading and checking the snapshot ${loadSeconds} s; target ≤ 1 s at 1 000 000 events; then the first current report (reading every grant's events) ${round(firstReportSeconds, 2)} s, peak RSS after it ${peakRssMiB()} MiB`,
     metrics: { loadSeconds, firstReportSeconds: round(firstReportSeconds, 2), peakRssAfterFirstReportMiB: peakRssMiB() },
   };
+}
+
+/**
+ * Both starts for bench:scale: from the log (here), then from the snapshot it saved (in a child
+ * process, so its peak RSS is its own). The snapshot start comes first in the result.
+ */
+export async function restart(directory: string): Promise<WorkloadResult[]> {
+  const fromLog = await restartFromLog(directory);
+  const child = spawnSync(process.execPath, [fileURLToPath(new URL('./workload.js', import.meta.url)), 'restart-snapshot', directory, '0', '0'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (child.status !== 0) throw new Error(`restart-snapshot failed with ${child.status ?? child.signal}`);
+  const fromSnapshot = JSON.parse(child.stdout.trim().split('\n').pop()!) as WorkloadResult;
+  return [fromSnapshot, ...fromLog];
 }
