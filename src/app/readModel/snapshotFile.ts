@@ -1,6 +1,7 @@
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { openSync, closeSync, fstatSync, fsyncSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { EventStore } from '../../store/port.js';
 import type { LogCheckpoint } from './core.js';
 import { LedgerReadModel, PROJECTION_VERSION, type GrantIndexLine, type UnreadEvents } from './index.js';
@@ -79,7 +80,8 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
     tokens: snapshot.tokens,
     writtenAt: new Date().toISOString(),
   };
-  const temporary = `${path}.${process.pid}.tmp`;
+  // Unique per write: two ledgers on one store (in one process or two) never write the same file.
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const file = await open(temporary, 'w', 0o600);
   const index: string[] = [];
   const budgets: string[] = [];
@@ -284,13 +286,25 @@ async function checkpointMismatch(checkpoint: LogCheckpoint, store: EventStore):
 
 /**
  * Removes the temporary files of writes that never finished (a process killed mid-write): they
- * are never read, only in the way. Called at start, before this process writes any.
+ * are never read, only in the way. A file of a process still running (another server on the same
+ * store, writing now) is left alone.
  */
 export async function removeUnfinishedSnapshots(path: string): Promise<string[]> {
   const prefix = `${basename(path)}.`;
-  const unfinished = (await readdir(dirname(path)).catch(() => [] as string[])).filter(
-    (name) => name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length)),
-  );
+  const unfinished = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => {
+    const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+    return match !== null && !processRuns(Number(match[1]));
+  });
   for (const name of unfinished) await rm(join(dirname(path), name), { force: true });
   return unfinished;
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
