@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Provider from 'oidc-provider';
@@ -53,11 +53,11 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startTestProvider(redirectUris: readonly string[]): Promise<TestProvider> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = 'test-provider-key-1';
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
-  void publicKey;
-  let handler: ((request: Parameters<Parameters<typeof createServer>[1] & {}>[0], response: Parameters<Parameters<typeof createServer>[1] & {}>[1]) => void) | null = null;
+  // The provider needs its issuer URL, so its port, before it exists: the server listens first.
+  let handler: RequestListener | null = null;
   const server = createServer((request, response) => {
     if (handler) handler(request, response);
     else response.writeHead(503).end();
