@@ -37,10 +37,10 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -52,9 +52,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startTestProvider(redirectUris: readonly string[]): Promise<TestProvider> {
+/** `port` and `kid`: the same provider started again with a new signing key (a key rotation). */
+export async function startTestProvider(redirectUris: readonly string[], options: { port?: number; kid?: string } = {}): Promise<TestProvider> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = 'test-provider-key-1';
+  const kid = options.kid ?? 'test-provider-key-1';
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
   // The provider needs its issuer URL, so its port, before it exists: the server listens first.
   let handler: RequestListener | null = null;
@@ -62,7 +63,7 @@ export async function startTestProvider(redirectUris: readonly string[]): Promis
     if (handler) handler(request, response);
     else response.writeHead(503).end();
   });
-  const port = await listen(server);
+  const port = await listen(server, options.port);
   const issuer = `http://localhost:${port}`;
   const provider = new Provider(issuer, {
     clients: [
