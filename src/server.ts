@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Ledger } from './app/ledger.js';
+import { Ledger, type LedgerOptions } from './app/ledger.js';
 import { snapshotPathOf } from './app/readModel/snapshotFile.js';
 import { createHttpApp, type HttpOptions } from './http/app.js';
 import type { EventStore } from './store/port.js';
@@ -28,6 +28,8 @@ export interface ServeOptions extends HttpOptions {
   readonly showSecret?: (message: string) => void;
   /** Where the read model is saved between runs; by default beside a SQLite store (<file>.snapshot), none for others. null: none. */
   readonly snapshotPath?: string | null;
+  /** Awaited before every chunk of a background rebuild of the read model (tests hold it there). */
+  readonly beforeRebuildChunk?: LedgerOptions['beforeRebuildChunk'];
 }
 
 function terminalAvailable(): boolean {
@@ -86,29 +88,18 @@ export function logSecretFrom(given: string | undefined, file: string | null): s
 export async function serve(store: EventStore, options: ServeOptions): Promise<RunningServer> {
   const announce = options.announce ?? ((message: string) => process.stderr.write(`${message}\n`));
   const snapshotPath = options.snapshotPath === undefined ? snapshotPathOf(store) : options.snapshotPath;
-  const ledger = new Ledger(store, { snapshotPath, log: announce });
+  const ledger = new Ledger(store, {
+    snapshotPath,
+    log: announce,
+    // An unusable snapshot does not hold the start: the read model is rebuilt while the server answers.
+    rebuildInBackground: true,
+    ...(options.beforeRebuildChunk ? { beforeRebuildChunk: options.beforeRebuildChunk } : {}),
+  });
   await ledger.start();
-  if (!ledger.readModel.failure) {
-    if (options.adminToken !== undefined) {
-      const outcome = await ledger.tokens.ensureEnvironmentAdmin(options.adminToken);
-      if (outcome === 'issued') announce('grantledger: LEDGER_ADMIN_TOKEN is registered as the admin token; any earlier admin token is revoked');
-      if (outcome === 'revoked' || outcome === 'expired') {
-        announce(`grantledger: LEDGER_ADMIN_TOKEN was ${outcome === 'revoked' ? 'revoked' : 'expired'} and is not accepted; set a new one, or issue one with grantledger token create --role admin`);
-      }
-    } else if (!ledger.readModel.hasLiveTokenWithRole('admin', new Date().toISOString())) {
-      const show = options.showSecret ?? (terminalAvailable() ? writeToTerminal : null);
-      const first = show ? await ledger.tokens.issueFirstAdmin() : null;
-      if (show && first) {
-        show(
-          `grantledger: a new store has no admin; this admin token is shown once, here only:\n  ${first.token}\n` +
-            `  (token id ${first.tokenId}; revoke it with: grantledger token revoke ${first.tokenId}, or by setting LEDGER_ADMIN_TOKEN)`,
-        );
-        announce(`grantledger: issued a one-time admin token ${first.tokenId} (shown on the terminal only)`);
-      } else if (!show) {
-        announce('grantledger: no live admin token, and no terminal to show a one-time token on: set LEDGER_ADMIN_TOKEN, or run grantledger token create --name NAME --role admin');
-      }
-    }
-  }
+  // The admin token is checked against the whole token table, and may be written: after any rebuild.
+  const adminReady = ledger.rebuilt.then(() => ensureAdmin(ledger, options, announce));
+  if (ledger.rebuilding()) adminReady.catch((error: unknown) => announce(`grantledger: could not set up the admin token after the rebuild: ${error instanceof Error ? error.message : String(error)}`));
+  else await adminReady;
   const app = createHttpApp(ledger, options);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port, options.host, () => resolve(listening));
@@ -128,4 +119,28 @@ export async function serve(store: EventStore, options: ServeOptions): Promise<R
       await store.close();
     },
   };
+}
+
+/** Registers LEDGER_ADMIN_TOKEN, or issues a one-time admin token on a store without one. */
+async function ensureAdmin(ledger: Ledger, options: ServeOptions, announce: (message: string) => void): Promise<void> {
+  if (ledger.readModel.failure) return;
+  if (options.adminToken !== undefined) {
+    const outcome = await ledger.tokens.ensureEnvironmentAdmin(options.adminToken);
+    if (outcome === 'issued') announce('grantledger: LEDGER_ADMIN_TOKEN is registered as the admin token; any earlier admin token is revoked');
+    if (outcome === 'revoked' || outcome === 'expired') {
+      announce(`grantledger: LEDGER_ADMIN_TOKEN was ${outcome === 'revoked' ? 'revoked' : 'expired'} and is not accepted; set a new one, or issue one with grantledger token create --role admin`);
+    }
+  } else if (!ledger.readModel.hasLiveTokenWithRole('admin', new Date().toISOString())) {
+    const show = options.showSecret ?? (terminalAvailable() ? writeToTerminal : null);
+    const first = show ? await ledger.tokens.issueFirstAdmin() : null;
+    if (show && first) {
+      show(
+        `grantledger: a new store has no admin; this admin token is shown once, here only:\n  ${first.token}\n` +
+          `  (token id ${first.tokenId}; revoke it with: grantledger token revoke ${first.tokenId}, or by setting LEDGER_ADMIN_TOKEN)`,
+      );
+      announce(`grantledger: issued a one-time admin token ${first.tokenId} (shown on the terminal only)`);
+    } else if (!show) {
+      announce('grantledger: no live admin token, and no terminal to show a one-time token on: set LEDGER_ADMIN_TOKEN, or run grantledger token create --name NAME --role admin');
+    }
+  }
 }

@@ -23,3 +23,20 @@ export class ContentionError extends Error {
     super(`stream ${streamId} changed under ${attempts} attempts in a row; try again`);
   }
 }
+
+/**
+ * The read model is being rebuilt from the log (a new projection version, or an unusable
+ * snapshot) and cannot take this request yet (HTTP 503 with Retry-After): a command while any
+ * rebuild runs, a query while there is no earlier read model to answer from.
+ */
+export class ReadModelRebuildingError extends Error {
+  override readonly name = 'ReadModelRebuildingError';
+  constructor(
+    what: string,
+    readonly progress: { readonly applied: number; readonly of: number },
+    /** A guess from the rebuild's pace so far, within 1 to 30 s. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${what}: the read model is being rebuilt from the log (position ${progress.applied} of ${progress.of}); try again shortly`);
+  }
+}

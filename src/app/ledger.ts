@@ -8,7 +8,9 @@ import type { LogDigest } from '../domain/merkle.js';
 import type { TokenRegistry, Authentication } from './tokens.js';
 import type { CommandContext, CommandOutcome } from './commandHandler.js';
 import { followStore, LedgerReadModel } from './readModel/index.js';
-import { loadSnapshot, removeUnfinishedSnapshots, writeSnapshot } from './readModel/snapshotFile.js';
+import { loadSnapshot, removeUnfinishedSnapshots, writeSnapshot, type PreviousReadModel } from './readModel/snapshotFile.js';
+import { buildReadModel, type RebuildProgress } from './readModel/rebuild.js';
+import { ReadModelRebuildingError } from './errors.js';
 import { checkDigest, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport } from './audit.js';
 import type { EventFilter } from '../store/port.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../store/treeHeads.js';
@@ -25,13 +27,22 @@ export type { GrantList, GrantListFilter } from './ledger/queries.js';
 
 /** What /health shows: the read model and the store, each with its problem in words. */
 export interface LedgerHealth {
-  readonly status: 'ok' | 'failing';
+  readonly status: 'ok' | 'failing' | 'rebuilding';
   readonly store: string;
   readonly position: number;
   /** The projection stopped on an event it cannot apply. */
   readonly problem?: string;
   /** The store refuses writes: read-only, missing, full, locked. */
   readonly storeProblem?: string;
+  /** While the read model is rebuilt from the log in the background. */
+  readonly rebuild?: RebuildStatus;
+}
+
+/** A background rebuild under way: how far it is, why it runs, and what queries are answered from meanwhile. */
+export interface RebuildStatus extends RebuildProgress {
+  /** 'previous': the last good read model (another projection version's snapshot) answers queries; 'none': queries answer 503. */
+  readonly serving: 'previous' | 'none';
+  readonly reason: string;
 }
 
 export interface LedgerOptions {
@@ -46,6 +57,14 @@ export interface LedgerOptions {
   readonly log?: (message: string) => void;
   /** Events after the last snapshot that make the background writer save a new one. @defaultValue 10 000 */
   readonly snapshotEveryEvents?: number;
+  /**
+   * When the snapshot cannot be used but the log can (another projection version, a checkpoint
+   * the log no longer has), start() returns at once and the read model is rebuilt in the
+   * background (see `rebuilt`), instead of start() folding the whole log first. The server sets it.
+   */
+  readonly rebuildInBackground?: boolean;
+  /** Awaited before every chunk of a background rebuild: a test holds the rebuild here. */
+  readonly beforeRebuildChunk?: (progress: RebuildProgress) => Promise<void> | void;
 }
 
 /** How often the background writer looks whether a snapshot is due. */
@@ -77,13 +96,21 @@ export class Ledger {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private snapshotWriting: Promise<void> | null = null;
   private snapshotSaved = { position: 0, at: Date.now() };
+  private readonly rebuildInBackground: boolean;
+  private readonly beforeRebuildChunk: LedgerOptions['beforeRebuildChunk'];
+  private rebuildStatus: RebuildStatus | null = null;
+  private rebuildStarted = 0;
+  /** Settles when a background rebuild is done (swapped in, or failed: see /health); at once when none runs. */
+  rebuilt: Promise<void> = Promise.resolve();
 
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
     this.snapshotPath = options.snapshotPath ?? null;
     this.snapshotEveryEvents = options.snapshotEveryEvents ?? 10_000;
     this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
-    this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp());
+    this.rebuildInBackground = options.rebuildInBackground ?? false;
+    this.beforeRebuildChunk = options.beforeRebuildChunk;
+    this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp(), () => this.assertNotRebuilding('commands are refused'));
     this.queries = new LedgerQueries(this.readModel, store, () => this.today());
     this.tokens = tokenRegistryOf(store, this.readModel, this.commands, this.clock);
   }
@@ -95,7 +122,14 @@ export class Ledger {
    * it and /health says why, until an operator has examined it.
    */
   async start(): Promise<void> {
-    if (this.snapshotPath !== null) await this.loadSnapshot(this.snapshotPath);
+    if (this.snapshotPath !== null) {
+      const unusable = await this.loadSnapshot(this.snapshotPath);
+      if (unusable !== null && this.rebuildInBackground) {
+        this.rebuildBehind(unusable.reason, unusable.previous);
+        await this.verifyAgainstTreeHead();
+        return;
+      }
+    }
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
     if (this.snapshotPath !== null) {
@@ -103,10 +137,90 @@ export class Ledger {
       this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
       this.snapshotTimer.unref();
     }
+    await this.verifyAgainstTreeHead();
+  }
+
+  private async verifyAgainstTreeHead(): Promise<void> {
     if (this.store.signer) {
       const report = await this.verify();
       if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
     }
+  }
+
+  /**
+   * Rebuilds the read model from the log in the background while the server answers: queries
+   * from the previous read model if there is one, else 503 with Retry-After. Commands are refused
+   * with 503 until the swap, with or without a previous model: one decided on the previous model
+   * could be decided on figures the new projection code disagrees with, and feeding both models
+   * would need a second copy of every write's wait. Refusing is the simple correct choice.
+   * The swap is at once (adopt): the subscription feeding the previous model stops, the new one
+   * catches up to the log's head, takes its place, and the subscription resumes after it.
+   */
+  private rebuildBehind(reason: string, previous: PreviousReadModel | undefined): void {
+    if (previous) {
+      this.readModel.adopt(previous.readModel);
+      this.subscription = followStore(this.store, this.readModel);
+    }
+    this.rebuildStarted = Date.now();
+    this.rebuildStatus = { applied: 0, of: 0, serving: previous ? 'previous' : 'none', reason };
+    this.log(
+      `grantledger: rebuilding the read model from the log in the background; ${previous ? `answering queries from the snapshot of projection version ${previous.projectionVersion} meanwhile` : 'queries answer 503 meanwhile'}, commands 503`,
+    );
+    const progress = (reached: RebuildProgress) => {
+      if (this.rebuildStatus) this.rebuildStatus = { ...this.rebuildStatus, ...reached };
+    };
+    this.rebuilt = (async () => {
+      const built = await buildReadModel(this.store, {
+        onProgress: progress,
+        betweenChunks: this.beforeRebuildChunk,
+        cancelled: () => this.stopping,
+      });
+      if (built.cancelled || this.stopping) return;
+      await this.subscription?.stop();
+      this.subscription = null;
+      // Events appended meanwhile (by another process on the store) are folded in before the swap.
+      for await (const event of this.store.readAll({ after: built.readModel.position })) built.readModel.apply(event);
+      if (this.stopping) return;
+      this.readModel.adopt(built.readModel);
+      previous?.release();
+      this.rebuildStatus = null;
+      this.subscription = followStore(this.store, this.readModel);
+      this.log(`grantledger: the read model is rebuilt from the log (${built.readModel.eventsApplied} events in ${((Date.now() - this.rebuildStarted) / 1000).toFixed(2)} s) and answers from now on`);
+      if (this.snapshotPath !== null) {
+        this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
+        this.snapshotTimer.unref();
+        void this.saveSnapshot();
+      }
+    })().catch((error: unknown) => {
+      // A rebuild that meets an event it cannot apply stops the read model, as a start would.
+      this.rebuildStatus = null;
+      this.readModel.fail(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** The background rebuild under way, or null. */
+  rebuilding(): RebuildStatus | null {
+    return this.rebuildStatus;
+  }
+
+  /** Refuses what must wait for the rebuild: every command, and queries while no previous read model answers. */
+  assertNotRebuilding(what: string): void {
+    const status = this.rebuildStatus;
+    if (status === null) return;
+    throw new ReadModelRebuildingError(what, status, this.retryAfterSeconds(status));
+  }
+
+  /** Assert that queries can be answered: refused only while a rebuild runs with no previous read model. */
+  assertQueryable(): void {
+    if (this.rebuildStatus?.serving === 'none') this.assertNotRebuilding('queries are refused');
+  }
+
+  /** The rest of the rebuild at its pace so far, within 1 to 30 s. */
+  private retryAfterSeconds(status: RebuildProgress): number {
+    const elapsed = (Date.now() - this.rebuildStarted) / 1000;
+    if (status.applied === 0 || status.of === 0) return 5;
+    const rest = (elapsed * (status.of - status.applied)) / status.applied;
+    return Math.min(30, Math.max(1, Math.ceil(rest)));
   }
 
   private verifying: { position: number; report: Promise<LogReport> } | null = null;
@@ -169,8 +283,9 @@ export class Ledger {
   }
 
   /** /health for anyone: up or not, from what is known already, without probing or locking the store. */
-  quickStatus(): 'ok' | 'failing' {
-    return this.readModel.failure || this.commands.storeFault ? 'failing' : 'ok';
+  quickStatus(): 'ok' | 'failing' | 'rebuilding' {
+    if (this.readModel.failure || this.commands.storeFault) return 'failing';
+    return this.rebuildStatus ? 'rebuilding' : 'ok';
   }
 
   async stop(): Promise<void> {
@@ -179,18 +294,29 @@ export class Ledger {
     this.subscription = null;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     this.snapshotTimer = null;
+    await this.rebuilt;
+    // A rebuild that swapped in meanwhile started following the store again.
+    await (this.subscription as Subscription | null)?.stop();
+    this.subscription = null;
     await this.snapshotWriting;
-    if (this.snapshotPath !== null && !this.readModel.failure && this.readModel.position !== this.snapshotSaved.position) await this.saveSnapshot();
+    // A read model still being rebuilt is another version's (or none): it is never saved as this one.
+    if (this.snapshotPath !== null && !this.readModel.failure && this.rebuildStatus === null && this.readModel.position !== this.snapshotSaved.position) await this.saveSnapshot();
   }
 
-  private async loadSnapshot(path: string): Promise<void> {
+  /** Loads the snapshot; when there is one that cannot be used, says why (and hands back another version's if the log still matches it). */
+  private async loadSnapshot(path: string): Promise<{ reason: string; previous?: PreviousReadModel } | null> {
     await removeUnfinishedSnapshots(path);
     const loaded = await loadSnapshot(path, this.store);
-    if (loaded.kind === 'ignored') this.log(`grantledger: the read-model snapshot ${path} is ignored, the read model is rebuilt from the log: ${loaded.reason}`);
-    if (loaded.kind !== 'loaded') return;
+    if (loaded.kind === 'ignored') {
+      this.log(`grantledger: the read-model snapshot ${path} is ignored, the read model is rebuilt from the log: ${loaded.reason}`);
+      if (!this.rebuildInBackground) loaded.previous?.release();
+      return loaded.previous ? { reason: loaded.reason, previous: loaded.previous } : { reason: loaded.reason };
+    }
+    if (loaded.kind !== 'loaded') return null;
     this.readModel.adopt(loaded.readModel);
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
+    return null;
   }
 
   /**
@@ -209,7 +335,7 @@ export class Ledger {
 
   /** Saves the read model when enough happened since the last snapshot; one write at a time. */
   private async saveSnapshotIfDue(): Promise<void> {
-    if (this.snapshotWriting || this.readModel.failure) return;
+    if (this.snapshotWriting || this.readModel.failure || this.rebuildStatus) return;
     const fresh = this.readModel.position - this.snapshotSaved.position;
     if (fresh <= 0) return;
     if (fresh < this.snapshotEveryEvents && Date.now() - this.snapshotSaved.at < SNAPSHOT_MAX_AGE_MS) return;
@@ -218,7 +344,7 @@ export class Ledger {
 
   /** Writes a snapshot now (waiting for one under way first); a failed write is logged, never thrown at a command. */
   async saveSnapshot(): Promise<void> {
-    if (this.snapshotPath === null) return;
+    if (this.snapshotPath === null || this.rebuildStatus) return;
     await this.snapshotWriting;
     const path = this.snapshotPath;
     const writing = writeSnapshot(this.readModel, path).then(
@@ -254,12 +380,14 @@ export class Ledger {
       storeProblem = error instanceof Error ? error.message : String(error);
     }
     const failure = this.readModel.failure;
+    const rebuild = this.rebuildStatus;
     return {
-      status: failure || storeProblem !== undefined ? 'failing' : 'ok',
+      status: failure || storeProblem !== undefined ? 'failing' : rebuild ? 'rebuilding' : 'ok',
       store: this.store.description,
       position: this.readModel.position,
       ...(failure ? { problem: failure.message } : {}),
       ...(storeProblem !== undefined ? { storeProblem } : {}),
+      ...(rebuild ? { rebuild } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
-import type { EventStore } from '../store/port.js';
+import type { EventStore, RecordedEvent } from '../store/port.js';
+import { buildReadModel } from './readModel/rebuild.js';
 import type { Clocks } from '../../projections/clocks.js';
 import { Ledger } from './ledger.js';
 
@@ -62,7 +63,7 @@ export function compareSnapshots(replayed: Map<string, unknown>, live: Map<strin
 export interface ReplayOptions {
   /** Replay only events recorded at or before this moment; the live side is asked as known at it. */
   readonly knownAt?: string;
-  /** Called every few thousand events and at the end, with the count and the total. */
+  /** Called after every chunk of a few thousand events and at the end, with the position reached and the log's head. */
   readonly onProgress?: (done: number, total: number) => void;
   /** The clock both sides judge "today" by; injectable so a test is not at the mercy of midnight. */
   readonly clock?: () => Date;
@@ -70,17 +71,16 @@ export interface ReplayOptions {
 
 export async function replay(store: EventStore, live: Ledger, options: ReplayOptions = {}): Promise<ReplayResult> {
   const started = process.hrtime.bigint();
-  const total = await store.headPosition();
   const rebuilt = new Ledger(store, options.clock ? { clock: options.clock } : {});
-  let events = 0;
-  for await (const event of store.readAll()) {
+  // The same path as the server's background rebuild (./readModel/rebuild.ts).
+  const knownAt = options.knownAt;
+  const built = await buildReadModel(store, {
     // recordedAt never decreases along the log, so "known at" cuts it at one position.
-    if (options.knownAt !== undefined && event.metadata.recordedAt > options.knownAt) break;
-    rebuilt.readModel.apply(event);
-    events += 1;
-    if (events % 5000 === 0) options.onProgress?.(event.position, total);
-  }
-  options.onProgress?.(rebuilt.readModel.position, total);
+    ...(knownAt === undefined ? {} : { includes: (event: RecordedEvent) => event.metadata.recordedAt <= knownAt }),
+    onProgress: ({ applied, of }) => options.onProgress?.(applied, of),
+  });
+  rebuilt.readModel.adopt(built.readModel);
+  const events = built.events;
   const clocks: Clocks = options.knownAt === undefined ? {} : { knownAt: options.knownAt };
   await live.catchUp();
   const differences = compareSnapshots(snapshotOf(rebuilt, clocks), snapshotOf(live, clocks));

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Ledger } from '../app/ledger.js';
 import type { IssuedToken } from '../app/readModel.js';
 import type { TokenRefusal } from '../app/tokens.js';
-import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '../app/errors.js';
+import { ContentionError, IdempotencyKeyReusedError, ReadModelRebuildingError, StaleRevisionError } from '../app/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { StoreUnavailableError } from '../store/port.js';
 import { ProjectionError, ReadModelStoppedError } from '../app/readModel.js';
@@ -33,6 +33,10 @@ const publicRoutes = [
     access: 'public',
     successStatus: 200,
     handle: async ({ ledger, raw }) => {
+      // While the read model is rebuilt in the background the status is 'rebuilding': 200 while a
+      // previous read model answers queries, 503 while none does (a load balancer then waits).
+      const rebuilding = ledger.rebuilding();
+      const statusCode = (status: string) => (status === 'ok' || (status === 'rebuilding' && rebuilding?.serving === 'previous') ? 200 : 503);
       // Anyone may ask whether the ledger is up; what is wrong (and where the store is) only an admin
       // learns. The public answer takes no lock and probes nothing: it cannot be used to slow writers.
       const header = raw.get('Authorization');
@@ -40,10 +44,10 @@ const publicRoutes = [
       const caller = match ? await ledger.authenticate(match[1]!) : null;
       if (caller?.ok && caller.identity.role === 'admin') {
         const health = await ledger.health();
-        return { status: health.status === 'ok' ? 200 : 503, body: health };
+        return { status: statusCode(health.status), body: health };
       }
       const status = ledger.quickStatus();
-      return { status: status === 'ok' ? 200 : 503, body: { status } };
+      return { status: statusCode(status), body: { status } };
     },
   }),
   route<unknown, unknown, unknown>({
@@ -248,6 +252,7 @@ export function problemOf(error: unknown): HttpProblem {
   }
   if (error instanceof ContentionError) return new HttpProblem(409, 'CONTENTION', TITLES[409]!, error.message);
   if (error instanceof StoreUnavailableError) return new HttpProblem(503, 'STORE_UNAVAILABLE', TITLES[503]!, error.message);
+  if (error instanceof ReadModelRebuildingError) return new RetryLater(503, 'READ_MODEL_REBUILDING', 'Read model rebuilding', `${error.message}; see /health`, error.retryAfterSeconds);
   if (error instanceof ReadModelStoppedError || error instanceof ProjectionError) {
     return new HttpProblem(503, 'READ_MODEL_STOPPED', 'Read model stopped', `${error.message}; see /health`);
   }
@@ -304,6 +309,14 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
 
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
 
+  // While the read model is rebuilt with no previous one to answer from, every query (API and
+  // pages) answers 503 with Retry-After; only /health and the API's description answer. Commands
+  // are refused by the ledger itself during any rebuild (see Ledger.rebuildBehind).
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    if (request.path !== '/health' && request.path !== '/api/openapi.json') ledger.assertQueryable();
+    next();
+  });
+
   for (const spec of ROUTES) {
     app[spec.method](spec.path, async (request: Request, response: Response) => {
       let caller: IssuedToken | null = null;
@@ -348,8 +361,15 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
       log({ time: new Date().toISOString(), level: 'error', requestId: request.id, error: error instanceof Error ? error.stack : String(error) });
     }
     if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    if (problem instanceof TooManyAuthFailures) response.setHeader('Retry-After', String(problem.retryAfterSeconds));
+    if (problem instanceof TooManyAuthFailures || problem instanceof RetryLater) response.setHeader('Retry-After', String(problem.retryAfterSeconds));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toProblem()));
   });
   return app;
+}
+
+/** A problem that passes: the client should ask again after this many seconds (Retry-After). */
+class RetryLater extends HttpProblem {
+  constructor(status: number, code: string, title: string, detail: string, readonly retryAfterSeconds: number) {
+    super(status, code, title, detail);
+  }
 }

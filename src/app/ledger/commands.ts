@@ -25,6 +25,8 @@ export class LedgerCommands {
     store: EventStore,
     private readonly readModel: LedgerReadModel,
     private readonly catchUp: () => Promise<void>,
+    /** Throws while commands must wait (a background rebuild of the read model): before anything is decided. */
+    readonly assertWritable: () => void = () => undefined,
   ) {
     this.handler = new CommandHandler(store);
   }
@@ -35,6 +37,7 @@ export class LedgerCommands {
    */
   async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
     this.readModel.assertRunning();
+    this.assertWritable();
     const committees = this.committeesOf(grantId, command);
     return this.periods.sharedAll(committees, async () =>
       this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDeciderWith(this.readModel), command, context))),
@@ -55,6 +58,7 @@ export class LedgerCommands {
    */
   async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
     this.readModel.assertRunning();
+    this.assertWritable();
     const run = async () =>
       this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
     return command.type === 'ReverseEntry' || command.type === 'CloseFiscalYear' ? this.periods.exclusive(key.committee, run) : this.periods.shared(key.committee, run);
@@ -67,6 +71,7 @@ export class LedgerCommands {
   async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
     const closeData = data.carriedForward === undefined ? { closedOn: data.closedOn } : { closedOn: data.closedOn, carriedForward: data.carriedForward };
     this.readModel.assertRunning();
+    this.assertWritable();
     return this.periods.exclusive(key.committee, async () => {
       await this.catchUp();
       const revenue = new Map<string, Money>();

@@ -56,13 +56,16 @@ const WARNINGS_KEPT = 1024;
  */
 class PositionCache {
   private position = -1;
+  /** A read model swapped in (adopt) may stand at the same position with other figures. */
+  private generation = -1;
   private readonly values = new Map<string, unknown>();
 
   constructor(private readonly readModel: LedgerReadModel, private readonly size: number) {}
 
   get<T>(key: string, compute: () => T): T {
-    if (this.position !== this.readModel.position) {
+    if (this.position !== this.readModel.position || this.generation !== this.readModel.generation) {
       this.position = this.readModel.position;
+      this.generation = this.readModel.generation;
       this.values.clear();
     }
     if (this.values.has(key)) return this.values.get(key) as T;

@@ -11,6 +11,7 @@ import type { LedgerCommands } from './commands.js';
  */
 export function tokenRegistryOf(store: EventStore, readModel: LedgerReadModel, commands: LedgerCommands, clock: () => Date): TokenRegistry {
   return new TokenRegistry(store, readModel, clock, async (events, expectedRevision) => {
+    commands.assertWritable();
     const result = await commands.watchingStore(store.appendToStream(TOKENS_STREAM, events, { expectedRevision }));
     await readModel.waitFor(result.position);
     return result.position;

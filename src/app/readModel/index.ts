@@ -52,6 +52,8 @@ export class LedgerReadModel {
   private grantProjection = new GrantProjection();
   private budgetProjection = new BudgetProjection();
   private tokenProjection = new TokenProjection();
+  /** Counts the read models adopted: a cache keyed by position alone would outlive a swap at the same position. */
+  generation = 0;
 
   get grants(): GrantProjection {
     return this.grantProjection;
@@ -75,6 +77,7 @@ export class LedgerReadModel {
     this.grantProjection = other.grantProjection;
     this.budgetProjection = other.budgetProjection;
     this.tokenProjection = other.tokenProjection;
+    this.generation += 1;
     this.core.restore(other.core.checkpoint());
     this.core.releaseWaiters();
   }

@@ -50,7 +50,18 @@ interface Trailer {
 export type SnapshotLoad =
   | { readonly kind: 'loaded'; readonly readModel: LedgerReadModel; readonly position: number; readonly seconds: number }
   | { readonly kind: 'none' }
-  | { readonly kind: 'ignored'; readonly reason: string };
+  | { readonly kind: 'ignored'; readonly reason: string; readonly previous?: PreviousReadModel };
+
+/**
+ * A snapshot written by another projection version whose checkpoint still matches the log: the
+ * last good read model, which a server answers from while it rebuilds the current one.
+ */
+export interface PreviousReadModel {
+  readonly readModel: LedgerReadModel;
+  readonly projectionVersion: number;
+  /** Closes the snapshot file its unread grants would be read from; call once it is replaced. */
+  release(): void;
+}
 
 /** The snapshot file of a store, or null when the store has no file to put one beside. */
 export function snapshotPathOf(store: EventStore): string | null {
@@ -225,9 +236,12 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
       return { kind: 'ignored', reason: 'its header is not JSON' };
     }
     if (header.format !== FORMAT) return { kind: 'ignored', reason: `its format is ${String(header.format)}, not ${FORMAT}` };
-    if (header.projectionVersion !== PROJECTION_VERSION) {
-      return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
-    }
+    // Another version's snapshot is never the current read model, but if it is whole and the log
+    // still matches it, it is the last good one: read on, and hand it back as `previous`.
+    const otherVersion =
+      header.projectionVersion === PROJECTION_VERSION
+        ? null
+        : `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}`;
     const tail = Buffer.alloc(Math.min(size, TRAILER_BYTES_MAX));
     readFullySync(fd, tail, size - tail.length);
     let trailer: Partial<Trailer> = {};
@@ -259,14 +273,18 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
     }
     if (trailer.grants !== grants.length || trailer.budgets !== budgetLines.length) return cutShort;
     const mismatch = await checkpointMismatch(header.checkpoint, store);
-    if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
+    if (mismatch !== null) return { kind: 'ignored', reason: otherVersion === null ? mismatch : `${otherVersion}, and ${mismatch}` };
     let readModel: LedgerReadModel;
     try {
       readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grants, budgetLines });
     } catch (error) {
-      return { kind: 'ignored', reason: `a stream line cannot be read (${(error as Error).message})` };
+      return { kind: 'ignored', reason: `${otherVersion === null ? '' : `${otherVersion}, and `}a stream line cannot be read (${(error as Error).message})` };
     }
     keep = grants.length > 0;
+    if (otherVersion !== null) {
+      const previous = { readModel, projectionVersion: header.projectionVersion, release: () => events.close() };
+      return { kind: 'ignored', reason: otherVersion, previous };
+    }
     return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } finally {
     if (!keep) events.close();
