@@ -172,7 +172,10 @@ export class Ledger {
     this.rebuilt = (async () => {
       const built = await buildReadModel(this.store, {
         onProgress: progress,
-        betweenChunks: this.beforeRebuildChunk,
+        betweenChunks: async (reached) => {
+          progress(reached);
+          await this.beforeRebuildChunk?.(reached);
+        },
         cancelled: () => this.stopping,
       });
       if (built.cancelled || this.stopping) return;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type RunningServer } from '../../src/server.js';
 import type { HttpOptions } from '../../src/http/app.js';
+import type { ServeOptions } from '../../src/server.js';
 import type { EventStore } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { loadSigningKey } from '../../src/store/treeHeads.js';
@@ -63,6 +64,8 @@ export interface StartOptions {
   readonly http?: Pick<HttpOptions, 'authFailureLimit' | 'trustProxy' | 'logSecret' | 'oidc'>;
   /** A port chosen beforehand (an identity provider must know the redirect URL); any free one when absent. */
   readonly port?: number;
+  /** Awaited before every chunk of a background rebuild of the read model: a test holds the rebuild there. */
+  readonly beforeRebuildChunk?: ServeOptions['beforeRebuildChunk'];
 }
 
 export async function startTestServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {
@@ -75,6 +78,7 @@ export async function startTestServer(backend: Backend, options: StartOptions = 
     log: (line) => void logs.push(line),
     announce: () => undefined,
     ...options.http,
+    ...(options.beforeRebuildChunk ? { beforeRebuildChunk: options.beforeRebuildChunk } : {}),
   });
   const call = async (method: string, path: string, apiOptions: ApiOptions = {}, tokens?: TestServer['tokens']): Promise<ApiResponse> => {
     const as = apiOptions.as === undefined ? 'ekonom' : apiOptions.as;
