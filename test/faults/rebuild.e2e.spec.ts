@@ -84,7 +84,10 @@ describe('rebuild without downtime (SQLite file, HTTP on 127.0.0.1)', () => {
   }
 
   it('answers from the last good read model (another version\'s snapshot) during the rebuild, refuses commands with 503 + Retry-After, then swaps', async () => {
-    rewriteSnapshotHeader((header) => ({ ...header, projectionVersion: PROJECTION_VERSION + 1 }));
+    // Another version written by its own code is whole: the header keeps its length, as the
+    // index's offsets count bytes from the file's start.
+    const otherVersion = String(PROJECTION_VERSION + 1).length === String(PROJECTION_VERSION).length ? PROJECTION_VERSION + 1 : PROJECTION_VERSION - 1;
+    rewriteSnapshotHeader((header) => ({ ...header, projectionVersion: otherVersion }));
     const held = holdRebuild();
     const t = await startTestServer(backend, { tokens: first.tokens, beforeRebuildChunk: held.hook });
     let released = false;

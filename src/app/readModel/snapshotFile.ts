@@ -242,6 +242,8 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
       header.projectionVersion === PROJECTION_VERSION
         ? null
         : `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}`;
+    /** Another version's snapshot that cannot stand in either says both. */
+    const ignored = (reason: string): SnapshotLoad => ({ kind: 'ignored', reason: otherVersion === null ? reason : `${otherVersion}; nor can it answer while the read model is rebuilt: ${reason}` });
     const tail = Buffer.alloc(Math.min(size, TRAILER_BYTES_MAX));
     readFullySync(fd, tail, size - tail.length);
     let trailer: Partial<Trailer> = {};
@@ -251,7 +253,7 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
     } catch {
       trailer = {};
     }
-    const cutShort = { kind: 'ignored', reason: 'it is cut short (no trailer, or not as many lines as it says)' } as const;
+    const cutShort = ignored('it is cut short (no trailer, or not as many lines as it says)');
     if (trailer.end !== FORMAT || typeof trailer.indexAt !== 'number' || trailer.indexAt > size) return cutShort;
     const sections = Buffer.alloc(size - trailer.indexAt);
     readFullySync(fd, sections, trailer.indexAt);
@@ -266,19 +268,19 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
           const { offset, length, ...index } = JSON.parse(line.toString('utf8', 2)) as GrantIndexEntry;
           if (offset + length > trailer.indexAt) return cutShort;
           grants.push([index, events.entry(offset, length)]);
-        } else return { kind: 'ignored', reason: 'a line of its index is not a stream line' };
+        } else return ignored('a line of its index is not a stream line');
       }
     } catch {
-      return { kind: 'ignored', reason: 'a line of its index is not JSON' };
+      return ignored('a line of its index is not JSON');
     }
     if (trailer.grants !== grants.length || trailer.budgets !== budgetLines.length) return cutShort;
     const mismatch = await checkpointMismatch(header.checkpoint, store);
-    if (mismatch !== null) return { kind: 'ignored', reason: otherVersion === null ? mismatch : `${otherVersion}, and ${mismatch}` };
+    if (mismatch !== null) return ignored(mismatch);
     let readModel: LedgerReadModel;
     try {
       readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grants, budgetLines });
     } catch (error) {
-      return { kind: 'ignored', reason: `${otherVersion === null ? '' : `${otherVersion}, and `}a stream line cannot be read (${(error as Error).message})` };
+      return ignored(`a stream line cannot be read (${(error as Error).message})`);
     }
     keep = grants.length > 0;
     if (otherVersion !== null) {
