@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Ledger } from '../app/ledger.js';
-import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from '../app/errors.js';
+import { ContentionError, IdempotencyKeyReusedError, ReadModelRebuildingError, StaleRevisionError } from '../app/errors.js';
 import { committeeResultsData, CONTENT_TYPES, renderReport, unusedGrantsData, type ReportData } from '../app/reportFormats.js';
 import { DomainError } from '../domain/errors.js';
 import { StoreUnavailableError } from '../store/port.js';
@@ -392,7 +392,8 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       if (error instanceof StaleRevisionError || error instanceof ContentionError) {
         return renderForm(response, 409, form, session, typed, {}, key, ['Någon annan registrerade samtidigt. Försök igen.']);
       }
-      if (error instanceof StoreUnavailableError || error instanceof ReadModelStoppedError || error instanceof ProjectionError) {
+      if (error instanceof ReadModelRebuildingError) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof StoreUnavailableError || error instanceof ReadModelStoppedError || error instanceof ProjectionError || error instanceof ReadModelRebuildingError) {
         return renderForm(response, 503, form, session, typed, {}, key, ['Huvudboken tar inte emot registreringar just nu. Försök igen om en stund; inget har registrerats två gånger.']);
       }
       throw error;
@@ -405,7 +406,8 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       next(error);
       return;
     }
-    const status = error instanceof StoreUnavailableError || error instanceof ReadModelStoppedError ? 503 : (error as { status?: number }).status === 400 ? 400 : 500;
+    if (error instanceof ReadModelRebuildingError) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+    const status = error instanceof StoreUnavailableError || error instanceof ReadModelStoppedError || error instanceof ReadModelRebuildingError ? 503 : (error as { status?: number }).status === 400 ? 400 : 500;
     if (status === 500) options.log({ time: new Date().toISOString(), level: 'error', requestId: request.id, error: error instanceof Error ? error.stack : String(error) });
     response.setHeader('Content-Security-Policy', pageCsp);
     const message = status === 503 ? 'Huvudboken svarar inte just nu. Försök igen om en stund.' : status === 400 ? 'Adressen gick inte att läsa.' : 'Ett fel uppstod. Det är loggat; försök igen eller kontakta administratören.';
