@@ -8,6 +8,7 @@ import { unusedGrantRowOf, type ReportableGrant } from '../../../projections/unu
 import { grantRevenueByCommitteeYear } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { grantFactsAt } from '../../../projections/grantView.js';
+import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
 import { ProjectionError } from './core.js';
 import { compact, coverageOf, extendBy, unfitness, type StreamExtent } from './streams.js';
 
@@ -28,6 +29,8 @@ interface GrantEntry extends StreamExtent {
   allocationIds: Set<string> | null;
   /** Derived from the current view, dropped when the grant gets a new event. */
   current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
+  /** Facts of its stream's prefixes, made at the first historical view that cuts it (kept as it grows). */
+  prefix?: GrantPrefixIndex;
 }
 
 /** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
@@ -230,8 +233,10 @@ export class GrantProjection {
         return this.currentFacts(grantId)!;
       case 'none':
         return null;
-      case 'some':
-        return grantFactsAt(this.eventsOf(entry), clocks);
+      case 'some': {
+        const events = this.eventsOf(entry);
+        return (entry.prefix ??= new GrantPrefixIndex()).factsAt(events, clocks) ?? grantFactsAt(events, clocks);
+      }
     }
   }
 
