@@ -1,7 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
-import { GrantEvent } from '../domain/grant/events.js';
-import { compileShapes, shapeProblem } from '../domain/eventShape.js';
-import { BudgetEvent, budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
+import { decodeBudgetEvent, decodeGrantEvent, UndecodableEventError } from '../domain/storedEvent.js';
+import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
 import { DEFAULT_TOKEN_DAYS, TOKENS_STREAM, TokenIssuedData, TokenRevokedData, type Role } from '../domain/access.js';
 import { grantBusinessDate, type GrantFacts } from '../domain/grant/state.js';
 import { budgetBusinessDate, type BudgetFacts } from '../domain/budget/state.js';
@@ -14,36 +13,20 @@ import { grantFactsAt } from '../../projections/grantView.js';
 import type { BudgetStream } from '../../projections/committeeResults.js';
 import type { ProjectedEvent } from '../../projections/clocks.js';
 
-/** Only what the projections read: hashes, actors and command ids stay in the store. */
-function compact(event: RecordedEvent): ProjectedEvent {
-  return {
-    eventId: event.eventId,
-    type: event.type,
-    revision: event.revision,
-    position: event.position,
-    data: event.data,
-    metadata: { recordedAt: event.metadata.recordedAt },
-  };
-}
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 
-const GRANT_SHAPES = compileShapes(GrantEvent);
-const BUDGET_SHAPES = compileShapes(BudgetEvent);
 
 /**
- * What the projections need of an event to apply it: its data fits its type, and what it refers
+ * What the projections need of an event to apply it (its data fits its type: decoded), and what it refers
  * to is there before it (the grant for every later event, the allocation for a release or a
  * spending, the reversed event for a reversal). The folds skip what they cannot place, so an event
  * failing this would silently vanish from every report; the read model stops on it instead.
  */
 function unfitness(
-  event: RecordedEvent,
-  shapes: typeof GRANT_SHAPES,
+  event: { readonly type: string; readonly data: unknown },
   earlier: readonly { readonly eventId: string }[],
   allocations: ReadonlySet<string> | undefined,
 ): string | null {
-  const misshapen = shapeProblem(shapes, event.type, event.data);
-  if (misshapen !== null) return `its data does not fit ${event.type} (${misshapen})`;
   if (allocations !== undefined) {
     if ((event.type === 'GrantReceived') !== (earlier.length === 0)) return 'a grant stream starts with GrantReceived, and only there';
     const allocationId = (event.data as { allocationId?: string }).allocationId;
@@ -63,6 +46,16 @@ export class ProjectionError extends Error {
   override readonly name = 'ProjectionError';
   constructor(readonly event: { streamId: string; position: number; type: string }, reason: string) {
     super(`cannot project ${event.type} at position ${event.position} of ${event.streamId}: ${reason}`);
+  }
+}
+
+/** Stored events enter the read model through the domain's one decoding; one that does not decode stops it. */
+function decodedOrStop<D>(event: RecordedEvent, decode: (stored: RecordedEvent) => D): D {
+  try {
+    return decode(event);
+  } catch (error) {
+    if (error instanceof UndecodableEventError) throw new ProjectionError(event, error.reason);
+    throw error;
   }
 }
 
@@ -157,7 +150,8 @@ export class LedgerReadModel {
     if (event.streamId.startsWith('grant-')) {
       const grantId = event.streamId.slice('grant-'.length);
       const allocations = this.allocationIds.get(grantId) ?? new Set<string>();
-      const unfit = unfitness(event, GRANT_SHAPES, this.grants.get(grantId)?.events ?? [], allocations);
+      const projected = decodedOrStop(event, decodeGrantEvent);
+      const unfit = unfitness(projected, this.grants.get(grantId)?.events ?? [], allocations);
       if (unfit !== null) throw new ProjectionError(event, unfit);
       if (event.type === 'FundsAllocated') allocations.add((event.data as { allocationId: string }).allocationId);
       this.allocationIds.set(grantId, allocations);
@@ -166,10 +160,9 @@ export class LedgerReadModel {
         entry = { events: [], maxBusinessDate: null, committee: null, current: null };
         this.grants.set(grantId, entry);
       }
-      const projected = compact(event);
       entry.events.push(projected);
       entry.current = null;
-      const date = grantBusinessDate(projected as unknown as GrantEvent);
+      const date = grantBusinessDate(projected);
       if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
       // A grant amended to another committee stays indexed under the first too: views known
       // before the amendment still show it there, and reports filter on each view's committee.
@@ -183,7 +176,8 @@ export class LedgerReadModel {
     } else if (event.streamId.startsWith('budget-')) {
       const match = BUDGET_STREAM.exec(event.streamId);
       if (!match) throw new ProjectionError(event, 'not a budget stream name');
-      const unfit = unfitness(event, BUDGET_SHAPES, this.budgets.get(event.streamId)?.events ?? [], undefined);
+      const projected = decodedOrStop(event, decodeBudgetEvent);
+      const unfit = unfitness(projected, this.budgets.get(event.streamId)?.events ?? [], undefined);
       if (unfit !== null) throw new ProjectionError(event, unfit);
       let entry = this.budgets.get(event.streamId);
       if (!entry) {
@@ -193,10 +187,9 @@ export class LedgerReadModel {
         ofCommittee.push(entry);
         this.budgetsByCommittee.set(entry.key.committee, ofCommittee);
       }
-      const projected = compact(event);
       entry.events.push(projected);
       entry.current = null;
-      const date = budgetBusinessDate(projected as unknown as BudgetEvent);
+      const date = budgetBusinessDate(projected);
       if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
     } else if (event.streamId === TOKENS_STREAM) {
       this.applyTokenEvent(event);
