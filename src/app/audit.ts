@@ -1,4 +1,4 @@
-import { checkLink, type ChainFailure, type ChainedEvent } from '../store/hashChain.js';
+import { checkLink, hashOf, type ChainFailure, type ChainedEvent } from '../store/hashChain.js';
 import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
 import {
   EPOCH,
@@ -10,7 +10,6 @@ import {
   verifyInclusion,
   type LogDigest,
 } from '../domain/merkle.js';
-import { eventHash } from '../store/hashChain.js';
 import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
 
 /**
@@ -337,19 +336,25 @@ export function checkProof(proof: unknown): ProofCheck {
     }
     let recomputed: string;
     try {
-      recomputed = eventHash(String(event.prevHash), {
-        streamId: String(event.streamId),
-        revision: Number(event.revision),
-        eventId: String(event.eventId),
-        type: String(event.type),
-        recordedAt: String(event.recordedAt),
-        actor: String(event.actor),
-        commandId: String(event.commandId),
-        correlationId: String(event.correlationId),
-        tokenId: typeof event.tokenId === 'string' ? event.tokenId : undefined,
-        requestHash: typeof event.requestHash === 'string' ? event.requestHash : undefined,
-        data: event.data,
-      });
+      recomputed = hashOf(
+        recordedEventOf({
+          position: Number(event.position),
+          streamId: String(event.streamId),
+          revision: Number(event.revision),
+          eventId: String(event.eventId),
+          type: String(event.type),
+          recordedAt: String(event.recordedAt),
+          actor: String(event.actor),
+          commandId: String(event.commandId),
+          correlationId: String(event.correlationId),
+          ...(typeof event.tokenId === 'string' ? { tokenId: event.tokenId } : {}),
+          ...(typeof event.requestHash === 'string' ? { requestHash: event.requestHash } : {}),
+          ...(typeof event.schemaVersion === 'number' ? { schemaVersion: event.schemaVersion } : {}),
+          data: event.data,
+          prevHash: String(event.prevHash),
+          hash: event.hash,
+        }),
+      );
     } catch {
       return { ok: false, detail: 'the proof\'s event cannot be hashed' };
     }
@@ -375,6 +380,8 @@ export interface ExportedEvent {
   readonly correlationId: string;
   readonly requestHash?: string;
   readonly tokenId?: string;
+  /** Absent on events written before schema versions existed (version 1). */
+  readonly schemaVersion?: number;
   readonly data: unknown;
   readonly prevHash: string;
   readonly hash: string;
@@ -393,6 +400,7 @@ export function exportedEvent(event: RecordedEvent): ExportedEvent {
     correlationId: event.metadata.correlationId,
     ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
     ...(event.metadata.tokenId === undefined ? {} : { tokenId: event.metadata.tokenId }),
+    ...(event.metadata.schemaVersion === undefined ? {} : { schemaVersion: event.metadata.schemaVersion }),
     data: event.data,
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,
@@ -413,6 +421,7 @@ export function recordedEventOf(exported: ExportedEvent): RecordedEvent {
       correlationId: exported.correlationId,
       ...(exported.requestHash === undefined ? {} : { requestHash: exported.requestHash }),
       ...(exported.tokenId === undefined ? {} : { tokenId: exported.tokenId }),
+      ...(exported.schemaVersion === undefined ? {} : { schemaVersion: exported.schemaVersion }),
       recordedAt: exported.recordedAt,
       prevHash: exported.prevHash,
       hash: exported.hash,

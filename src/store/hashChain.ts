@@ -19,8 +19,18 @@ export interface HashedFields {
    */
   readonly tokenId?: string | undefined;
   readonly requestHash?: string | undefined;
+  /** The schema version of the data as written (see OPTIONAL_HASHED_METADATA); absent on old events. */
+  readonly schemaVersion?: number | undefined;
   readonly data: unknown;
 }
+
+/**
+ * Metadata fields the hash covers only when an event has them: events written before a field
+ * existed lack it and keep the hashes they were stored with. This is the one list of them: a new
+ * optional metadata field (who signed in, through which issuer, …) is named here, in HashedFields
+ * and in the port's EventMetadata; hashedFieldsOf and eventHash then carry it without other changes.
+ */
+export const OPTIONAL_HASHED_METADATA = ['schemaVersion'] as const satisfies ReadonlyArray<keyof HashedFields & keyof ChainedEvent['metadata']>;
 
 /**
  * JSON with object keys sorted at every level and no insignificant white space, so the same event
@@ -56,9 +66,17 @@ export function eventHash(prevHash: string, fields: HashedFields): string {
         correlationId: fields.correlationId,
         data: fields.data,
         ...(fields.tokenId === undefined ? {} : { tokenId: fields.tokenId, requestHash: fields.requestHash ?? null }),
+        ...optionalMetadataOf(fields),
       }),
     )
     .digest('hex');
+}
+
+/** The optional metadata fields an event has (absent ones left out, so old events hash as before). */
+function optionalMetadataOf(source: Partial<Record<(typeof OPTIONAL_HASHED_METADATA)[number], unknown>>): Record<string, unknown> {
+  const present: Record<string, unknown> = {};
+  for (const key of OPTIONAL_HASHED_METADATA) if (source[key] !== undefined) present[key] = source[key];
+  return present;
 }
 
 /** An event about to be chained: everything its hash covers, before it has a hash. */
@@ -77,8 +95,14 @@ export function hashedFieldsOf(event: UnchainedEvent): HashedFields {
     correlationId: event.metadata.correlationId,
     tokenId: event.metadata.tokenId,
     requestHash: event.metadata.requestHash,
+    ...optionalMetadataOf(event.metadata),
     data: event.data,
   };
+}
+
+/** The hash of an event as stored or about to be stored: SHA-256 over its prevHash and its canonical JSON. */
+export function hashOf(event: UnchainedEvent & { readonly metadata: { readonly prevHash: string } }): string {
+  return eventHash(event.metadata.prevHash, hashedFieldsOf(event));
 }
 
 export interface ChainFailure {
@@ -102,6 +126,7 @@ export interface ChainedEvent {
     readonly correlationId: string;
     readonly tokenId?: string | undefined;
     readonly requestHash?: string | undefined;
+    readonly schemaVersion?: number | undefined;
     readonly prevHash: string;
     readonly hash: string;
   };
@@ -114,6 +139,6 @@ export function checkLink(previous: ChainedEvent | null, event: ChainedEvent): C
   if (event.revision !== expectedRevision) return { ...at, problem: 'revision-gap' };
   const expectedPrev = previous === null ? GENESIS_HASH : previous.metadata.hash;
   if (event.metadata.prevHash !== expectedPrev) return { ...at, problem: 'prev-hash-mismatch' };
-  const recomputed = eventHash(expectedPrev, hashedFieldsOf(event));
+  const recomputed = hashOf(event);
   return recomputed === event.metadata.hash ? null : { ...at, problem: 'hash-mismatch' };
 }

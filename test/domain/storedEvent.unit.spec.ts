@@ -53,3 +53,25 @@ describe('the grant fold', () => {
     expect(() => foldGrantEvents(INITIAL_GRANT_FACTS, [received, { type: 'AllocationReleased', data: { allocationId: 'a9', amount: '1.00', releasedOn: '2024-02-01' } }])).toThrow(/AllocationReleased on allocation a9/);
   });
 });
+
+describe('upcasting on decode', () => {
+  const report = { submittedOn: '2024-05-01', reference: 'R-7' };
+
+  it('turns a version-1 report (written before reports were final or interim) into a final report', () => {
+    expect(decodeGrantEvent(stored('GrantReportSubmitted', report)).data).toEqual({ ...report, final: true });
+    expect(decodeGrantEvent(stored('GrantReportSubmitted', report, { schemaVersion: 1 })).data).toEqual({ ...report, final: true });
+  });
+
+  it('leaves current data as it is, and the stored data untouched', () => {
+    const interim = { ...report, final: false };
+    const event = stored('GrantReportSubmitted', interim, { schemaVersion: 2 });
+    expect(decodeGrantEvent(event).data).toBe(interim);
+    const old = stored('GrantReportSubmitted', report);
+    decodeGrantEvent(old);
+    expect(old.data).toEqual(report);
+  });
+
+  it('refuses a version-2 report without final: only version 1 gets the default', () => {
+    expect(() => decodeGrantEvent(stored('GrantReportSubmitted', report, { schemaVersion: 2 }))).toThrow(/lacks final/);
+  });
+});

@@ -127,6 +127,17 @@ export function describeEventStoreContract(adapterName: string, options: Contrac
         expect(events[2]!.metadata.prevHash).toBe(events[1]!.metadata.hash);
       });
 
+      it('keeps an event\'s schema version, under its hash, and leaves it out where none was given', async () => {
+        const versioned = { ...newEvent(), metadata: { ...newEvent().metadata, schemaVersion: 2 } };
+        await store.appendToStream(stream, [versioned, newEvent()], { expectedRevision: 'no_stream' });
+        const [withVersion, withoutVersion] = await readStreamToArray(store, stream);
+        expect(withVersion!.metadata.schemaVersion).toBe(2);
+        expect(withoutVersion!.metadata).not.toHaveProperty('schemaVersion');
+        expect(checkLink(null, withVersion!)).toBeNull();
+        expect(checkLink(null, { ...withVersion!, metadata: { ...withVersion!.metadata, schemaVersion: 1 } })?.problem).toBe('hash-mismatch');
+        expect(checkLink(null, { ...withVersion!, metadata: { ...withVersion!.metadata, schemaVersion: undefined } })?.problem).toBe('hash-mismatch');
+      });
+
       it('treats a re-sent append with the same event ids and expectation as done once', async () => {
         const events = [newEvent(), newEvent()];
         const first = await store.appendToStream(stream, events, { expectedRevision: 'no_stream' });

@@ -1,4 +1,5 @@
 import type { Upcaster } from './upcaster.js';
+import { grantReportSubmittedV1ToV2 } from './GrantReportSubmitted.v1-v2.js';
 
 export type { Upcaster } from './upcaster.js';
 
@@ -6,7 +7,7 @@ export type { Upcaster } from './upcaster.js';
  * Every upcaster of the ledger, one file per event type and version step. An event type's current
  * schema version is 1 plus its steps; a new step is added here and nowhere else.
  */
-const UPCASTERS: readonly Upcaster[] = [];
+const UPCASTERS: readonly Upcaster[] = [grantReportSubmittedV1ToV2];
 
 const STEPS = new Map<string, Upcaster[]>();
 for (const upcaster of UPCASTERS) {

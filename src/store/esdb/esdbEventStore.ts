@@ -357,13 +357,8 @@ export class EsdbEventStore implements EventStore {
         if (event.metadata.recordedAt < lastRecordedAt) throw new ImportRefusedError(`event ${event.eventId} was recorded before the one before it`);
         const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
         if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
-        const { prevHash, hash, recordedAt, actor, commandId, correlationId, requestHash, tokenId } = event.metadata;
-        const metadata = {
-          actor, commandId, correlationId,
-          ...(requestHash === undefined ? {} : { requestHash }),
-          ...(tokenId === undefined ? {} : { tokenId }),
-          recordedAt, prevHash, hash,
-        };
+        // Written as recorded: every field the hash covers, and nothing undefined.
+        const metadata = JSON.parse(JSON.stringify(event.metadata)) as Record<string, unknown>;
         await this.retryingUnavailable(() =>
           this.client.appendToStream(event.streamId, jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata }), {
             expectedRevision: event.revision === 0 ? NO_STREAM : BigInt(event.revision - 1),

@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkLink, eventHash, GENESIS_HASH } from '../hashChain.js';
+import { checkLink, GENESIS_HASH, hashOf } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   ImportRefusedError,
@@ -21,7 +21,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
-import { MIGRATE_1_TO_2_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
+import { MIGRATE_1_TO_2_SQL, MIGRATE_2_TO_3_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
 import { StreamingMerkleRoot } from '../../domain/merkle.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 
@@ -77,6 +77,7 @@ interface EventRow {
   correlation_id: string;
   request_hash: string | null;
   token_id: string | null;
+  schema_version: number | null;
   recorded_at: string;
   prev_hash: string;
   hash: string;
@@ -96,6 +97,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       correlationId: row.correlation_id,
       ...(row.request_hash === null ? {} : { requestHash: row.request_hash }),
       ...(row.token_id === null ? {} : { tokenId: row.token_id }),
+      ...(row.schema_version === null ? {} : { schemaVersion: row.schema_version }),
       recordedAt: row.recorded_at,
       prevHash: row.prev_hash,
       hash: row.hash,
@@ -261,7 +263,7 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA_SQL);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      else if (version === 1) migrateToVersion2(db);
+      else if (version === 1 || version === 2) migrateToCurrent(db);
       else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${this.path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
       db.exec(TREE_HEADS_SQL);
       this.fileIdentity = this.path === ':memory:' ? null : this.identityOfFile();
@@ -274,12 +276,12 @@ export class SqliteEventStore implements EventStore {
       lastRecordedAt: db.prepare<[], { recorded_at: string }>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
       byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
       insert: db.prepare<unknown[]>(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, schema_version, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertRecorded: db.prepare<unknown[]>(
-        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, schema_version, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
@@ -573,13 +575,14 @@ export class SqliteEventStore implements EventStore {
     const recorded: RecordedEvent[] = [];
     for (const [index, event] of events.entries()) {
       revision += 1;
-      const { actor, commandId, correlationId, tokenId, requestHash } = event.metadata;
-      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor, commandId, correlationId, tokenId, requestHash, data: event.data });
+      const { actor, commandId, correlationId, tokenId, requestHash, schemaVersion } = event.metadata;
+      const metadata = { ...event.metadata, recordedAt, prevHash };
+      const hash = hashOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata });
       let info: Database.RunResult;
       try {
         info = this.statements.insert.run(
           streamId, revision, event.eventId, event.type, JSON.stringify(event.data),
-          actor, commandId, correlationId, requestHash ?? null, tokenId ?? null, recordedAt, prevHash, hash,
+          actor, commandId, correlationId, requestHash ?? null, tokenId ?? null, schemaVersion ?? null, recordedAt, prevHash, hash,
         );
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
@@ -597,7 +600,7 @@ export class SqliteEventStore implements EventStore {
         revision,
         position: Number(info.lastInsertRowid),
         data: event.data,
-        metadata: { ...event.metadata, recordedAt, prevHash, hash },
+        metadata: { ...metadata, hash },
       });
       prevHash = hash;
     }
@@ -737,6 +740,7 @@ export class SqliteEventStore implements EventStore {
       event.metadata.correlationId,
       event.metadata.requestHash ?? null,
       event.metadata.tokenId ?? null,
+      event.metadata.schemaVersion ?? null,
       event.metadata.recordedAt,
       event.metadata.prevHash,
       event.metadata.hash,
@@ -832,12 +836,13 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** Version 1 to 2, once, under the write lock so that two processes opening the file do not race. */
-function migrateToVersion2(db: Database.Database): void {
+/** An older file to the current version, once, under the write lock so that two processes opening the file do not race. */
+function migrateToCurrent(db: Database.Database): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     const columns = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
     if (!columns.some((column) => column.name === 'token_id')) db.exec(MIGRATE_1_TO_2_SQL);
+    if (!columns.some((column) => column.name === 'schema_version')) db.exec(MIGRATE_2_TO_3_SQL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
