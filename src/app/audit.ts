@@ -1,4 +1,4 @@
-import { checkLink, hashOf, type ChainFailure, type ChainedEvent } from '../store/hashChain.js';
+import { ChainVerifier, hashOf, type ChainFailure } from '../store/hashChain.js';
 import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
 import {
   EPOCH,
@@ -71,9 +71,7 @@ async function* logUpTo(store: EventStore, treeSize?: number): AsyncIterable<Rec
   }
 }
 
-export type AuditFailure =
-  | ChainFailure
-  | { readonly streamId: string; readonly revision: number; readonly eventId: string; readonly problem: 'recorded-before-previous-event' };
+export type AuditFailure = ChainFailure;
 
 export interface ChainReport {
   readonly ok: boolean;
@@ -81,11 +79,6 @@ export interface ChainReport {
   readonly events: number;
   /** Every failure, in global order; the first names the first broken event. */
   readonly failures: readonly AuditFailure[];
-}
-
-/** The link of a stream head that checkLink needs: its revision and hash. */
-function linkOf(event: RecordedEvent): ChainedEvent {
-  return { ...event, data: null };
 }
 
 /**
@@ -100,23 +93,15 @@ export async function verifyChains(
   /** Sees every event in global order (verifyLog builds the Merkle tree with it). */
   visit?: (event: RecordedEvent) => void,
 ): Promise<ChainReport> {
-  const heads = new Map<string, ChainedEvent>();
+  const verifier = new ChainVerifier();
   const failures: AuditFailure[] = [];
-  let count = 0;
-  let lastRecordedAt = '';
   for await (const event of pagedLog(store)) {
-    count += 1;
-    const failure = checkLink(heads.get(event.streamId) ?? null, event);
+    const failure = verifier.check(event);
     if (failure && failures.length < failuresMax) failures.push(failure);
-    if (!failure && event.metadata.recordedAt < lastRecordedAt && failures.length < failuresMax) {
-      failures.push({ streamId: event.streamId, revision: event.revision, eventId: event.eventId, problem: 'recorded-before-previous-event' });
-    }
-    if (event.metadata.recordedAt > lastRecordedAt) lastRecordedAt = event.metadata.recordedAt;
-    heads.set(event.streamId, linkOf(event));
     visit?.(event);
-    onEvent?.(count);
+    onEvent?.(verifier.events);
   }
-  return { ok: failures.length === 0, streams: heads.size, events: count, failures };
+  return { ok: failures.length === 0, streams: verifier.streams, events: verifier.events, failures };
 }
 
 export interface TreeHeadCheck {

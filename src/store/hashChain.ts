@@ -109,7 +109,7 @@ export interface ChainFailure {
   readonly streamId: string;
   readonly revision: number;
   readonly eventId: string;
-  readonly problem: 'revision-gap' | 'prev-hash-mismatch' | 'hash-mismatch';
+  readonly problem: 'revision-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'recorded-before-previous-event';
 }
 
 /** The parts of a stored event that its hash covers or links. */
@@ -141,4 +141,42 @@ export function checkLink(previous: ChainedEvent | null, event: ChainedEvent): C
   if (event.metadata.prevHash !== expectedPrev) return { ...at, problem: 'prev-hash-mismatch' };
   const recomputed = hashOf(event);
   return recomputed === event.metadata.hash ? null : { ...at, problem: 'hash-mismatch' };
+}
+
+/**
+ * The one verifier of a log read in global order, used by verify (audit.ts) and by both stores'
+ * imports: every event must continue its stream's hash chain (checkLink), and recordedAt never
+ * decreases along the log (the stores guarantee it, so a decrease means events were moved). It
+ * keeps one link per stream, not the events, so a log of millions needs memory by streams.
+ */
+export class ChainVerifier {
+  private readonly heads = new Map<string, ChainedEvent>();
+  private lastRecordedAt = '';
+  /** Events checked so far. */
+  events = 0;
+
+  /** Checks the next event of the log; null when it is sound. The chain goes on from it either way. */
+  check(event: ChainedEvent): ChainFailure | null {
+    this.events += 1;
+    let failure = checkLink(this.heads.get(event.streamId) ?? null, event);
+    if (failure === null && event.metadata.recordedAt < this.lastRecordedAt) {
+      failure = { streamId: event.streamId, revision: event.revision, eventId: event.eventId, problem: 'recorded-before-previous-event' };
+    }
+    if (event.metadata.recordedAt > this.lastRecordedAt) this.lastRecordedAt = event.metadata.recordedAt;
+    // Only the link fields of a stream head are needed for the next check.
+    this.heads.set(event.streamId, { ...event, data: null });
+    return failure;
+  }
+
+  /** Streams seen so far. */
+  get streams(): number {
+    return this.heads.size;
+  }
+}
+
+/** A failure in words, for an import's refusal. */
+export function describeChainFailure(failure: ChainFailure): string {
+  return failure.problem === 'recorded-before-previous-event'
+    ? `event ${failure.eventId} (${failure.streamId} revision ${failure.revision}) is recorded before the event ahead of it`
+    : `broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision} (event ${failure.eventId})`;
 }

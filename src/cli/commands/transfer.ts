@@ -20,6 +20,7 @@ const ExportedLine = z.strictObject({
   correlationId: z.string().min(1).max(200),
   requestHash: z.string().max(200).optional(),
   tokenId: z.string().min(1).max(200).optional(),
+  schemaVersion: z.number().int().positive().optional(),
   data: z.unknown(),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),

@@ -13,7 +13,7 @@ import {
   type AllStreamResolvedEvent,
   type Position,
 } from '@eventstore/db-client';
-import { checkLink, eventHash, GENESIS_HASH, hashedFieldsOf, type ChainedEvent } from '../hashChain.js';
+import { ChainVerifier, describeChainFailure, GENESIS_HASH, hashOf } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   ImportRefusedError,
@@ -324,8 +324,9 @@ export class EsdbEventStore implements EventStore {
     let prevHash = target.tip ? target.tip.hash : GENESIS_HASH;
     const proposed = events.map((event, index) => {
       const revision = firstRevision + index;
-      const hash = eventHash(prevHash, hashedFieldsOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata: { ...event.metadata, recordedAt } }));
-      const metadata: RecordedMetadata = { ...event.metadata, recordedAt, prevHash, hash };
+      const chained = { ...event.metadata, recordedAt, prevHash };
+      const hash = hashOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata: chained });
+      const metadata: RecordedMetadata = { ...chained, hash };
       prevHash = hash;
       // The port's data is any JSON value; the client's type only names objects, arrays and strings.
       return jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata: { ...metadata } });
@@ -347,14 +348,13 @@ export class EsdbEventStore implements EventStore {
   async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
     this.assertOpen();
     if ((await this.headPosition()) !== 0) throw new ImportRefusedError(`${this.description} already holds events`);
-    const heads = new Map<string, ChainedEvent>();
+    const verifier = new ChainVerifier();
     let lastRecordedAt = '';
     let count = 0;
     try {
       for await (const event of events) {
-        const failure = checkLink(heads.get(event.streamId) ?? null, event);
-        if (failure) throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision}`);
-        if (event.metadata.recordedAt < lastRecordedAt) throw new ImportRefusedError(`event ${event.eventId} was recorded before the one before it`);
+        const failure = verifier.check(event);
+        if (failure) throw new ImportRefusedError(describeChainFailure(failure));
         const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
         if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
         // Written as recorded: every field the hash covers, and nothing undefined.
@@ -365,7 +365,6 @@ export class EsdbEventStore implements EventStore {
             ...ON_LEADER,
           }),
         );
-        heads.set(event.streamId, { ...event, data: null });
         lastRecordedAt = event.metadata.recordedAt;
         count += 1;
         if (count % 500 === 0) options.onProgress?.(count);

@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkLink, GENESIS_HASH, hashOf } from '../hashChain.js';
+import { ChainVerifier, describeChainFailure, GENESIS_HASH, hashOf } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   ImportRefusedError,
@@ -664,9 +664,9 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Loads an export into this store, which must be empty, in one transaction: a failure leaves
-   * the store empty. Every event must continue its stream's hash chain (checked with the same
-   * checkLink that verify uses), come after the previous one in global order, and not be
-   * recorded before it. Ids, positions, recordedAt and hashes are kept, so the copy has the same
+   * the store empty. Every event must come after the previous one in global order and pass the
+   * ChainVerifier that verify uses (it continues its stream's hash chain and is not recorded
+   * before the event ahead of it). Ids, positions, recordedAt and hashes are kept, so the copy has the same
    * digest as the original.
    */
   async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
@@ -680,7 +680,7 @@ export class SqliteEventStore implements EventStore {
     let count = 0;
     try {
       if ((this.statements.head.get()?.position ?? 0) !== 0) throw new ImportRefusedError(`${this.description} is not empty: import only into an empty store`);
-      const heads = new Map<string, RecordedEvent>();
+      const verifier = new ChainVerifier();
       let previous: RecordedEvent | null = null;
       let batch: RecordedEvent[] = [];
       const flush = () => {
@@ -694,15 +694,8 @@ export class SqliteEventStore implements EventStore {
           throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} does not come after position ${previous.position}`);
         }
         if (!Number.isSafeInteger(event.position) || event.position < 1) throw new ImportRefusedError(`event ${event.eventId} has no valid position`);
-        if (previous !== null && event.metadata.recordedAt < previous.metadata.recordedAt) {
-          throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} is recorded before the event ahead of it`);
-        }
-        const failure = checkLink(heads.get(event.streamId) ?? null, event);
-        if (failure) {
-          throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision} (event ${failure.eventId})`);
-        }
-        // Only the link fields of a stream head are needed; keeping them bounds memory by streams.
-        heads.set(event.streamId, { ...event, data: null });
+        const failure = verifier.check(event);
+        if (failure) throw new ImportRefusedError(describeChainFailure(failure));
         previous = event;
         batch.push(event);
         if (batch.length >= batchSize) flush();
