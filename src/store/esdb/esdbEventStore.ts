@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
   END,
@@ -15,7 +14,6 @@ import {
 } from '@eventstore/db-client';
 import { ChainVerifier, describeChainFailure, GENESIS_HASH, hashOf } from '../hashChain.js';
 import {
-  DuplicateEventIdError,
   ImportRefusedError,
   StoreUnavailableError,
   WrongExpectedVersionError,
@@ -42,8 +40,6 @@ export interface EsdbStoreOptions {
   readonly appendAttemptsMax?: number;
   /** Events fetched per page when reading $all. @defaultValue 1000 */
   readonly pageSize?: number;
-  /** How often claiming one event id re-reads its reservation after losing a race. @defaultValue 3 */
-  readonly claimAttemptsMax?: number;
   /**
    * How often an operation is tried again when the server was unreachable or no longer the leader
    * (a restart, an election); safe for appends too, since a re-sent append is recognised.
@@ -57,22 +53,16 @@ export interface EsdbStoreOptions {
 }
 
 /**
- * Event ids are unique in the ledger's whole log (the port's DuplicateEventIdError), but
- * EventStoreDB only recognises a re-sent event id at the revision an append names, inside that
- * stream. So before an append each id is claimed in a reservation stream of its own, whose last
- * event names the stream and revision the id is meant for:
- * - the first claim creates the reservation stream with NO_STREAM, so the server decides which
- *   stream got an id first, and an id claimed for another stream is refused for good;
- * - when the id is already stored where its reservation points, the append was done before and
- *   its stored events are the answer (the SQLite store's rule for re-sent appends);
- * - when an earlier attempt at another revision failed, the reservation is moved, with the
- *   reservation stream's exact revision so that two movers cannot both win.
- * The reservation streams and events start with `$`, so `excludeSystemEvents()` and the
- * system-event rule of readAll hide them like the server's own. On a secure server the ledger's
- * user therefore needs write access to these system streams (readAll needs $admins anyway).
+ * Event ids: EventStoreDB recognises a re-sent event id only inside its stream, at the revision an
+ * append names. That is all the ledger needs: its command handler derives every event id from the
+ * command and the stream (app/ids.ts), so one id can never be meant for two streams, and it always
+ * appends at the exact revision it decided on, so a re-sent append is recognised by the server. (Up
+ * to issue 13 each id was first claimed in a `$grantledger-event-id-<id>` stream of its own: one more
+ * append per event, and write rights on `$` streams, which only admins have by default.)
  */
-const RESERVATION_STREAM_PREFIX = '$grantledger-event-id-';
-const RESERVATION_EVENT_TYPE = '$grantledger-event-id-reserved';
+
+/** Streams whose last known event an adapter keeps (about 200 bytes each). */
+const TIPS_CACHED_MAX = 10_000;
 
 /** A stream's last event as far as an append needs it: where to chain and what time to follow. */
 interface StreamTip {
@@ -84,16 +74,6 @@ interface StreamTip {
 /** Where an append goes: the event it chains to (null for a new stream). */
 interface AppendTarget {
   readonly tip: StreamTip | null;
-}
-
-/** What claiming an event id found: it is now meant for the append's place, or stored already. */
-type Claim = { readonly kind: 'claimed' } | { readonly kind: 'stored'; readonly revision: number };
-
-/** The last reservation of an event id and the reservation stream's revision it sits at. */
-interface Reservation {
-  readonly streamId: string;
-  readonly revision: number;
-  readonly reservationRevision: bigint;
 }
 
 /** Raised inside a subscription when the handler threw, so it is not mistaken for a dropped connection. */
@@ -128,13 +108,19 @@ export class EsdbEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly appendAttemptsMax: number;
   private readonly pageSize: number;
-  private readonly claimAttemptsMax: number;
   private readonly resubscribeAttemptsMax: number;
   private readonly unavailableRetriesMax: number;
   private readonly resubscribeDelayMs: number;
   private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
   /** The latest recordedAt this process wrote, so its own appends never go back in time. */
   private lastRecordedAt = '';
+  /**
+   * The last event this process wrote or read per stream (a bounded number of streams). An event
+   * at a revision never changes, so an append expecting exactly that revision chains to it without
+   * reading it again; if the stream moved on meanwhile, the server refuses the append (or
+   * recognises it as re-sent), as it would after a read.
+   */
+  private readonly tips = new Map<string, StreamTip>();
   /** Settles when the write in flight has; see oneWriteAtATime. */
   private writeQueue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -148,7 +134,6 @@ export class EsdbEventStore implements EventStore {
     this.pageSize = options.pageSize ?? 1000;
     // Paging re-reads the last event of a page (reads include their start), so a page must hold more.
     if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 2) throw new Error('pageSize must be an integer of at least 2');
-    this.claimAttemptsMax = options.claimAttemptsMax ?? 3;
     this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
     this.unavailableRetriesMax = options.unavailableRetriesMax ?? 3;
     this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
@@ -171,17 +156,15 @@ export class EsdbEventStore implements EventStore {
   }
 
   /**
-   * One append: chain to the expected event, claim the ids, then write with that exact revision.
-   * `any` and `stream_exists` name no revision, so losing a race to another writer only means
-   * reading the new head and trying again, a bounded number of times.
+   * One append: chain to the expected event, then write with that exact revision, so the server
+   * both protects the chain and recognises a re-sent append. `any` and `stream_exists` name no
+   * revision, so losing a race to another writer only means reading the new head and trying
+   * again, a bounded number of times.
    */
   private async appendOnce(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     for (let attempt = 1; ; attempt += 1) {
-      const target = await this.resolveTarget(streamId, expected);
-      const firstRevision = target.tip ? target.tip.revision + 1 : 0;
-      const claims = await Promise.all(events.map((event, index) => this.claimEventId(streamId, event.eventId, firstRevision + index)));
-      const replayed = await this.storedBefore(streamId, events, claims, expected);
-      if (replayed) return replayed;
+      const target = await this.resolveTarget(streamId, expected, events);
+      if ('stored' in target) return target.stored;
       try {
         return await this.write(streamId, events, target);
       } catch (error) {
@@ -209,78 +192,26 @@ export class EsdbEventStore implements EventStore {
   }
 
   /**
-   * The stored result when every event id was stored before, together and in order, as one
-   * append (a re-sent append); null when none was. An id stored anywhere else is a duplicate.
+   * Reads the event the append chains to, refusing early what the server would refuse. With `any`
+   * or `stream_exists` the head is read as deep as the append is long, in the same round trip: when
+   * the stream ends with exactly these event ids, this very append was stored before (a retry after
+   * a lost answer) and its stored events are the answer, as the SQLite store answers.
    */
-  private async storedBefore(
-    streamId: string,
-    events: readonly NewEvent[],
-    claims: readonly Claim[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult | null> {
-    if (claims.every((claim) => claim.kind === 'claimed')) return null;
-    const first = claims[0]!;
-    const together =
-      first.kind === 'stored' && claims.every((claim, index) => claim.kind === 'stored' && claim.revision === first.revision + index);
-    if (!together) throw new DuplicateEventIdError(events[claims.findIndex((claim) => claim.kind === 'stored')]!.eventId, streamId);
-    // An exact expectation names where the events go; stored elsewhere they are not this append.
-    const expectedFirst = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : first.revision;
-    if (first.revision !== expectedFirst) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
-    return toAppendResult(await this.readRaw(streamId, BigInt(first.revision), events.length, 'forwards'));
-  }
-
-  /** Claims an event id for a place in a stream; see RESERVATION_STREAM_PREFIX for the rules. */
-  private async claimEventId(streamId: string, eventId: string, revision: number): Promise<Claim> {
-    const reservationStream = `${RESERVATION_STREAM_PREFIX}${eventId}`;
-    let expectedReservation: bigint | typeof NO_STREAM = NO_STREAM;
-    for (let attempt = 0; attempt < this.claimAttemptsMax; attempt += 1) {
-      try {
-        await this.client.appendToStream(
-          reservationStream,
-          jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId, revision } }),
-          { expectedRevision: expectedReservation, ...ON_LEADER },
-        );
-        return { kind: 'claimed' };
-      } catch (error) {
-        if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
-      }
-      const reservation = await this.readReservation(reservationStream);
-      if (reservation.streamId !== streamId) throw new DuplicateEventIdError(eventId, streamId);
-      const [atReserved] = await this.readRaw(streamId, BigInt(reservation.revision), 1, 'forwards');
-      if (atReserved?.eventId === eventId) return { kind: 'stored', revision: reservation.revision };
-      if (reservation.revision === revision) return { kind: 'claimed' };
-      expectedReservation = reservation.reservationRevision;
-    }
-    throw new Error(`event id ${eventId}: its reservation kept moving under ${this.claimAttemptsMax} claims for ${streamId}`);
-  }
-
-  private async readReservation(reservationStream: string): Promise<Reservation> {
-    // Read to the end rather than returning from inside the loop: leaving the client's read
-    // stream early leaves its gRPC call open, and dispose() then waits for it.
-    let reservation: Reservation | undefined;
-    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: END, maxCount: 1, direction: BACKWARDS, ...ON_LEADER })) {
-      const event = resolved.event;
-      const data = event?.data as { streamId?: unknown; revision?: unknown } | undefined;
-      if (event && typeof data?.streamId === 'string' && typeof data.revision === 'number') {
-        reservation = { streamId: data.streamId, revision: data.revision, reservationRevision: event.revision };
-      }
-    }
-    if (!reservation) throw new Error(`${reservationStream} holds no reservation the ledger wrote`);
-    return reservation;
-  }
-
-  /** Reads the event the append chains to, refusing early what the server would refuse. */
-  private async resolveTarget(streamId: string, expected: ExpectedRevision): Promise<AppendTarget> {
+  private async resolveTarget(streamId: string, expected: ExpectedRevision, events: readonly NewEvent[]): Promise<AppendTarget | { stored: AppendResult }> {
     if (expected === 'no_stream') return { tip: null };
     if (typeof expected === 'number') {
+      const known = this.tips.get(streamId);
+      if (known?.revision === expected) return { tip: known };
       const [atExpected] = await this.readRaw(streamId, BigInt(expected), 1, 'forwards');
       if (atExpected && atExpected.revision === expected) return { tip: toTip(atExpected) };
       const head = await this.readHead(streamId);
       if (head && head.revision === expected) return { tip: toTip(head) };
       throw new WrongExpectedVersionError(streamId, expected, head ? head.revision : 'no_stream');
     }
-    const head = await this.readHead(streamId);
+    const tail = (await this.readRaw(streamId, END, events.length, 'backwards')).reverse();
+    const head = tail[tail.length - 1];
     if (!head && expected === 'stream_exists') throw new WrongExpectedVersionError(streamId, expected, 'no_stream');
+    if (tail.length === events.length && tail.every((event, index) => event.eventId === events[index]!.eventId)) return { stored: toAppendResult(tail) };
     return { tip: head ? toTip(head) : null };
   }
 
@@ -292,7 +223,14 @@ export class EsdbEventStore implements EventStore {
     const stored = await this.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');
     const matches = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
     if (!matches) throw new Error(`append to ${streamId} succeeded but revisions ${firstRevision}.. do not hold its events`);
+    this.rememberTip(streamId, toTip(stored[stored.length - 1]!));
     return toAppendResult(stored);
+  }
+
+  private rememberTip(streamId: string, tip: StreamTip): void {
+    this.tips.delete(streamId);
+    this.tips.set(streamId, tip);
+    if (this.tips.size > TIPS_CACHED_MAX) this.tips.delete(this.tips.keys().next().value!);
   }
 
   /**
@@ -341,7 +279,7 @@ export class EsdbEventStore implements EventStore {
   /**
    * Loads events recorded elsewhere (grantledger copy) into this store, which must hold no ledger
    * event: ids, revisions, recordedAt and hashes are written as they are, each event at its exact
-   * revision, with its id reserved as appendToStream does. EventStoreDB cannot roll a batch back,
+   * revision (so the server refuses a stream that is not where the export left it). EventStoreDB cannot roll a batch back,
    * so every event is checked against its stream's chain before it is written, and a refused load
    * leaves a partial target that the copy refuses to reuse; callers verify the source first.
    */
@@ -355,8 +293,6 @@ export class EsdbEventStore implements EventStore {
       for await (const event of events) {
         const failure = verifier.check(event);
         if (failure) throw new ImportRefusedError(describeChainFailure(failure));
-        const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
-        if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
         // Written as recorded: every field the hash covers, and nothing undefined.
         const metadata = JSON.parse(JSON.stringify(event.metadata)) as Record<string, unknown>;
         await this.retryingUnavailable(() =>
