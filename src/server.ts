@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Ledger } from './app/ledger.js';
+import { snapshotPathOf } from './app/readModel/snapshotFile.js';
 import { createHttpApp, type HttpOptions } from './http/app.js';
 import type { EventStore } from './store/port.js';
 
@@ -25,6 +26,8 @@ export interface ServeOptions extends HttpOptions {
    * get one (grantledger token create). Tests pass their own.
    */
   readonly showSecret?: (message: string) => void;
+  /** Where the read model is saved between runs; by default beside a SQLite store (<file>.snapshot), none for others. null: none. */
+  readonly snapshotPath?: string | null;
 }
 
 function terminalAvailable(): boolean {
@@ -81,9 +84,10 @@ export function logSecretFrom(given: string | undefined, file: string | null): s
  * in, and serves the HTTP API.
  */
 export async function serve(store: EventStore, options: ServeOptions): Promise<RunningServer> {
-  const ledger = new Ledger(store);
-  await ledger.start();
   const announce = options.announce ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const snapshotPath = options.snapshotPath === undefined ? snapshotPathOf(store) : options.snapshotPath;
+  const ledger = new Ledger(store, { snapshotPath, log: announce });
+  await ledger.start();
   if (!ledger.readModel.failure) {
     if (options.adminToken !== undefined) {
       const outcome = await ledger.tokens.ensureEnvironmentAdmin(options.adminToken);

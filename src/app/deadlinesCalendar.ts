@@ -1,5 +1,5 @@
 import ical from 'ical-generator';
-import type { Ledger } from './ledger.js';
+import type { ReadSide } from './ledger/readSide.js';
 import { swedishKronor } from './swedish.js';
 import type { GrantEvent } from '../domain/grant/events.js';
 import { grantBusinessDate, unusedOf } from '../domain/grant/state.js';
@@ -14,7 +14,7 @@ const allDay = (date: string) => new Date(`${date}T12:00:00.000Z`);
  * each grant not yet closed, reportDue, and the dueOn of each repayment demand. UIDs derive from
  * the grant, so a calendar that polls the feed updates its events instead of adding new ones.
  */
-export function deadlinesCalendar(ledger: Ledger, filter: { readonly committee?: string } = {}): string {
+export function deadlinesCalendar(ledger: ReadSide, filter: { readonly committee?: string } = {}): string {
   ledger.readModel.assertRunning();
   const calendar = ical({ name: 'Statsbidrag: datum att hålla', prodId: { company: 'grantledger', product: 'deadlines', language: 'SV' } });
   const grantIds = filter.committee === undefined ? ledger.readModel.grantIds() : ledger.readModel.grantIdsOfCommittee(filter.committee);

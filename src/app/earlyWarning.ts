@@ -1,9 +1,9 @@
-import type { Ledger } from './ledger.js';
+import type { ReadSide } from './ledger/readSide.js';
 import { earlyWarningReport, earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../projections/earlyWarning.js';
 import { viewDateOf, type Clocks } from '../../projections/clocks.js';
 
 /** The early-warning report of the ledger in a view (issue 14): per open riktat grant, projected unused at useBy. */
-export function earlyWarning(ledger: Ledger, filter: { readonly committee?: string }, clocks: Clocks): EarlyWarningReport {
+export function earlyWarning(ledger: ReadSide, filter: { readonly committee?: string }, clocks: Clocks): EarlyWarningReport {
   ledger.readModel.assertRunning();
   const viewDate = viewDateOf(clocks, ledger.today());
   const grantIds = filter.committee === undefined ? ledger.readModel.grantIds() : ledger.readModel.grantIdsOfCommittee(filter.committee);

@@ -1,22 +1,27 @@
-import { StoreUnavailableError, type EventStore, type RecordedEvent, type Subscription } from '../store/port.js';
-import { grantStreamName } from '../domain/grant/events.js';
+import type { ActivitiesReport } from '../../projections/activities.js';
+import type { EventStore, RecordedEvent, Subscription } from '../store/port.js';
 import type { GrantCommand } from '../domain/grant/commands.js';
-import { budgetStreamName, type BudgetKey } from '../domain/budget/events.js';
+import type { BudgetKey } from '../domain/budget/events.js';
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { dateOfMoment, type IsoDate } from '../domain/dates.js';
-import { formatMoney, ZERO, type Money } from '../domain/money.js';
-import { TOKENS_STREAM } from '../domain/access.js';
-import { TokenRegistry, type Authentication } from './tokens.js';
-import { CommandHandler, type CommandContext, type CommandOutcome } from './commandHandler.js';
-import { budgetDeciderWith, grantDeciderWith } from './deciders.js';
-import { KeyedReadWriteLock } from './keyedMutex.js';
-import { followStore, LedgerReadModel } from './readModel.js';
-import { verifyLog, type LogReport } from './audit.js';
-import type { SignedTreeHead } from '../store/treeHeads.js';
-import { grantViewOf, type GrantView } from '../../projections/grantView.js';
-import { unusedGrantRowOf, unusedGrantsReport, type ReportableGrant, type UnusedGrantsFilter, type UnusedGrantsReport } from '../../projections/unusedGrants.js';
-import { addRevenue, committeeResultsOf, revenueKeyOf, type CommitteeResultRow } from '../../projections/committeeResults.js';
-import { viewDateOf, type Clocks } from '../../projections/clocks.js';
+import type { LogDigest } from '../domain/merkle.js';
+import type { TokenRegistry, Authentication } from './tokens.js';
+import type { CommandContext, CommandOutcome } from './commandHandler.js';
+import { followStore, LedgerReadModel } from './readModel/index.js';
+import { loadSnapshot, removeUnfinishedSnapshots, writeSnapshot } from './readModel/snapshotFile.js';
+import { checkDigest, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport } from './audit.js';
+import type { EventFilter } from '../store/port.js';
+import type { SignedTreeHead, TreeHeadSigner } from '../store/treeHeads.js';
+import type { GrantView } from '../../projections/grantView.js';
+import type { UnusedGrantsFilter, UnusedGrantsReport } from '../../projections/unusedGrants.js';
+import type { BudgetInView, CommitteeResultRow } from '../../projections/committeeResults.js';
+import type { EarlyWarningReport, EarlyWarningRow } from '../../projections/earlyWarning.js';
+import type { Clocks } from '../../projections/clocks.js';
+import { LedgerCommands } from './ledger/commands.js';
+import { LedgerQueries, type GrantList, type GrantListFilter } from './ledger/queries.js';
+import { tokenRegistryOf } from './ledger/tokenWiring.js';
+
+export type { GrantList, GrantListFilter } from './ledger/queries.js';
 
 /** What /health shows: the read model and the store, each with its problem in words. */
 export interface LedgerHealth {
@@ -31,37 +36,56 @@ export interface LedgerHealth {
 
 export interface LedgerOptions {
   readonly clock?: () => Date;
+  /**
+   * Where the read model is saved (see ./readModel/snapshotFile.ts): loaded at start so only the
+   * tail of the log is folded, written in the background as the log grows and at stop. None by
+   * default; the server puts it beside the store.
+   */
+  readonly snapshotPath?: string | null;
+  /** Operational messages (a snapshot loaded or ignored, and why). @defaultValue stderr */
+  readonly log?: (message: string) => void;
+  /** Events after the last snapshot that make the background writer save a new one. @defaultValue 10 000 */
+  readonly snapshotEveryEvents?: number;
 }
+
+/** How often the background writer looks whether a snapshot is due. */
+const SNAPSHOT_CHECK_MS = 5_000;
+/** Fewer new events than snapshotEveryEvents are saved too, once this old. */
+const SNAPSHOT_MAX_AGE_MS = 10 * 60_000;
 
 export { hashToken, newToken } from './tokens.js';
 
 /**
- * The application layer: commands go through the deciders to the store; queries read the
- * projections. Every command waits until the read model has seen its events, so a client reads
- * its own writes.
+ * The application layer: commands (./ledger/commands.ts) go through the deciders to the store;
+ * queries (./ledger/queries.ts, the one owner of every cache) read the projections; tokens
+ * (./ledger/tokenWiring.ts). Every command waits until the read model has seen its events, so a
+ * client reads its own writes. Routes call the ledger only, never its read model or store.
  */
 export class Ledger {
   readonly readModel = new LedgerReadModel();
-  private readonly handler: CommandHandler;
   private readonly clock: () => Date;
   private subscription: Subscription | null = null;
-  private memo: { position: number; reports: Map<string, unknown> } = { position: -1, reports: new Map() };
-  /** Per committee: entries take it shared, closing or reopening a year exclusive. */
-  private readonly periods = new KeyedReadWriteLock();
-  /** The last store fault a command met; cleared when a later write succeeds. */
-  private storeFault: StoreUnavailableError | null = null;
+  private readonly commands: LedgerCommands;
+  readonly queries: LedgerQueries;
 
   /** Bearer tokens: issue, list, revoke, authenticate. */
   readonly tokens: TokenRegistry;
 
+  private readonly snapshotPath: string | null;
+  private readonly snapshotEveryEvents: number;
+  private readonly log: (message: string) => void;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private snapshotWriting: Promise<void> | null = null;
+  private snapshotSaved = { position: 0, at: Date.now() };
+
   constructor(readonly store: EventStore, options: LedgerOptions = {}) {
-    this.handler = new CommandHandler(store);
     this.clock = options.clock ?? (() => new Date());
-    this.tokens = new TokenRegistry(store, this.readModel, this.clock, async (events, expectedRevision) => {
-      const result = await this.watchingStore(this.store.appendToStream(TOKENS_STREAM, events, { expectedRevision }));
-      await this.readModel.waitFor(result.position);
-      return result.position;
-    });
+    this.snapshotPath = options.snapshotPath ?? null;
+    this.snapshotEveryEvents = options.snapshotEveryEvents ?? 10_000;
+    this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
+    this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp());
+    this.queries = new LedgerQueries(this.readModel, store, () => this.today());
+    this.tokens = tokenRegistryOf(store, this.readModel, this.commands, this.clock);
   }
 
   /**
@@ -71,8 +95,13 @@ export class Ledger {
    * it and /health says why, until an operator has examined it.
    */
   async start(): Promise<void> {
+    if (this.snapshotPath !== null) await this.loadSnapshot(this.snapshotPath);
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
+    if (this.snapshotPath !== null) {
+      this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
+      this.snapshotTimer.unref();
+    }
     if (this.store.signer) {
       const report = await this.verify();
       if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
@@ -115,14 +144,79 @@ export class Ledger {
     return (await this.store.latestTreeHead?.()) ?? null;
   }
 
+  /** The key that signs tree heads, if the store signs them. */
+  get signer(): TreeHeadSigner | undefined {
+    return this.store.signer;
+  }
+
+  /** A page of the log in global order, all of it or filtered (actor, moments, type). */
+  async events(filter: EventFilter | null, page: { after: number; limit: number }): Promise<RecordedEvent[]> {
+    if (filter !== null) return findEvents(this.store, filter, page);
+    const events: RecordedEvent[] = [];
+    for await (const event of this.store.readAll({ after: page.after, maxCount: page.limit })) events.push(event);
+    return events;
+  }
+
+  /** The digest (Merkle tree head) of the whole log. */
+  digest(): Promise<LogDigest | null> {
+    return logDigest(this.store);
+  }
+
+  /** Whether the log still holds exactly the prefix a digest describes. */
+  checkDigest(claimed: LogDigest): Promise<DigestCheck> {
+    return checkDigest(this.store, claimed);
+  }
+
   /** /health for anyone: up or not, from what is known already, without probing or locking the store. */
   quickStatus(): 'ok' | 'failing' {
-    return this.readModel.failure || this.storeFault ? 'failing' : 'ok';
+    return this.readModel.failure || this.commands.storeFault ? 'failing' : 'ok';
   }
 
   async stop(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = null;
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.snapshotTimer = null;
+    await this.snapshotWriting;
+    if (this.snapshotPath !== null && !this.readModel.failure && this.readModel.position !== this.snapshotSaved.position) await this.saveSnapshot();
+  }
+
+  private async loadSnapshot(path: string): Promise<void> {
+    await removeUnfinishedSnapshots(path);
+    const loaded = await loadSnapshot(path, this.store);
+    if (loaded.kind === 'ignored') this.log(`grantledger: the read-model snapshot ${path} is ignored, the read model is rebuilt from the log: ${loaded.reason}`);
+    if (loaded.kind !== 'loaded') return;
+    this.readModel.adopt(loaded.readModel);
+    this.snapshotSaved = { position: loaded.position, at: Date.now() };
+    this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
+  }
+
+  /** Saves the read model when enough happened since the last snapshot; one write at a time. */
+  private async saveSnapshotIfDue(): Promise<void> {
+    if (this.snapshotWriting || this.readModel.failure) return;
+    const fresh = this.readModel.position - this.snapshotSaved.position;
+    if (fresh <= 0) return;
+    if (fresh < this.snapshotEveryEvents && Date.now() - this.snapshotSaved.at < SNAPSHOT_MAX_AGE_MS) return;
+    await this.saveSnapshot();
+  }
+
+  /** Writes a snapshot now (waiting for one under way first); a failed write is logged, never thrown at a command. */
+  async saveSnapshot(): Promise<void> {
+    if (this.snapshotPath === null) return;
+    await this.snapshotWriting;
+    const path = this.snapshotPath;
+    const writing = writeSnapshot(this.readModel, path).then(
+      (checkpoint) => {
+        this.snapshotSaved = { position: checkpoint.position, at: Date.now() };
+      },
+      (error: unknown) => this.log(`grantledger: could not write the read-model snapshot ${path}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    this.snapshotWriting = writing;
+    try {
+      await writing;
+    } finally {
+      if (this.snapshotWriting === writing) this.snapshotWriting = null;
+    }
   }
 
   /** Waits until the read model holds everything the store holds now. */
@@ -134,57 +228,12 @@ export class Ledger {
     return dateOfMoment(this.clock());
   }
 
-  // Commands
-
-  /**
-   * A stopped read model means the log holds an event the ledger cannot account for: new entries
-   * wait until it is repaired, and are refused before anything is decided or written.
-   */
-  async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
-    this.readModel.assertRunning();
-    const committees = this.committeesOf(grantId, command);
-    return this.periods.sharedAll(committees, async () =>
-      this.settled(await this.watchingStore(this.handler.handle(grantStreamName(grantId), grantDeciderWith(this.readModel), command, context))),
-    );
-  }
-
-  /** The committees whose periods a grant command touches: its own, and the one it moves to. */
-  private committeesOf(grantId: string, command: GrantCommand): string[] {
-    if (command.type === 'ReceiveGrant') return [command.data.committee];
-    const committee = this.readModel.grantCommittee(grantId);
-    const movedTo = command.type === 'AmendGrant' ? command.data.committee : undefined;
-    return [committee, movedTo].filter((name): name is string => name !== undefined);
-  }
-
-  /**
-   * Closing a year, or reopening it by reversing its closing, takes the committee's periods
-   * exclusively: no entry of the committee is decided meanwhile in this process.
-   */
-  async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
-    this.readModel.assertRunning();
-    const run = async () =>
-      this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
-    return command.type === 'ReverseEntry' || command.type === 'CloseFiscalYear' ? this.periods.exclusive(key.committee, run) : this.periods.shared(key.committee, run);
-  }
-
-  /** Remembers a store fault for /health until a write gets through again. */
-  private async watchingStore<T>(work: Promise<T>): Promise<T> {
-    try {
-      const result = await work;
-      this.storeFault = null;
-      return result;
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) this.storeFault = error;
-      throw error;
-    }
-  }
-
   /** The read model's and the store's state; the store is probed when it can be. */
   async health(): Promise<LedgerHealth> {
     let storeProblem: string | undefined;
     try {
       if (this.store.probeWritable) await this.store.probeWritable();
-      else if (this.storeFault) throw this.storeFault;
+      else if (this.commands.storeFault) throw this.commands.storeFault;
     } catch (error) {
       storeProblem = error instanceof Error ? error.message : String(error);
     }
@@ -198,114 +247,68 @@ export class Ledger {
     };
   }
 
-  /**
-   * Closing a year needs the committee's grant revenue, which lives in the grant streams: read it
-   * from the read model, caught up with the store, and hand it to the pure decider.
-   */
-  async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
-    const closeData = data.carriedForward === undefined ? { closedOn: data.closedOn } : { closedOn: data.closedOn, carriedForward: data.carriedForward };
-    this.readModel.assertRunning();
-    return this.periods.exclusive(key.committee, async () => {
-      await this.catchUp();
-      const revenue = new Map<string, Money>();
-      for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) addRevenue(revenue, this.readModel.grantRevenue(grantId, {}));
-      const yearRevenue = revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
-      const command: BudgetCommand = { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(yearRevenue) };
-      return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
-    });
-  }
-
   /** The identity behind a bearer token, or why it is refused (unknown, expired, revoked, unsigned). */
   authenticate(token: string): Promise<Authentication> {
     return this.tokens.authenticate(token);
   }
 
-  /**
-   * Waits until the read model shows the command's events, so the caller reads its own write.
-   * The events are durable already: if the read model is slow or has stopped (health says so),
-   * the command still succeeded, and answering otherwise would invite a duplicate retry.
-   */
-  private async settled(outcome: CommandOutcome): Promise<CommandOutcome> {
-    try {
-      await this.readModel.waitFor(outcome.position);
-    } catch {
-      // Reported by /health (a stopped projection) or transient (a slow catch-up).
-    }
-    return outcome;
+  // Commands
+
+  executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
+    return this.commands.executeGrant(grantId, command, context);
+  }
+
+  executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
+    return this.commands.executeBudget(key, command, context);
+  }
+
+  closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
+    return this.commands.closeFiscalYear(key, data, context);
   }
 
   // Queries
 
   grant(grantId: string, clocks: Clocks): { view: GrantView; revision: number } | null {
-    this.readModel.assertRunning();
-    const stream = this.readModel.grantStream(grantId);
-    const facts = this.readModel.grantFacts(grantId, clocks);
-    const view = facts ? grantViewOf(facts, viewDateOf(clocks, this.today())) : null;
-    return stream && view ? { view, revision: stream[stream.length - 1]!.revision } : null;
+    return this.queries.grant(grantId, clocks);
   }
 
-  /** A grant's events with their full metadata, read from the store (the read model keeps less). */
-  async grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
-    this.readModel.assertRunning();
-    if (!this.readModel.grantStream(grantId)) return undefined;
-    const events: RecordedEvent[] = [];
-    for await (const event of this.store.readStream(grantStreamName(grantId))) events.push(event);
-    return events;
+  grantExists(grantId: string): boolean {
+    return this.queries.grantExists(grantId);
+  }
+
+  grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
+    return this.queries.grantEvents(grantId);
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {
-    this.readModel.assertRunning();
-    const today = this.today();
-    const viewDate = viewDateOf(clocks, today);
-    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
-    const compute = () => {
-      const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
-      const rows: ReportableGrant[] = [];
-      for (const grantId of grantIds) {
-        const row = current ? this.readModel.currentGrantRow(grantId, viewDate) : this.historicalRow(grantId, clocks, viewDate);
-        if (row) rows.push(row);
-      }
-      return unusedGrantsReport(rows, filter, viewDate);
-    };
-    return current ? this.memoised(`unused-grants ${viewDate} ${JSON.stringify(filter)}`, compute) : compute();
-  }
-
-  private historicalRow(grantId: string, clocks: Clocks, viewDate: IsoDate): ReportableGrant | null {
-    const facts = this.readModel.grantFacts(grantId, clocks);
-    return facts ? unusedGrantRowOf(facts, viewDate) : null;
+    return this.queries.unusedGrants(filter, clocks);
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
-    this.readModel.assertRunning();
-    const viewDate = viewDateOf(clocks, this.today());
-    const current = clocks.asOf === undefined && clocks.knownAt === undefined;
-    const compute = () => {
-      const revenue = new Map<string, Money>();
-      const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
-      for (const grantId of grantIds) addRevenue(revenue, this.readModel.grantRevenue(grantId, clocks));
-      return committeeResultsOf(this.readModel.budgetsIn(clocks, filter.committee), revenue, viewDate, filter);
-    };
-    return current ? this.memoised(`committee-results ${viewDate} ${JSON.stringify(filter)}`, compute) : compute();
-  }
-
-  /**
-   * Reports of the current view, kept until the read model moves on: reading far outnumbers
-   * writing, and a report of 10 000 grants is cheap to keep and dear to redo on every request.
-   */
-  private memoised<T>(key: string, compute: () => T): T {
-    if (this.memo.position !== this.readModel.position) this.memo = { position: this.readModel.position, reports: new Map() };
-    if (this.memo.reports.has(key)) return this.memo.reports.get(key) as T;
-    const report = compute();
-    if (this.memo.reports.size >= 256) this.memo.reports.clear();
-    this.memo.reports.set(key, report);
-    return report;
+    return this.queries.committeeResults(filter, clocks);
   }
 
   budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
-    this.readModel.assertRunning();
-    const stream = this.readModel.budgetStream(budgetStreamName(key));
-    if (!stream) return null;
-    const row = this.committeeResults({ committee: key.committee }, clocks).rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);
-    return row ? { row, revision: stream.events[stream.events.length - 1]!.revision } : null;
+    return this.queries.budget(key, clocks);
+  }
+
+  budgetsIn(clocks: Clocks, committee?: string): BudgetInView[] {
+    return this.queries.budgetsIn(clocks, committee);
+  }
+
+  grantList(filter: GrantListFilter, clocks: Clocks): GrantList {
+    return this.queries.grantList(filter, clocks);
+  }
+
+  earlyWarningRow(grantId: string, clocks: Clocks): EarlyWarningRow | null {
+    return this.queries.earlyWarningRow(grantId, clocks);
+  }
+
+  earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport {
+    return this.queries.earlyWarning(committee, clocks);
+  }
+
+  activities(committee: string, year: number, clocks: Clocks): ActivitiesReport {
+    return this.queries.activities(committee, year, clocks);
   }
 }

@@ -19,6 +19,8 @@ import { reportRoutes } from './routes/reports.js';
 import { systemRoutes } from './routes/system.js';
 import { webRouter } from '../web/routes.js';
 import { sieRoutes } from './routes/sie.js';
+import type { BearerRefusal, OidcIdentityProvider } from '../oidc/provider.js';
+import { groupsGivingAccess, principalTokenId } from '../oidc/identity.js';
 
 /** Routes anyone may call: the health check and the API's description. */
 const publicRoutes = [
@@ -68,9 +70,25 @@ export interface HttpOptions {
   readonly trustProxy?: boolean | number | string;
   /** The secret behind the log's pseudonyms; a random one per process when absent. */
   readonly logSecret?: string | Buffer;
+  /** The municipality's identity provider (LEDGER_OIDC_*): its JWTs are accepted as bearer tokens too. */
+  readonly oidc?: OidcIdentityProvider | undefined;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/;
+/** A compact JWS (header.payload.signature, base64url), as identity providers issue; Entra ID's run to a few kilobytes. */
+const JWT_BEARER = /^Bearer (eyJ[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,12288}\.[A-Za-z0-9_-]{1,1024})$/;
+
+const JWT_REFUSAL_CODE: Record<BearerRefusal, string> = {
+  expired: 'TOKEN_EXPIRED',
+  'not-yet-valid': 'TOKEN_NOT_YET_VALID',
+  'wrong-issuer': 'TOKEN_WRONG_ISSUER',
+  'wrong-audience': 'TOKEN_WRONG_AUDIENCE',
+  'unknown-key': 'TOKEN_UNKNOWN_KEY',
+  'bad-signature': 'UNAUTHORIZED',
+  malformed: 'UNAUTHORIZED',
+  'no-subject': 'UNAUTHORIZED',
+  'provider-unreachable': 'IDENTITY_PROVIDER_UNAVAILABLE',
+};
 
 /** The Content-Security-Policy of every answer: nothing but the ledger's own pages and scripts. */
 export const CONTENT_SECURITY_POLICY = {
@@ -148,6 +166,7 @@ async function authenticate(
   ledger: Ledger,
   limiter: AuthFailureLimiter,
   log: (line: Record<string, unknown>) => void,
+  oidc?: OidcIdentityProvider,
 ): Promise<IssuedToken> {
   const header = request.get('Authorization');
   if (header === undefined) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'send Authorization: Bearer <token>');
@@ -155,6 +174,8 @@ async function authenticate(
   const result = match ? await ledger.authenticate(match[1]!) : null;
   if (result?.ok) return result.identity;
   const client = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  const jwt = oidc && (result === null || result.reason === 'unknown') ? JWT_BEARER.exec(header) : null;
+  if (oidc && jwt) return authenticateJwt(jwt[1]!, oidc, request, client, limiter, log);
   const reason: TokenRefusal = result === null ? 'unknown' : result.reason;
   log({ time: new Date().toISOString(), level: 'warn', event: 'authentication-failed', requestId: request.id, client, reason });
   const retryAfterSeconds = limiter.retryAfterSeconds(client);
@@ -163,6 +184,38 @@ async function authenticate(
   if (!match) throw new HttpProblem(401, 'UNAUTHORIZED', TITLES[401]!, 'send Authorization: Bearer <token>');
   const refusal = REFUSAL_DETAIL[reason];
   throw new HttpProblem(401, refusal.code, TITLES[401]!, refusal.detail);
+}
+
+/**
+ * A JWT from the municipality's identity provider: the identity it vouches for, with the role its
+ * claim gives, written into events as `oidc:<issuer>#<subject>` and the display name. Refusals
+ * count against the address like a bad ledger token, except when the provider's keys cannot be
+ * fetched (503: not the caller's fault).
+ */
+async function authenticateJwt(
+  jwt: string,
+  oidc: OidcIdentityProvider,
+  request: Request,
+  client: string,
+  limiter: AuthFailureLimiter,
+  log: (line: Record<string, unknown>) => void,
+): Promise<IssuedToken> {
+  const retryAfterSeconds = limiter.retryAfterSeconds(client);
+  const verified = await oidc.verifyBearer(jwt);
+  if (verified.ok) {
+    const role = verified.roles[0];
+    if (role === undefined) {
+      log({ time: new Date().toISOString(), level: 'warn', event: 'authentication-without-role', requestId: request.id, client });
+      const groups = groupsGivingAccess(oidc.config, ['admin', 'ekonom', 'revisor']);
+      throw new HttpProblem(403, 'NO_ROLE', TITLES[403]!, `the token's ${oidc.config.roleClaim} claim gives no role in this ledger; access is given by membership of: ${groups.join(', ')}`);
+    }
+    return { tokenId: principalTokenId(verified.principal), name: verified.principal.displayName, role };
+  }
+  log({ time: new Date().toISOString(), level: 'warn', event: 'authentication-failed', requestId: request.id, client, reason: `oidc-${verified.reason}` });
+  if (verified.reason === 'provider-unreachable') throw new HttpProblem(503, JWT_REFUSAL_CODE[verified.reason], 'Identity provider unavailable', verified.detail);
+  if (retryAfterSeconds > 0) throw new TooManyAuthFailures(retryAfterSeconds);
+  limiter.recordFailure(client);
+  throw new HttpProblem(401, JWT_REFUSAL_CODE[verified.reason], TITLES[401]!, verified.detail);
 }
 
 /** A request body whose compression cannot be undone: the client's fault, 400 not 500. */
@@ -264,13 +317,13 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
 
   // The web pages in Swedish (issue 10): same app, same port, same Ledger, their own sessions.
-  app.use(webRouter(ledger, { limiter, log }));
+  app.use(webRouter(ledger, { limiter, log, oidc: options.oidc }));
 
   for (const spec of ROUTES) {
     app[spec.method](spec.path, async (request: Request, response: Response) => {
       let caller: IssuedToken | null = null;
       if (spec.access !== 'public') {
-        caller = await authenticate(request, ledger, limiter, log);
+        caller = await authenticate(request, ledger, limiter, log, options.oidc);
         response.locals.actorRef = actorRef(caller.tokenId);
         response.locals.role = caller.role;
         if (!spec.access.includes(caller.role)) {

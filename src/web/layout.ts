@@ -10,6 +10,12 @@ export interface PageOptions {
   readonly body: Renderable;
   /** A one-time message shown at the top (after a registration). */
   readonly flash?: string | undefined;
+  /**
+   * Go on to this same-site path at once (meta refresh). After the identity provider's redirect the
+   * browser withholds SameSite=Strict cookies for the rest of that cross-site redirect chain; a
+   * navigation started by this page is same-site, so the new session cookie is sent with it.
+   */
+  readonly continueTo?: string | undefined;
 }
 
 function navLink(href: string, label: string, current: boolean): Html {
@@ -42,7 +48,8 @@ export function page(options: PageOptions): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title} – Grantledger</title>
+${options.continueTo ? html`<meta http-equiv="refresh" content="0;url=${options.continueTo}">
+` : ''}<title>${options.title} – Grantledger</title>
 <link rel="stylesheet" href="/static/app.css">
 </head>
 <body>

@@ -20,7 +20,9 @@ import {
   setSessionCookie,
   type Session,
 } from './session.js';
-import { PAGE_CSP } from './security.js';
+import { PAGE_CSP, pageCspWith } from './security.js';
+import type { OidcIdentityProvider, PendingSignIn } from '../oidc/provider.js';
+import { groupsGivingAccess, principalTokenId } from '../oidc/identity.js';
 import { pageLedger } from './reports.js';
 import { clocksOf } from './clocks.js';
 import { formBySlug, parseTyped, refusalOf, requestHashOf, typedOf, validate, type FieldErrors, type FormSpec, type Typed } from './forms.js';
@@ -31,13 +33,21 @@ import { grantStatementFor } from '../app/ledgerReports.js';
 import { grantStatementData } from '../app/monthlyReportData.js';
 import { resultsPage } from './views/results.js';
 import { registerForm, registerIndex } from './views/register.js';
-import { loginPage } from './views/login.js';
+import { loginPage, noRolePage } from './views/login.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 const LOGIN_COOKIE = 'gl_login';
+/**
+ * Ties the provider's answer to the browser that asked: SameSite=Lax, because the answer comes
+ * as a top-level navigation from the provider's site, where a Strict cookie is not sent.
+ */
+const OIDC_COOKIE = 'gl_oidc';
+/** How long a person may take at the provider's sign-in page. */
+const OIDC_PENDING_MS = 10 * 60_000;
+const MAX_PENDING_SIGN_INS = 10_000;
 /** The pages' paths; everything else is the API's (its own headers, its own 404). */
 export function isPagePath(path: string): boolean {
-  return /^\/(?:$|logga-in$|logga-ut$|statsbidrag(?:$|\/)|resultat$|registrera(?:$|\/)|nedladdning\/|static\/)/.test(path);
+  return /^\/(?:$|logga-in$|logga-ut$|auth\/(?:login|callback)$|statsbidrag(?:$|\/)|resultat$|registrera(?:$|\/)|nedladdning\/|static\/)/.test(path);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,6 +57,8 @@ export interface WebOptions {
   readonly log: (line: Record<string, unknown>) => void;
   /** For tests of expiry; the wall clock otherwise. */
   readonly now?: () => number;
+  /** The municipality's identity provider, when LEDGER_OIDC_* configure one. */
+  readonly oidc?: OidcIdentityProvider | undefined;
 }
 
 declare module 'express-serve-static-core' {
@@ -76,9 +88,12 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   const sessions = new SessionStore(options.now);
   const reports = pageLedger(ledger);
   const router = express.Router();
+  const oidc = options.oidc;
+  const now = options.now ?? Date.now;
+  const pageCsp = oidc ? pageCspWith([oidc.authorizationOrigin]) : PAGE_CSP;
 
   router.use((request: Request, response: Response, next: NextFunction) => {
-    if (isPagePath(request.path)) response.setHeader('Content-Security-Policy', PAGE_CSP);
+    if (isPagePath(request.path)) response.setHeader('Content-Security-Policy', pageCsp);
     next();
   });
   router.use(['/logga-in', '/logga-ut', '/registrera'], express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
@@ -92,7 +107,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
   const signedIn = async (request: Request, response: Response, next: NextFunction) => {
     const id = cookieOf(request, SESSION_COOKIE);
     const session = sessions.get(id);
-    if (session && (await identityOfToken(ledger, session.token))?.role === session.role) {
+    if (session && (session.token === undefined || (await identityOfToken(ledger, session.token))?.role === session.role)) {
       response.locals.session = session;
       next();
       return;
@@ -115,11 +130,11 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
 
   // Logga in and Logga ut
 
-  const renderLogin = (response: Response, status: number, error: string | null, message: string | null) => {
+  const renderLogin = (response: Response, status: number, error: string | null, message: string | null, oidcError: string | null = null) => {
     // Login CSRF: a value in a cookie and in the form must match (there is no session yet).
     const loginCsrf = randomBytes(24).toString('base64url');
     response.append('Set-Cookie', `${LOGIN_COOKIE}=${loginCsrf}; Path=/logga-in; HttpOnly; SameSite=Strict${response.req.secure ? '; Secure' : ''}`);
-    send(response, status, 'Logga in', null, loginPage(loginCsrf, error, message), null);
+    send(response, status, oidcError ? 'Fel: Logga in' : 'Logga in', null, loginPage(loginCsrf, error, message, { oidc: oidc !== undefined, oidcError }), null);
   };
 
   router.get('/logga-in', (request: Request, response: Response) => {
@@ -164,6 +179,75 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     response.append('Set-Cookie', `${LOGIN_COOKIE}=; Path=/logga-in; HttpOnly; SameSite=Strict; Max-Age=0`);
     setSessionCookie(request, response, session.id);
     response.redirect(303, '/');
+  });
+
+  // Logga in med kommunens konto: the authorization code flow with PKCE, state and nonce.
+
+  /** Sign-ins under way: what the browser must bring back, kept here and never in the browser. */
+  const pendingSignIns = new Map<string, PendingSignIn & { readonly expiresAt: number }>();
+
+  router.post('/auth/login', async (request: Request, response: Response) => {
+    if (!oidc) {
+      send(response, 404, 'Sidan finns inte', null, html`<h1>Sidan finns inte</h1><p>Inloggning med kommunens konto är inte inställd här.</p><p><a href="/logga-in">Till inloggningen</a></p>`, null);
+      return;
+    }
+    const at = now();
+    for (const [key, pending] of pendingSignIns) if (pending.expiresAt <= at) pendingSignIns.delete(key);
+    if (pendingSignIns.size >= MAX_PENDING_SIGN_INS) pendingSignIns.delete(pendingSignIns.keys().next().value!);
+    const { url, pending } = await oidc.startSignIn();
+    const key = randomBytes(32).toString('base64url');
+    pendingSignIns.set(key, { ...pending, expiresAt: at + OIDC_PENDING_MS });
+    response.append('Set-Cookie', `${OIDC_COOKIE}=${key}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age=${OIDC_PENDING_MS / 1000}${request.secure ? '; Secure' : ''}`);
+    response.redirect(303, url.href);
+  });
+
+  router.get('/auth/callback', async (request: Request, response: Response) => {
+    if (!oidc) {
+      send(response, 404, 'Sidan finns inte', null, html`<h1>Sidan finns inte</h1>`, null);
+      return;
+    }
+    const key = cookieOf(request, OIDC_COOKIE);
+    const pending = key === undefined ? undefined : pendingSignIns.get(key);
+    // One use only: a second answer for the same sign-in (a replayed code) finds nothing.
+    if (key !== undefined) pendingSignIns.delete(key);
+    response.append('Set-Cookie', `${OIDC_COOKIE}=; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age=0${request.secure ? '; Secure' : ''}`);
+    if (!pending || pending.expiresAt <= now()) {
+      renderLogin(response, 400, null, null, 'Inloggningen med kommunens konto hade gått ut eller startades inte här. Försök igen.');
+      return;
+    }
+    if (typeof request.query.error === 'string') {
+      options.log({ time: new Date().toISOString(), level: 'warn', event: 'oidc-sign-in-refused', requestId: request.id, error: request.query.error.slice(0, 100) });
+      renderLogin(response, 401, null, null, 'Kommunens inloggning gick inte igenom. Försök igen, eller logga in med din nyckel.');
+      return;
+    }
+    // The URL the provider sent the browser to: the configured redirect URL with the answer's query.
+    const callbackUrl = new URL(oidc.config.redirectUrl.href);
+    callbackUrl.search = new URL(request.originalUrl, 'http://callback.invalid').search;
+    let result;
+    try {
+      result = await oidc.finishSignIn(callbackUrl, pending);
+    } catch (error) {
+      options.log({ time: new Date().toISOString(), level: 'warn', event: 'oidc-sign-in-failed', requestId: request.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      renderLogin(response, 401, null, null, 'Svaret från kommunens inloggning gick inte att godta. Försök igen, eller logga in med din nyckel.');
+      return;
+    }
+    if (!result.ok) {
+      renderLogin(response, 401, null, null, 'Kommunens inloggning sade inte vem du är. Kontakta IT-avdelningen.');
+      return;
+    }
+    // The pages admit ekonomer and revisorer; an admin signs in to the API, not here.
+    const role = result.roles.find((candidate) => candidate === 'ekonom' || candidate === 'revisor');
+    if (role === undefined) {
+      options.log({ time: new Date().toISOString(), level: 'warn', event: 'oidc-sign-in-without-role', requestId: request.id });
+      send(response, 403, 'Ingen behörighet', null, noRolePage(result.principal.displayName, groupsGivingAccess(oidc.config), oidc.config.roleClaim), null);
+      return;
+    }
+    const session = sessions.create({ name: result.principal.displayName, role, tokenId: principalTokenId(result.principal) }, undefined);
+    setSessionCookie(request, response, session.id);
+    response
+      .status(200)
+      .type('text/html; charset=utf-8')
+      .send(page({ title: 'Inloggad', session: null, section: null, continueTo: '/', body: html`<h1>Du är inloggad</h1><p><a href="/">Fortsätt till översikten</a></p>` }).text);
   });
 
   router.post('/logga-ut', (request: Request, response: Response) => {
@@ -323,7 +407,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     }
     const status = error instanceof StoreUnavailableError || error instanceof ReadModelStoppedError ? 503 : (error as { status?: number }).status === 400 ? 400 : 500;
     if (status === 500) options.log({ time: new Date().toISOString(), level: 'error', requestId: request.id, error: error instanceof Error ? error.stack : String(error) });
-    response.setHeader('Content-Security-Policy', PAGE_CSP);
+    response.setHeader('Content-Security-Policy', pageCsp);
     const message = status === 503 ? 'Huvudboken svarar inte just nu. Försök igen om en stund.' : status === 400 ? 'Adressen gick inte att läsa.' : 'Ett fel uppstod. Det är loggat; försök igen eller kontakta administratören.';
     send(response, status, 'Något gick fel', null, html`<h1>Något gick fel</h1><p>${message}</p><p><a href="/">Till översikten</a></p>`, response.locals.session ?? null);
   });

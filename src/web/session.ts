@@ -22,8 +22,11 @@ export interface Session {
   /** Synchronizer token: every form carries it, every POST must return it. */
   readonly csrfToken: string;
   readonly expiresAt: number;
-  /** The token presented at sign-in, checked again on every request so a revoked token ends the session. */
-  readonly token: string;
+  /**
+   * The token presented at sign-in, checked again on every request so a revoked token ends the
+   * session. None for a sign-in with the municipality's account: that session lasts its 8 hours.
+   */
+  readonly token?: string | undefined;
   /** A one-time message for the next page ("Statsbidraget är registrerat"). */
   flash?: string;
 }
@@ -47,7 +50,7 @@ export class SessionStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  create(identity: { name: string; role: Role; tokenId?: string }, token: string): Session {
+  create(identity: { name: string; role: Role; tokenId?: string }, token: string | undefined): Session {
     this.sweep();
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const session: Session = { id: randomId(), ...identity, csrfToken: randomId(), expiresAt: this.now() + SESSION_LIFETIME_MS, token };

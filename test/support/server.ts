@@ -60,7 +60,9 @@ export interface StartOptions {
   /** Tokens issued by an earlier run on the same backend (a restart). */
   readonly tokens?: TestServer['tokens'];
   /** Options of the HTTP layer, e.g. a different limit of bad tokens. */
-  readonly http?: Pick<HttpOptions, 'authFailureLimit' | 'trustProxy' | 'logSecret'>;
+  readonly http?: Pick<HttpOptions, 'authFailureLimit' | 'trustProxy' | 'logSecret' | 'oidc'>;
+  /** A port chosen beforehand (an identity provider must know the redirect URL); any free one when absent. */
+  readonly port?: number;
 }
 
 export async function startTestServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {
@@ -68,7 +70,7 @@ export async function startTestServer(backend: Backend, options: StartOptions = 
   const logs: Array<Record<string, unknown>> = [];
   const server = await serve(store, {
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     adminToken: ADMIN_TOKEN,
     log: (line) => void logs.push(line),
     announce: () => undefined,

@@ -164,6 +164,15 @@ describe('web pages in chromium', () => {
     expect(cells).toContain('Tillväxtverket');
     expect(cells).toContain('8 000 000,00 kr');
     expect(cells).toContain('förfallen');
+
+    // Resultat per verksamhet: the appropriation is the committee's as a whole, the outcome IFO's.
+    await page.getByRole('link', { name: 'Resultat', exact: true }).click();
+    await page.getByLabel('Per datum').fill('2020-12-31');
+    await submit('Visa');
+    const activities = page.getByRole('table', { name: /Resultat per verksamhet för socialnamnden/ });
+    expect(await activities.getByRole('row').filter({ hasText: 'IFO' }).innerText()).toMatch(/2020\s+IFO\s+0,00 kr\s+0,00 kr\s+1 190 000 000,00 kr\s+20 000 000,00 kr\s+0,00 kr\s+-1 170 000 000,00 kr/);
+    expect(await activities.getByRole('row').filter({ hasText: 'hela nämnden' }).innerText()).toMatch(/1 200 000 000,00 kr\s+1 200 000 000,00 kr/);
+    expect(await activities.getByRole('row').filter({ hasText: 'Summa 2020' }).innerText()).toMatch(/30 000 000,00 kr/);
   }, BROWSER_TIMEOUT);
 
   it('writes a double-submitted form once', async () => {

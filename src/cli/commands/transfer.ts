@@ -19,7 +19,8 @@ const ExportedLine = z.strictObject({
   commandId: z.string().min(1).max(200),
   correlationId: z.string().min(1).max(200),
   requestHash: z.string().max(200).optional(),
-  tokenId: z.string().min(1).max(200).optional(),
+  /** A ledger token's uuid, or oidc:<issuer>#<subject> (a subject may be 255 characters). */
+  tokenId: z.string().min(1).max(600).optional(),
   schemaVersion: z.number().int().positive().optional(),
   data: z.unknown(),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),

@@ -5,7 +5,8 @@ export type { Upcaster } from './upcaster.js';
 
 /**
  * Every upcaster of the ledger, one file per event type and version step. An event type's current
- * schema version is 1 plus its steps; a new step is added here and nowhere else.
+ * schema version is 1 plus its steps; a new step is added here and nowhere else (and, since the
+ * read model keeps events decoded, with PROJECTION_VERSION raised so no snapshot of the old shape loads).
  */
 const UPCASTERS: readonly Upcaster[] = [grantReportSubmittedV1ToV2];
 

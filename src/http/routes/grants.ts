@@ -163,7 +163,7 @@ export const grantRoutes = [
     handle: ({ ledger, params, query }) => {
       const found = ledger.grant(params.grantId, query);
       if (!found) {
-        const exists = ledger.readModel.grantStream(params.grantId) !== undefined;
+        const exists = ledger.grantExists(params.grantId);
         throw new HttpProblem(404, exists ? 'GRANT_NOT_IN_VIEW' : 'GRANT_NOT_FOUND', 'Grant not found',
           exists ? `grant ${params.grantId} was not yet received or known in this view` : `no grant ${params.grantId}`);
       }

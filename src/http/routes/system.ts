@@ -3,7 +3,6 @@ import { ExpiresInDays, IssuableTokenName, Role, TOKENS_STREAM } from '../../dom
 import { TokenNameTakenError, UnknownTokenError } from '../../app/tokens.js';
 import { HttpProblem } from '../problems.js';
 import type { RecordedEvent } from '../../store/port.js';
-import { checkDigest, findEvents, logDigest } from '../../app/audit.js';
 import { formatDigest, parseDigest, type LogDigest } from '../../domain/merkle.js';
 import { FromMoment, KnownAt } from '../querySchemas.js';
 import { ADMINS, READERS, route } from '../route.js';
@@ -130,8 +129,7 @@ export const systemRoutes = [
       const limit = query.limit ?? 1000;
       const { actor, from, to, type } = query;
       const filtered = actor !== undefined || from !== undefined || to !== undefined || type !== undefined;
-      const events: RecordedEvent[] = filtered ? await findEvents(ledger.store, { actor, from, to, type }, { after, limit }) : [];
-      if (!filtered) for await (const event of ledger.store.readAll({ after, maxCount: limit })) events.push(event);
+      const events: RecordedEvent[] = await ledger.events(filtered ? { actor, from, to, type } : null, { after, limit });
       const next = events.length > 0 ? events[events.length - 1]!.position : after;
       return { status: 200, body: { events: events.map(redactTokenHash).map(eventJson), next } };
     },
@@ -146,7 +144,7 @@ export const systemRoutes = [
     handle: async ({ ledger, query }) => {
       const chains = await ledger.verify();
       if (query.digest === undefined) return { status: 200, body: chains };
-      const digest = await checkDigest(ledger.store, query.digest);
+      const digest = await ledger.checkDigest(query.digest);
       return { status: 200, body: { ...chains, ok: chains.ok && digest.ok, digest } };
     },
   }),
@@ -157,7 +155,7 @@ export const systemRoutes = [
     access: READERS,
     successStatus: 200,
     query: z.strictObject({}),
-    handle: async ({ ledger }) => ({ status: 200, body: digestJson((await logDigest(ledger.store))!) }),
+    handle: async ({ ledger }) => ({ status: 200, body: digestJson((await ledger.digest())!) }),
   }),
   route<unknown, unknown, unknown>({
     method: 'get',
@@ -180,7 +178,7 @@ export const systemRoutes = [
     successStatus: 200,
     query: z.strictObject({}),
     handle: ({ ledger }) => {
-      const signer = ledger.store.signer;
+      const signer = ledger.signer;
       if (!signer) throw new HttpProblem(404, 'NO_SIGNING_KEY', 'Not found', 'this store signs no tree heads');
       return { status: 200, body: { algorithm: 'Ed25519', keyId: signer.keyId, publicKey: signer.publicKeyPem() } };
     },

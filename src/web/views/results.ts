@@ -22,6 +22,39 @@ const afterMonth = (period: string) => `efter ${MONTHS[Number(period.slice(5, 7)
 const DETAILED_COMMITTEES = 6;
 const ROWS_PER_PAGE = 50;
 
+/**
+ * One committee's years per verksamhet: what each activity was budgeted to date, what it cost and
+ * earned, and its latest forecast line. Rows without an activity are the committee as a whole.
+ */
+function activitiesTable(ledger: Ledger, parsed: ParsedClocks, committee: string, years: readonly number[]): Html {
+  const reports = [...new Set(years)].sort((a, b) => a - b).map((year) => ledger.activities(committee, year, parsed.clocks));
+  if (reports.every((report) => report.rows.length === 0)) return html`<h3>${committee}</h3><p>Inga verksamheter i vyn.</p>`;
+  return html`<h3>${committee}</h3>${tableRegion(`Resultat per verksamhet för ${committee}`, html`<table>
+    <caption>Resultat per verksamhet för ${committee}, per år (avvikelse = budget hittills − kostnader + intäkter + statsbidrag)</caption>
+    <thead><tr>
+      <th scope="col">År</th><th scope="col">Verksamhet</th>
+      <th scope="col" class="num">Budget</th><th scope="col" class="num">Budget hittills</th>
+      <th scope="col" class="num">Kostnader</th><th scope="col" class="num">Intäkter</th><th scope="col" class="num">Statsbidrag som intäkt</th>
+      <th scope="col" class="num">Avvikelse</th><th scope="col">Senaste prognos</th>
+    </tr></thead>
+    <tbody>${reports.flatMap((report) => [
+      ...report.rows.map((row) => html`<tr>
+        <td>${report.year}</td><th scope="row">${row.activity ?? 'hela nämnden'}</th>
+        <td class="num">${kr(row.budget)}</td><td class="num">${kr(row.budgetToDate)}</td>
+        <td class="num">${kr(row.costs)}</td><td class="num">${kr(row.revenues)}</td><td class="num">${kr(row.grantRevenue)}</td>
+        <td class="num"><strong>${kr(row.deviation)}</strong></td>
+        <td>${row.forecast ? html`${kr(row.forecast.deviation)} ${afterMonth(row.forecast.afterPeriod)}` : '–'}</td>
+      </tr>`),
+      report.rows.length === 0 ? '' : html`<tr class="total">
+        <td>${report.year}</td><th scope="row">Summa ${report.year}</th>
+        <td class="num">${kr(report.totals.budget)}</td><td class="num">${kr(report.totals.budgetToDate)}</td>
+        <td class="num">${kr(report.totals.costs)}</td><td class="num">${kr(report.totals.revenues)}</td><td class="num">${kr(report.totals.grantRevenue)}</td>
+        <td class="num"><strong>${kr(report.totals.deviation)}</strong></td><td></td>
+      </tr>`,
+    ])}</tbody>
+  </table>`)}`;
+}
+
 export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText: string, pageText = ''): Html {
   const committee = /^[a-z0-9-]{2,64}$/.test(committeeText) ? committeeText : '';
   const all = Object.keys(parsed.errors).length === 0 ? ledger.committeeResults({}, parsed.clocks).rows : [];
@@ -39,7 +72,7 @@ export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText:
   const pageNumber = Math.min(pages, /^\d{1,5}$/.test(pageText) && Number(pageText) >= 1 ? Number(pageText) : 1);
   const rows = allRows.slice((pageNumber - 1) * ROWS_PER_PAGE, pageNumber * ROWS_PER_PAGE);
   const clock = clockParams(parsed.typed);
-  const budgets = detailed ? ledger.readModel.budgetsIn(parsed.clocks, committee || undefined) : [];
+  const budgets = detailed ? ledger.budgetsIn(parsed.clocks, committee || undefined) : [];
   const shownCommittees = !detailed ? [] : committee ? [committee] : committees;
   const pageLink = (target: number, label: string) => html`<a href="${hrefWith('/resultat', { ...base, page: String(target) })}">${label}</a>`;
   const base = { ...clock, ...(committee ? { committee } : {}) };
@@ -91,6 +124,8 @@ export function resultsPage(ledger: Ledger, parsed: ParsedClocks, committeeText:
             .map((forecast) => html`<tr><th scope="row">${budget.key.committee}</th><td>${budget.key.fiscalYear}</td><td>${afterMonth(forecast.afterPeriod)}</td><td>${forecast.activity ?? 'hela nämnden'}</td><td class="num">${kr(formatMoney(forecast.deviation))}</td></tr>`),
         )}</tbody>
     </table>`)}
+    <h2>Resultat per verksamhet</h2>
+    ${shownCommittees.map((name) => activitiesTable(ledger, parsed, name, allRows.filter((row) => row.committee === name).map((row) => row.fiscalYear)))}
     <h2>Resultatfond</h2>`}
     ${shownCommittees.map((name, index) => html`<h3>${name}</h3>${resultFundChart(`fund-${index}`, name, allRows.filter((row) => row.committee === name).map((row) => ({ year: row.fiscalYear, value: row.cumulativeResult, closed: row.closed })))}`)}
     <p><a href="${hrefWith('/', clock)}">Till översikten</a></p>`;

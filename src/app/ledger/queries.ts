@@ -1,0 +1,236 @@
+import type { Decimal } from 'decimal.js';
+import type { EventStore, RecordedEvent } from '../../store/port.js';
+import { grantStreamName } from '../../domain/grant/events.js';
+import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
+import type { IsoDate } from '../../domain/dates.js';
+import { formatMoney, ZERO, type Money } from '../../domain/money.js';
+import type { LedgerReadModel } from '../readModel/index.js';
+import { earlyWarning } from '../earlyWarning.js';
+import { activitiesOf } from '../ledgerReports.js';
+import type { ActivitiesReport } from '../../../projections/activities.js';
+import { grantSummaryOf, grantViewOf, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
+import {
+  AT_RISK_WITHIN_DAYS_DEFAULT,
+  isAtRisk,
+  unusedGrantRowOf,
+  unusedGrantsReport,
+  type ReportableGrant,
+  type UnusedGrantsFilter,
+  type UnusedGrantsReport,
+} from '../../../projections/unusedGrants.js';
+import { addRevenue, committeeResultsOf, type BudgetInView, type CommitteeResultRow } from '../../../projections/committeeResults.js';
+import { earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../../projections/earlyWarning.js';
+import { viewDateOf, type Clocks } from '../../../projections/clocks.js';
+
+/** Every grant, riktat and generellt, as the Statsbidrag list shows them. */
+export interface GrantListFilter {
+  readonly committee?: string;
+  readonly grantor?: string;
+  readonly status?: string;
+  readonly kind?: 'riktat' | 'generellt';
+}
+
+export interface GrantList {
+  readonly rows: readonly GrantSummary[];
+  readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string };
+}
+
+function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
+  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => formatMoney(rows.reduce((total: Decimal, row) => total.plus(row[field]), ZERO));
+  return { received: sum('received'), spent: sum('spent'), returned: sum('returned'), unused: sum('unused') };
+}
+
+const isCurrent = (clocks: Clocks) => clocks.asOf === undefined && clocks.knownAt === undefined;
+const clockKey = (clocks: Clocks) => `${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`;
+
+/** Current reports kept per read-model position: reading far outnumbers writing. */
+const CURRENT_REPORTS_KEPT = 256;
+/** Whole historical views kept per position: a revisor paging through 2020-12-31 asks the same view again. */
+const HISTORICAL_VIEWS_KEPT = 16;
+/** Filtered reports and early warnings kept per view: many and cheap. */
+const FILTERED_KEPT = 64;
+const WARNINGS_KEPT = 1024;
+
+/**
+ * A cache of values that hold until the read model moves on, of bounded size (oldest out first).
+ */
+class PositionCache {
+  private position = -1;
+  private readonly values = new Map<string, unknown>();
+
+  constructor(private readonly readModel: LedgerReadModel, private readonly size: number) {}
+
+  get<T>(key: string, compute: () => T): T {
+    if (this.position !== this.readModel.position) {
+      this.position = this.readModel.position;
+      this.values.clear();
+    }
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const value = compute();
+    if (this.values.size >= this.size) this.values.delete(this.values.keys().next().value!);
+    this.values.set(key, value);
+    return value;
+  }
+}
+
+/**
+ * The read side: every query the API, the pages and the CLI ask, and the one owner of every cache
+ * of their answers (each kept until the read model moves on). Filtered reports are filtered
+ * from the whole view with the projection's own function, so a page and the API cannot differ.
+ */
+export class LedgerQueries {
+  private readonly currentReports: PositionCache;
+  private readonly historicalViews: PositionCache;
+  private readonly filteredViews: PositionCache;
+  private readonly warnings: PositionCache;
+
+  constructor(
+    readonly readModel: LedgerReadModel,
+    private readonly store: EventStore,
+    readonly today: () => IsoDate,
+  ) {
+    this.currentReports = new PositionCache(readModel, CURRENT_REPORTS_KEPT);
+    this.historicalViews = new PositionCache(readModel, HISTORICAL_VIEWS_KEPT);
+    this.filteredViews = new PositionCache(readModel, FILTERED_KEPT * HISTORICAL_VIEWS_KEPT);
+    this.warnings = new PositionCache(readModel, WARNINGS_KEPT);
+  }
+
+  grant(grantId: string, clocks: Clocks): { view: GrantView; revision: number } | null {
+    this.readModel.assertRunning();
+    const stream = this.readModel.grantStream(grantId);
+    const facts = this.readModel.grantFacts(grantId, clocks);
+    const view = facts ? grantViewOf(facts, viewDateOf(clocks, this.today())) : null;
+    return stream && view ? { view, revision: stream[stream.length - 1]!.revision } : null;
+  }
+
+  /** Whether the log has the grant at all (in any view). */
+  grantExists(grantId: string): boolean {
+    this.readModel.assertRunning();
+    return this.readModel.grantStream(grantId) !== undefined;
+  }
+
+  /** A grant's events with their full metadata, read from the store (the read model keeps less). */
+  async grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
+    this.readModel.assertRunning();
+    if (!this.readModel.grantStream(grantId)) return undefined;
+    const events: RecordedEvent[] = [];
+    for await (const event of this.store.readStream(grantStreamName(grantId))) events.push(event);
+    return events;
+  }
+
+  /** The unused-grants report; a historical view is computed whole once and filtered from there. */
+  unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {
+    this.readModel.assertRunning();
+    const viewDate = viewDateOf(clocks, this.today());
+    if (isCurrent(clocks)) {
+      return this.currentReports.get(`unused-grants ${viewDate} ${JSON.stringify(filter)}`, () => this.unusedGrantsNow(filter, viewDate));
+    }
+    const all = this.historicalViews.get(`unused-grants ${clockKey(clocks)}`, () => this.unusedGrantsIn(clocks, viewDate));
+    if (filter.committee === undefined && filter.grantor === undefined && filter.status === undefined) return all;
+    return this.filteredViews.get(`unused-grants ${clockKey(clocks)} ${JSON.stringify([filter.committee, filter.grantor, filter.status, filter.within])}`, () =>
+      unusedGrantsReport(all.rows, filter, viewDate),
+    );
+  }
+
+  private unusedGrantsNow(filter: UnusedGrantsFilter, viewDate: IsoDate): UnusedGrantsReport {
+    const grantIds = filter.committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(filter.committee);
+    const rows: ReportableGrant[] = [];
+    for (const grantId of grantIds) {
+      const row = this.readModel.currentGrantRow(grantId, viewDate);
+      if (row) rows.push(row);
+    }
+    return unusedGrantsReport(rows, filter, viewDate);
+  }
+
+  private unusedGrantsIn(clocks: Clocks, viewDate: IsoDate): UnusedGrantsReport {
+    const rows: ReportableGrant[] = [];
+    for (const grantId of this.readModel.grantIds()) {
+      const facts = this.readModel.grantFacts(grantId, clocks);
+      const row = facts ? unusedGrantRowOf(facts, viewDate) : null;
+      if (row) rows.push(row);
+    }
+    return unusedGrantsReport(rows, {}, viewDate);
+  }
+
+  committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
+    this.readModel.assertRunning();
+    const viewDate = viewDateOf(clocks, this.today());
+    const compute = (committee: string | undefined) => {
+      const revenue = new Map<string, Money>();
+      const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
+      for (const grantId of grantIds) addRevenue(revenue, this.readModel.grantRevenue(grantId, clocks));
+      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue, viewDate, committee === undefined ? {} : { committee });
+    };
+    if (isCurrent(clocks)) return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => compute(filter.committee));
+    const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () => compute(undefined));
+    if (filter.committee === undefined) return all;
+    return this.filteredViews.get(`committee-results ${clockKey(clocks)} ${filter.committee}`, () => ({ rows: all.rows.filter((row) => row.committee === filter.committee) }));
+  }
+
+  budget(key: BudgetKey, clocks: Clocks): { row: CommitteeResultRow; revision: number } | null {
+    this.readModel.assertRunning();
+    const stream = this.readModel.budgetStream(budgetStreamName(key));
+    if (!stream) return null;
+    const row = this.committeeResults({ committee: key.committee }, clocks).rows.find((candidate) => candidate.fiscalYear === key.fiscalYear);
+    return row ? { row, revision: stream.events[stream.events.length - 1]!.revision } : null;
+  }
+
+  /** Every budget's facts in a view (of one committee, or all). */
+  budgetsIn(clocks: Clocks, committee?: string): BudgetInView[] {
+    this.readModel.assertRunning();
+    return this.readModel.budgetsIn(clocks, committee);
+  }
+
+  /** Every grant's summary in a view (the Statsbidrag list), filtered from the whole view. */
+  grantList(filter: GrantListFilter, clocks: Clocks): GrantList {
+    this.readModel.assertRunning();
+    const viewDate = viewDateOf(clocks, this.today());
+    const all = this.historicalViews.get(`grants ${viewDate} ${clockKey(clocks)}`, () => {
+      const rows: GrantSummary[] = [];
+      for (const grantId of this.readModel.grantIds()) {
+        let summary: GrantSummary | null;
+        if (isCurrent(clocks)) summary = this.readModel.currentGrantRow(grantId, viewDate);
+        else {
+          const facts = this.readModel.grantFacts(grantId, clocks);
+          summary = facts ? grantSummaryOf(facts, viewDate) : null;
+        }
+        if (summary) rows.push(summary);
+      }
+      return { rows, totals: totalsOf(rows) };
+    });
+    if (filter.committee === undefined && filter.grantor === undefined && filter.status === undefined && filter.kind === undefined) return all;
+    const key = JSON.stringify([filter.committee, filter.grantor, filter.status, filter.kind]);
+    return this.filteredViews.get(`grants ${viewDate} ${clockKey(clocks)} ${key}`, () => {
+      const rows = all.rows.filter(
+        (row) =>
+          (filter.committee === undefined || row.committee === filter.committee) &&
+          (filter.grantor === undefined || row.grantor === filter.grantor) &&
+          (filter.kind === undefined || row.kind === filter.kind) &&
+          (filter.status === undefined || (filter.status === 'at-risk' ? isAtRisk(row, viewDate, AT_RISK_WITHIN_DAYS_DEFAULT) : row.status === filter.status)),
+      );
+      return { rows, totals: totalsOf(rows) };
+    });
+  }
+
+  /**
+   * One grant's early warning in a view: null unless an open riktat grant. Early warnings fold
+   * each grant's events: pages ask only for the grants they show, each kept for its view.
+   */
+  earlyWarningRow(grantId: string, clocks: Clocks): EarlyWarningRow | null {
+    this.readModel.assertRunning();
+    const viewDate = viewDateOf(clocks, this.today());
+    return this.warnings.get(`${grantId} ${viewDate} ${clockKey(clocks)}`, () => earlyWarningRowOf(this.readModel.grantStream(grantId) ?? [], clocks, viewDate));
+  }
+
+  /** The early warning of one committee's grants in a view. */
+  earlyWarning(committee: string, clocks: Clocks): EarlyWarningReport {
+    const viewDate = viewDateOf(clocks, this.today());
+    return this.warnings.get(`committee ${committee} ${viewDate} ${clockKey(clocks)}`, () => earlyWarning(this, { committee }, clocks));
+  }
+
+  /** One committee's year per verksamhet (activity) in a view, kept for its view. */
+  activities(committee: string, year: number, clocks: Clocks): ActivitiesReport {
+    const viewDate = viewDateOf(clocks, this.today());
+    return this.warnings.get(`activities ${committee} ${year} ${viewDate} ${clockKey(clocks)}`, () => activitiesOf(this, { committee, year }, clocks));
+  }
+}

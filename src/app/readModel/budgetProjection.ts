@@ -1,0 +1,93 @@
+import type { RecordedEvent } from '../../store/port.js';
+import { budgetStreamName, type BudgetEvent, type BudgetKey } from '../../domain/budget/events.js';
+import { budgetBusinessDate, type BudgetFacts } from '../../domain/budget/state.js';
+import { budgetFactsAt, type BudgetInView, type BudgetStream } from '../../../projections/committeeResults.js';
+import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
+import { ProjectionError } from './core.js';
+import { coverageOf, decodedOrStop, noteBusinessDate, unfitness, type StreamEntry } from './streams.js';
+import { decodeBudgetEvent } from '../../domain/storedEvent.js';
+
+const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
+
+/** A stored budget event as the domain types it (its shape was checked on arrival). */
+const asBudgetEvent = (event: ProjectedEvent): BudgetEvent => event as unknown as BudgetEvent;
+
+interface BudgetEntry extends StreamEntry {
+  readonly key: BudgetKey;
+  current: BudgetFacts | null;
+}
+
+/** What a snapshot keeps of the budget projection: each stream's compacted events, in order. */
+export interface BudgetProjectionSnapshot {
+  readonly streams: ReadonlyArray<readonly [streamId: string, events: readonly ProjectedEvent[]]>;
+}
+
+/** The budget streams (budget-<committee>-<year>): their events by committee, and each year's current facts. */
+export class BudgetProjection {
+  private readonly budgets = new Map<string, BudgetEntry>();
+  private readonly budgetsByCommittee = new Map<string, BudgetEntry[]>();
+
+  static handles(streamId: string): boolean {
+    return streamId.startsWith('budget-');
+  }
+
+  apply(event: RecordedEvent): void {
+    if (!BUDGET_STREAM.test(event.streamId)) throw new ProjectionError(event, 'not a budget stream name');
+    const projected = decodedOrStop(event, decodeBudgetEvent);
+    const unfit = unfitness(projected, this.budgets.get(event.streamId)?.events ?? [], undefined);
+    if (unfit !== null) throw new ProjectionError(event, unfit);
+    this.add(event.streamId, projected);
+  }
+
+  private add(streamId: string, projected: ProjectedEvent): void {
+    let entry = this.budgets.get(streamId);
+    if (!entry) {
+      const match = BUDGET_STREAM.exec(streamId)!;
+      entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, current: null };
+      this.budgets.set(streamId, entry);
+      const ofCommittee = this.budgetsByCommittee.get(entry.key.committee) ?? [];
+      ofCommittee.push(entry);
+      this.budgetsByCommittee.set(entry.key.committee, ofCommittee);
+    }
+    entry.events.push(projected);
+    entry.current = null;
+    noteBusinessDate(entry, budgetBusinessDate(asBudgetEvent(projected)));
+  }
+
+  snapshot(): BudgetProjectionSnapshot {
+    return { streams: [...this.budgets].map(([streamId, entry]) => [streamId, entry.events] as const) };
+  }
+
+  restore(snapshot: BudgetProjectionSnapshot): void {
+    for (const [streamId, events] of snapshot.streams) for (const event of events) this.add(streamId, event);
+  }
+
+  stream(streamId: string): BudgetStream | undefined {
+    return this.budgets.get(streamId);
+  }
+
+  streams(): IterableIterator<BudgetStream> {
+    return this.budgets.values();
+  }
+
+  /** Every budget's facts in a view, the current ones kept until the budget changes. */
+  inView(clocks: Clocks, committee?: string): BudgetInView[] {
+    const budgets: BudgetInView[] = [];
+    const entries = committee === undefined ? this.budgets.values() : (this.budgetsByCommittee.get(committee) ?? []);
+    for (const entry of entries) {
+      const coverage = coverageOf(entry, clocks);
+      if (coverage === 'none') continue;
+      const facts = coverage === 'all' ? (entry.current ??= budgetFactsAt(entry.events, {})) : budgetFactsAt(entry.events, clocks);
+      budgets.push({ key: entry.key, facts });
+    }
+    return budgets;
+  }
+
+  /** Whether a committee's year has a budget, and whether it is closed, as the log stands now. */
+  yearStatus(committee: string, fiscalYear: number): 'none' | 'open' | 'closed' {
+    const entry = this.budgets.get(budgetStreamName({ committee, fiscalYear }));
+    if (!entry) return 'none';
+    entry.current ??= budgetFactsAt(entry.events, {});
+    return entry.current.closing === null ? 'open' : 'closed';
+  }
+}
