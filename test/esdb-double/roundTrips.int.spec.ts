@@ -7,8 +7,8 @@ import { EsdbDouble } from './esdbDouble.js';
 /**
  * What a command costs on EventStoreDB, counted on the double: every read and append the adapter
  * sends. Each event id used to be claimed in a `$grantledger-event-id-<id>` stream first (one
- * more append per event, and write rights on `$` streams); ids derived from the command and the
- * stream need no claim.
+ * more append per event); ids derived from the command and the stream need no claim, and only the
+ * command is claimed for its stream, once.
  */
 let double: EsdbDouble;
 let ledger: Ledger;
@@ -53,9 +53,12 @@ describe('round trips per command on EventStoreDB (double)', () => {
     }
     console.log(`round trips per command (reads + appends): receive ${JSON.stringify(receive)}, allocate ${JSON.stringify(allocate)}, spend ${spends.map((spend) => spend.total).join(', ')}`);
     expect(double.log.events.some((event) => event.streamId.startsWith('$grantledger-event-id-'))).toBe(false);
-    // Before issue 13: 4 per one-event command (a read of the event chained to, a reservation
-    // append, the append, a read back). Now: the append and the read back of what it stored.
-    for (const cost of [allocate, ...spends]) expect(cost).toEqual({ reads: 1, appends: 1, total: 2 });
-    expect(receive.appends).toBe(1);
+    // Before issue 13: 4 per one-event command and 2 + 2n for n events (a read of the event chained
+    // to, one reservation append per event, the append, a read back). Now 3 whatever n: the
+    // command's claim for its stream (an Idempotency-Key reused on another stream is refused), the
+    // append, and the read back of what it stored; the event chained to is known from the last write.
+    for (const cost of [allocate, ...spends]) expect(cost).toEqual({ reads: 1, appends: 2, total: 3 });
+    expect(receive.appends).toBe(2);
+    expect(double.log.events.filter((event) => event.streamId.startsWith('$grantledger-command-'))).toHaveLength(7);
   });
 });

@@ -23,12 +23,6 @@ export interface ContractSubject {
 export interface ContractOptions {
   /** Opens a fresh, empty store. */
   readonly open: () => Promise<ContractSubject>;
-  /**
-   * Whether the store refuses an event id already stored in another stream. SQLite's unique index
-   * does; EventStoreDB recognises ids only inside a stream, and the ledger never needs more: its
-   * ids derive from the command and the stream (app/ids.ts). @defaultValue true
-   */
-  readonly refusesEventIdsOfOtherStreams?: boolean;
 }
 
 function newEvent(type = 'ThingHappened', data: unknown = { n: 1 }): NewEvent {
@@ -153,23 +147,30 @@ export function describeEventStoreContract(adapterName: string, options: Contrac
         expect(await readStreamToArray(store, stream)).toHaveLength(2);
       });
 
-      if (options.refusesEventIdsOfOtherStreams !== false) {
-        it('refuses an event id that is stored in another stream', async () => {
-          const event = newEvent();
-          await store.appendToStream(stream, [event], { expectedRevision: 'no_stream' });
-          await expect(store.appendToStream(`${stream}-other`, [event], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
-            DuplicateEventIdError,
-          );
-          expect(await readStreamToArray(store, `${stream}-other`)).toEqual([]);
-        });
+      it('refuses an event id that is stored in another stream', async () => {
+        const event = newEvent();
+        await store.appendToStream(stream, [event], { expectedRevision: 'no_stream' });
+        await expect(store.appendToStream(`${stream}-other`, [event], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+          DuplicateEventIdError,
+        );
+        expect(await readStreamToArray(store, `${stream}-other`)).toEqual([]);
+      });
 
-        it('writes all events of an append or none', async () => {
-          const taken = newEvent();
-          await store.appendToStream(`${stream}-x`, [taken], { expectedRevision: 'no_stream' });
-          await expect(store.appendToStream(stream, [newEvent(), taken], { expectedRevision: 'no_stream' })).rejects.toThrow();
-          expect(await readStreamToArray(store, stream)).toEqual([]);
-        });
-      }
+      it('writes all events of an append or none', async () => {
+        const taken = newEvent();
+        await store.appendToStream(`${stream}-x`, [taken], { expectedRevision: 'no_stream' });
+        await expect(store.appendToStream(stream, [newEvent(), taken], { expectedRevision: 'no_stream' })).rejects.toThrow();
+        expect(await readStreamToArray(store, stream)).toEqual([]);
+      });
+
+      it('refuses an append of a command that already wrote to another stream (an Idempotency-Key reused elsewhere)', async () => {
+        const first = newEvent();
+        await store.appendToStream(stream, [first], { expectedRevision: 'no_stream' });
+        const again = { ...newEvent(), metadata: { ...newEvent().metadata, commandId: first.metadata.commandId } };
+        await expect(store.appendToStream(`${stream}-other`, [again], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(DuplicateEventIdError);
+        expect(await readStreamToArray(store, `${stream}-other`)).toEqual([]);
+        await store.appendToStream(stream, [{ ...again, eventId: randomUUID() }], { expectedRevision: 0 });
+      });
 
       it('lets exactly one of many concurrent appends at the same revision win', async () => {
         await store.appendToStream(stream, [newEvent()], { expectedRevision: 'no_stream' });

@@ -1,6 +1,7 @@
-import { NO_STREAM, END, WrongExpectedVersionError as ClientWrongExpectedVersionError, jsonEvent } from '@eventstore/db-client';
+import { randomUUID } from 'node:crypto';
+import { NO_STREAM, END, FORWARDS, START, WrongExpectedVersionError as ClientWrongExpectedVersionError, jsonEvent } from '@eventstore/db-client';
 import { GENESIS_HASH, hashOf } from '../hashChain.js';
-import { WrongExpectedVersionError, type AppendResult, type ExpectedRevision, type NewEvent, type RecordedMetadata } from '../port.js';
+import { DuplicateEventIdError, WrongExpectedVersionError, type AppendResult, type ExpectedRevision, type NewEvent, type RecordedMetadata } from '../port.js';
 import { translateClientError } from './clientErrors.js';
 import { ON_LEADER, toAppendResult, toTip, type AppendTarget, type EsdbSession } from './session.js';
 
@@ -38,6 +39,7 @@ export async function appendToStream(
  * again, a bounded number of times.
  */
 async function appendOnce(session: EsdbSession, streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  for (const commandId of new Set(events.map((event) => event.metadata.commandId))) await claimCommand(session, streamId, commandId, events[0]!.eventId);
   for (let attempt = 1; ; attempt += 1) {
     const target = await resolveTarget(session, streamId, expected, events);
     if ('stored' in target) return target.stored;
@@ -49,6 +51,37 @@ async function appendOnce(session: EsdbSession, streamId: string, events: readon
       throw error;
     }
   }
+}
+
+const COMMAND_STREAM_PREFIX = '$grantledger-command-';
+const COMMAND_EVENT_TYPE = '$grantledger-command-stream';
+
+/**
+ * A command (its Idempotency-Key) belongs to one stream. Event ids derive from the command and
+ * the stream, so a key reused for a command on another stream yields other ids, which no server
+ * check catches; the HTTP API answers such a reuse 422. So the first append of a command claims
+ * the command for its stream, once per command rather than once per event: a `$` stream created
+ * with NO_STREAM, so the server decides which stream got a command first. Claims this process made
+ * are remembered, so retries and further appends of the command cost nothing.
+ */
+async function claimCommand(session: EsdbSession, streamId: string, commandId: string, eventId: string): Promise<void> {
+  const claim = `${commandId}\n${streamId}`;
+  if (session.claimedCommands.has(claim)) return;
+  const reservationStream = `${COMMAND_STREAM_PREFIX}${commandId}`;
+  try {
+    await session.client.appendToStream(reservationStream, jsonEvent({ id: randomUUID(), type: COMMAND_EVENT_TYPE, data: { streamId } }), {
+      expectedRevision: NO_STREAM,
+      ...ON_LEADER,
+    });
+  } catch (error) {
+    if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
+    let claimedFor: unknown;
+    for await (const resolved of session.client.readStream(reservationStream, { fromRevision: START, maxCount: 1, direction: FORWARDS, ...ON_LEADER })) {
+      claimedFor = (resolved.event?.data as { streamId?: unknown } | undefined)?.streamId;
+    }
+    if (claimedFor !== streamId) throw new DuplicateEventIdError(eventId, streamId);
+  }
+  session.rememberClaim(claim);
 }
 
 /**

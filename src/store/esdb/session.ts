@@ -85,6 +85,8 @@ export class EsdbSession {
    * recognises it as re-sent), as it would after a read.
    */
   readonly tips = new Map<string, StreamTip>();
+  /** Commands this process claimed for a stream (`commandId\nstreamId`), bounded like the tips; see append.ts. */
+  readonly claimedCommands = new Set<string>();
   /** Settles when the write in flight has; see oneWriteAtATime. */
   writeQueue: Promise<void> = Promise.resolve();
   closed = false;
@@ -119,6 +121,11 @@ export class EsdbSession {
       }
     }
   }
+  rememberClaim(claim: string): void {
+    this.claimedCommands.add(claim);
+    if (this.claimedCommands.size > TIPS_CACHED_MAX) this.claimedCommands.delete(this.claimedCommands.values().next().value!);
+  }
+
   rememberTip(streamId: string, tip: StreamTip): void {
     this.tips.delete(streamId);
     this.tips.set(streamId, tip);

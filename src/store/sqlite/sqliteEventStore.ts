@@ -168,6 +168,7 @@ export class SqliteEventStore implements EventStore {
     streamHead: Database.Statement<[string], { revision: number; hash: string }>;
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
     byEventId: Database.Statement<[string], EventRow>;
+    commandElsewhere: Database.Statement<[string, string], { found: number }>;
     insert: Database.Statement<unknown[]>;
     insertRecorded: Database.Statement<unknown[]>;
     readStream: Database.Statement<[string, number, number], EventRow>;
@@ -245,9 +246,15 @@ export class SqliteEventStore implements EventStore {
       if (this.signer) this.pushAndSign(results.flatMap((result) => result.events), recordedAt);
       return results;
     });
-    this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
-      this.appendInTransaction(streamId, events, expected, recordedAt),
-    );
+    this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => {
+      // A command belongs to one stream: event ids derive from the command and the stream, so a
+      // command id (an Idempotency-Key) reused on another stream is caught here, as EventStoreDB's
+      // command claim catches it. Multi-stream transactions (appendToStreams) may span streams.
+      for (const commandId of new Set(events.map((event) => event.metadata.commandId))) {
+        if (this.statements.commandElsewhere.get(commandId, streamId)) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
+      }
+      return this.appendInTransaction(streamId, events, expected, recordedAt);
+    });
   }
 
   /**
@@ -275,6 +282,7 @@ export class SqliteEventStore implements EventStore {
       streamHead: db.prepare<[string], { revision: number; hash: string }>('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       lastRecordedAt: db.prepare<[], { recorded_at: string }>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
       byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+      commandElsewhere: db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM events WHERE command_id = ? AND stream_id <> ? LIMIT 1'),
       insert: db.prepare<unknown[]>(
         `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, schema_version, recorded_at, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
