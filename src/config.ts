@@ -49,3 +49,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   return result.data;
 }
+
+/** Parses LEDGER_TRUST_PROXY the way express's `trust proxy` setting takes it. */
+export function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  return value;
+}

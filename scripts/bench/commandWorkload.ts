@@ -86,9 +86,12 @@ export async function ledgerCommands(directory: string, seconds: number): Promis
   for (let index = 0; index < GRANTS; index += 1) await ledger.executeGrant(grantIdOf(index), receiveGrant(index), context());
   const commitsBefore = store.stats.commits;
   const appendsBefore = store.stats.appends;
+  const cpuBefore = process.cpuUsage();
   const run = await driveWriters(seconds, async (writer, n, grantIndex) => {
     await ledger.executeGrant(grantIdOf(grantIndex), nthCommand(writer, n, grantIndex), context());
   });
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerCommand = round((cpu.user + cpu.system) / 1000 / Math.max(1, run.completed), 3);
   const groupSize = (store.stats.appends - appendsBefore) / Math.max(1, store.stats.commits - commitsBefore);
   await ledger.stop();
   await store.close();
@@ -100,7 +103,8 @@ export async function ledgerCommands(directory: string, seconds: number): Promis
     peakRssMiB: peakRssMiB(),
     operations: run.completed,
     seconds: round(run.elapsedS, 2),
-    notes: `${WRITERS} writers; mean group commit ${round(groupSize, 1)} appends per fsync`,
+    notes: `${WRITERS} writers; mean group commit ${round(groupSize, 1)} appends per fsync; CPU ${cpuMsPerCommand} ms per command`,
+    metrics: { cpuMsPerOperation: cpuMsPerCommand },
   };
 }
 

@@ -17,8 +17,21 @@ function peakRssOfMiB(pid: number | undefined): number | null {
   }
 }
 
-async function startServer(storePath: string): Promise<{ url: string; stop: () => Promise<void>; peakRssMiB: () => number | null }> {
-  const child = spawn(process.execPath, [resolve('dist/src/cli/main.js'), 'serve'], {
+/** CPU time (user + system) the server has used so far, in ms, read from Linux's /proc; null elsewhere. */
+function cpuMsOf(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks of 10 ms on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+async function startServer(storePath: string): Promise<{ url: string; stop: () => Promise<void>; peakRssMiB: () => number | null; cpuMs: () => number | null }> {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=bench/profiles") profiles the server as measured.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, resolve('dist/src/cli/main.js'), 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LEDGER_STORE: `sqlite:${storePath}`, LEDGER_ADMIN_TOKEN: ADMIN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -37,6 +50,7 @@ async function startServer(storePath: string): Promise<{ url: string; stop: () =
   return {
     url,
     peakRssMiB: () => peakRssOfMiB(child.pid),
+    cpuMs: () => cpuMsOf(child.pid),
     stop: () =>
       new Promise((resolveStop) => {
         child.once('exit', () => resolveStop());
@@ -57,6 +71,7 @@ export async function httpCommands(directory: string, seconds: number): Promise<
     const token = (await post('/api/tokens', ADMIN, { name: 'bench', role: 'ekonom' })).token!;
     for (let index = 0; index < GRANTS; index += 1) await post('/api/grants', token, receiveGrant(index).data);
     let counter = 0;
+    const cpuBefore = server.cpuMs();
     const result = await autocannon({
       url: server.url,
       connections: 64,
@@ -77,6 +92,10 @@ export async function httpCommands(directory: string, seconds: number): Promise<
       ],
     });
     const ok = result['2xx'];
+    const cpuAfter = server.cpuMs();
+    // The server's CPU per answered request: what the HTTP stack costs, less sensitive than
+    // throughput to how much of the machine the server was given.
+    const cpuMsPerRequest = cpuBefore === null || cpuAfter === null || ok === 0 ? null : round((cpuAfter - cpuBefore) / ok, 3);
     return {
       workload: 'http',
       variant: 'grantledger over HTTP (autocannon, 64 connections)',
@@ -86,7 +105,8 @@ export async function httpCommands(directory: string, seconds: number): Promise<
       peakRssMiB: server.peakRssMiB() ?? peakRssMiB(),
       operations: ok,
       seconds: round(result.duration, 2),
-      notes: `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS is the server's`,
+      notes: `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS is the server's; server CPU ${cpuMsPerRequest ?? '?'} ms per request`,
+      ...(cpuMsPerRequest === null ? {} : { metrics: { cpuMsPerOperation: cpuMsPerRequest } }),
     };
   } finally {
     await server.stop();

@@ -46,3 +46,19 @@ export interface WorkloadResult {
   /** Figures of a workload that are not speed, e.g. a backtest's error. */
   readonly metrics?: Readonly<Record<string, number>>;
 }
+
+/**
+ * Runs a query `count` times (i = 0 … count − 1), one at a time, timing each: the loop every
+ * latency workload shares. Resolves the latencies, the wall time in seconds and the throughput.
+ */
+export async function timedQueries(count: number, query: (i: number) => unknown): Promise<{ latencies: Latencies; seconds: number; throughputPerS: number }> {
+  const latencies = new Latencies();
+  const started = nowMs();
+  for (let i = 0; i < count; i += 1) {
+    const before = nowMs();
+    await query(i);
+    latencies.record(nowMs() - before);
+  }
+  const seconds = (nowMs() - started) / 1000;
+  return { latencies, seconds, throughputPerS: round(count / seconds, 0) };
+}

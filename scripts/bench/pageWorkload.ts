@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { createHttpApp } from '../../src/http/app.js';
-import { Latencies, nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
+import { nowMs, peakRssMiB, round, timedQueries, type WorkloadResult } from './measure.js';
 import { REPLAY_FILE } from './replayWorkload.js';
 
 const BENCH_TOKEN = 'bench-page-token-0123456789abcdef';
@@ -68,18 +68,11 @@ export async function pageRequests(directory: string, requests: number): Promise
     const coldStarted = nowMs();
     const bytes = await get(0);
     const coldMs = nowMs() - coldStarted;
-    const latencies = new Latencies();
-    const started = nowMs();
-    for (let i = 0; i < count; i += 1) {
-      const before = nowMs();
-      await get(i);
-      latencies.record(nowMs() - before);
-    }
-    const seconds = (nowMs() - started) / 1000;
+    const { latencies, seconds, throughputPerS } = await timedQueries(count, get);
     results.push({
       workload: 'pages',
       variant,
-      throughputPerS: round(count / seconds, 0),
+      throughputPerS,
       ...latencies.summary(),
       peakRssMiB: peakRssMiB(),
       operations: count,
@@ -95,15 +88,8 @@ export async function pageRequests(directory: string, requests: number): Promise
   ];
   for (const [variant, query] of alone) {
     const count = Math.max(10, Math.floor(requests / 4));
-    const latencies = new Latencies();
-    const started = nowMs();
-    for (let i = 0; i < count; i += 1) {
-      const before = nowMs();
-      query(i);
-      latencies.record(nowMs() - before);
-    }
-    const seconds = (nowMs() - started) / 1000;
-    results.push({ workload: 'pages', variant, throughputPerS: round(count / seconds, 0), ...latencies.summary(), peakRssMiB: peakRssMiB(), operations: count, seconds: round(seconds, 2), notes: 'in-process, no HTTP: the floor of a historical page' });
+    const { latencies, seconds, throughputPerS } = await timedQueries(count, query);
+    results.push({ workload: 'pages', variant, throughputPerS, ...latencies.summary(), peakRssMiB: peakRssMiB(), operations: count, seconds: round(seconds, 2), notes: 'in-process, no HTTP: the floor of a historical page' });
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await ledger.stop();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { Ledger } from '../../src/app/ledger.js';
 import type { Clocks } from '../../projections/clocks.js';
-import { Latencies, nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
+import { nowMs, peakRssMiB, round, timedQueries, type WorkloadResult } from './measure.js';
 import { REPLAY_FILE } from './replayWorkload.js';
 
 /**
@@ -29,19 +29,12 @@ export async function reportQueries(directory: string, queries: number): Promise
   for (const [variant, query] of cases) {
     const historical = variant.endsWith('historical');
     const count = historical ? Math.max(10, Math.floor(queries / 4)) : queries;
-    const latencies = new Latencies();
     // The first query folds every grant once (a cold read model); it is reported on its own.
     const coldStarted = nowMs();
     query(0);
     const coldMs = nowMs() - coldStarted;
-    const started = nowMs();
-    for (let i = 0; i < count; i += 1) {
-      const before = nowMs();
-      query(i);
-      latencies.record(nowMs() - before);
-    }
-    const seconds = (nowMs() - started) / 1000;
-    results.push({ workload: 'reports', variant, throughputPerS: round(count / seconds, 0), ...latencies.summary(), peakRssMiB: peakRssMiB(), operations: count, seconds: round(seconds, 2), notes: `${grants} grants; first (cold) query ${round(coldMs, 1)} ms${historical ? '; every query a different asOf/knownAt' : '; current reports are kept per read-model position'}` });
+    const { latencies, seconds, throughputPerS } = await timedQueries(count, query);
+    results.push({ workload: 'reports', variant, throughputPerS, ...latencies.summary(), peakRssMiB: peakRssMiB(), operations: count, seconds: round(seconds, 2), notes: `${grants} grants; first (cold) query ${round(coldMs, 1)} ms${historical ? '; every query a different asOf/knownAt' : '; current reports are kept per read-model position'}` });
   }
   await ledger.stop();
   await store.close();

@@ -7,6 +7,7 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
+import { restart, restartFromLog, restartFromSnapshot } from './restartWorkload.js';
 import { pageRequests } from './pageWorkload.js';
 import { generateSie, importSieWorkload, readSie } from './sieWorkload.js';
 import { earlyWarningBacktest } from './backtestWorkload.js';
@@ -25,6 +26,9 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-generate': () => generateLog(directory!, size),
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
+  restart: () => restart(directory!),
+  'restart-log': () => restartFromLog(directory!),
+  'restart-snapshot': () => restartFromSnapshot(directory!),
   reports: () => reportQueries(directory!, size),
   pages: () => pageRequests(directory!, size),
   'sie-generate': () => generateSie(directory!, size),

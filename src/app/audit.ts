@@ -3,6 +3,7 @@ import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
 import {
   EPOCH,
   formatDigest,
+  leafHash,
   MerkleTree,
   parseDigest,
   StreamingMerkleRoot,
@@ -11,25 +12,9 @@ import {
   type LogDigest,
 } from '../domain/merkle.js';
 import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
+import { Yielder } from './yielder.js';
 
-/**
- * Long audits share the event loop with every other request: they give it back every 20 ms, so
- * no caller waits behind a verify of a million events.
- */
-export class Yielder {
-  private last = performance.now();
-  private count = 0;
-  constructor(private readonly sliceMs = 15) {}
-
-  /** Call once per item; resolves at once, or after one turn of the event loop when the slice is used up. */
-  async tick(): Promise<void> {
-    this.count += 1;
-    if ((this.count & 15) !== 0) return;
-    if (performance.now() - this.last < this.sliceMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.last = performance.now();
-  }
-}
+export { Yielder };
 
 /**
  * The auditors' checks over the whole log: every stream's hash chain, the digest of the log (the
@@ -210,15 +195,29 @@ export class ProofUnavailableError extends Error {
   override readonly name = 'ProofUnavailableError';
 }
 
-async function treeOf(store: EventStore, treeSize: number): Promise<{ tree: MerkleTree; events: Array<{ eventId: string; position: number }> }> {
-  const leaves: Buffer[] = [];
-  const events: Array<{ eventId: string; position: number }> = [];
+/**
+ * The Merkle tree of the first treeSize events, and where the wanted event (if any) lies in it.
+ * Leaf hashes live in one buffer (not one object each) and only the wanted event is remembered,
+ * so a tree of a million events costs the garbage collector little: its pauses, not the hashing,
+ * were what held the event loop longest.
+ */
+async function treeOf(store: EventStore, treeSize: number, wantedEventId?: string): Promise<{ tree: MerkleTree; wanted: { leafIndex: number; position: number } | null }> {
+  const hashes = Buffer.allocUnsafe(32 * treeSize);
+  const leafHashes: Buffer[] = [];
+  let wanted: { leafIndex: number; position: number } | null = null;
   for await (const event of logUpTo(store, treeSize)) {
-    leaves.push(leafOf(event));
-    events.push({ eventId: event.eventId, position: event.position });
+    const offset = 32 * leafHashes.length;
+    leafHash(leafOf(event)).copy(hashes, offset);
+    if (event.eventId === wantedEventId && wanted === null) wanted = { leafIndex: leafHashes.length, position: event.position };
+    leafHashes.push(hashes.subarray(offset, offset + 32));
   }
-  if (leaves.length < treeSize) throw new ProofUnavailableError(`the log holds ${leaves.length} events, fewer than the ${treeSize} of the digest`);
-  return { tree: new MerkleTree(leaves), events };
+  if (leafHashes.length < treeSize) throw new ProofUnavailableError(`the log holds ${leafHashes.length} events, fewer than the ${treeSize} of the digest`);
+  // The tree's inner hashes are computed a subtree at a time between turns of the event loop:
+  // built at once, a proof over a million events would hold every other request for seconds.
+  const tree = MerkleTree.ofLeafHashes(leafHashes);
+  const yielder = new Yielder();
+  for (const _step of tree.precompute()) await yielder.tick();
+  return { tree, wanted };
 }
 
 function assertRoot(tree: MerkleTree, digest: LogDigest): void {
@@ -261,19 +260,18 @@ export async function proveConsistency(store: EventStore, from: LogDigest, to: L
 
 /** An inclusion proof (RFC 6962 §2.1.1) of one event in the log of a digest. */
 export async function proveInclusion(store: EventStore, eventId: string, digest: LogDigest): Promise<InclusionProof> {
-  const { tree, events } = await treeOf(store, digest.treeSize);
+  const { tree, wanted } = await treeOf(store, digest.treeSize, eventId);
   assertRoot(tree, digest);
-  const leafIndex = events.findIndex((event) => event.eventId === eventId);
-  if (leafIndex < 0) throw new ProofUnavailableError(`event ${eventId} is not among the ${digest.treeSize} events of the digest`);
+  if (wanted === null) throw new ProofUnavailableError(`event ${eventId} is not among the ${digest.treeSize} events of the digest`);
   let recorded: RecordedEvent | undefined;
-  for await (const event of store.readAll({ after: events[leafIndex]!.position - 1, maxCount: 1 })) recorded = event;
+  for await (const event of store.readAll({ after: wanted.position - 1, maxCount: 1 })) recorded = event;
   if (!recorded) throw new ProofUnavailableError(`event ${eventId} could not be read`);
   return {
     proof: 'inclusion',
     digest: formatDigest(digest),
-    leafIndex,
+    leafIndex: wanted.leafIndex,
     event: exportedEvent(recorded),
-    hashes: tree.inclusionProof(leafIndex, digest.treeSize).map((hash) => hash.toString('hex')),
+    hashes: tree.inclusionProof(wanted.leafIndex, digest.treeSize).map((hash) => hash.toString('hex')),
   };
 }
 

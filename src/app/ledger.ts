@@ -99,6 +99,7 @@ export class Ledger {
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
     if (this.snapshotPath !== null) {
+      if (this.readModel.grants.unread > 0) this.warmUp();
       this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
       this.snapshotTimer.unref();
     }
@@ -173,6 +174,7 @@ export class Ledger {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.subscription?.stop();
     this.subscription = null;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
@@ -190,6 +192,20 @@ export class Ledger {
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
   }
+
+  /**
+   * A grant loaded from a snapshot keeps its events unread until asked for; here they are read a
+   * few at a time in the background, so the first report after a start need not read them all.
+   */
+  private warmUp(): void {
+    const step = () => {
+      if (this.stopping) return;
+      if (this.readModel.grants.warmUp(100) > 0) setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  private stopping = false;
 
   /** Saves the read model when enough happened since the last snapshot; one write at a time. */
   private async saveSnapshotIfDue(): Promise<void> {

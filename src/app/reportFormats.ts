@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { Yielder } from './yielder.js';
 import type { UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import type { CommitteeResultRow } from '../../projections/committeeResults.js';
 import { statusWord, swedishMoney, yesNo } from './swedish.js';
@@ -327,39 +329,58 @@ function xlsxCell(kind: ColumnKind, value: Cell): ExcelJS.CellValue {
 
 const cellFormat = (kind: ColumnKind): string | undefined => (kind === 'money' ? SEK_FORMAT : kind === 'date' ? DATE_FORMAT : undefined);
 
-function addRecordSheet(workbook: ExcelJS.Workbook, section: ReportSection, title: string): void {
-  const sheet = workbook.addWorksheet(section.name);
-  sheet.addRow([title]).font = { bold: true };
-  sheet.getColumn(1).width = Math.max(12, ...section.columns.map((column) => column.label.length + 2));
-  sheet.getColumn(2).width = 40;
+type SheetWriter = ReturnType<ExcelJS.stream.xlsx.WorkbookWriter['addWorksheet']>;
+
+async function addRecordSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, section: ReportSection, title: string): Promise<void> {
+  const sheet: SheetWriter = workbook.addWorksheet(section.name);
+  sheet.columns = [{ width: Math.max(12, ...section.columns.map((column) => column.label.length + 2)) }, { width: 40 }];
+  const heading = sheet.addRow([title]);
+  heading.font = { bold: true };
+  heading.commit();
   const row = section.rows[0];
-  if (row === undefined) return;
-  const cells = cellsOf(section, row);
-  section.columns.forEach((column, index) => {
-    const added = sheet.addRow([column.label, xlsxCell(column.kind, cells[index]!)]);
-    added.getCell(1).font = { bold: true };
-    const format = cellFormat(column.kind);
-    if (format) added.getCell(2).numFmt = format;
-  });
+  if (row !== undefined) {
+    const cells = cellsOf(section, row);
+    section.columns.forEach((column, index) => {
+      const added = sheet.addRow([column.label, xlsxCell(column.kind, cells[index]!)]);
+      added.getCell(1).font = { bold: true };
+      const format = cellFormat(column.kind);
+      if (format) added.getCell(2).numFmt = format;
+      added.commit();
+    });
+  }
+  sheet.commit();
 }
 
 /**
  * A sheet a revisor can sort and sum at once: row 1 the title, row 2 the headings, frozen below
  * them, money as numbers in a SEK format, dates as date cells, and the totals rows as formulas
  * (SUM, or SUMIF per fiscal year) with their values cached for readers that do not calculate.
+ * Rows are written out as they are added, giving the event loop back every few milliseconds: a
+ * workbook of many thousand rows never holds up other requests.
  */
-function addTableSheet(workbook: ExcelJS.Workbook, section: ReportSection, title: string): void {
-  const sheet = workbook.addWorksheet(section.name, { views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }] });
-  sheet.addRow([title]).font = { bold: true };
-  sheet.addRow(section.columns.map((column) => column.label)).font = { bold: true };
-  section.columns.forEach((column, index) => {
-    const sheetColumn = sheet.getColumn(index + 1);
-    sheetColumn.width = column.kind === 'money' ? 18 : column.kind === 'date' ? 12 : Math.max(10, Math.min(40, column.label.length + 2));
-    const format = cellFormat(column.kind);
-    if (format) sheetColumn.numFmt = format;
+async function addTableSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, section: ReportSection, title: string, yielder: Yielder): Promise<void> {
+  const sheet: SheetWriter = workbook.addWorksheet(section.name, {
+    views: [{ state: 'frozen', xSplit: 1, ySplit: 2 }],
   });
+  sheet.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: section.columns.length } };
+  sheet.columns = section.columns.map((column) => {
+    const format = cellFormat(column.kind);
+    return {
+      width: column.kind === 'money' ? 18 : column.kind === 'date' ? 12 : Math.max(10, Math.min(40, column.label.length + 2)),
+      ...(format ? { style: { numFmt: format } } : {}),
+    };
+  });
+  const heading = sheet.addRow([title]);
+  heading.font = { bold: true };
+  heading.commit();
+  const labels = sheet.addRow(section.columns.map((column) => column.label));
+  labels.font = { bold: true };
+  labels.commit();
   const firstDataRow = 3;
-  for (const row of section.rows) sheet.addRow(cellsOf(section, row).map((value, index) => xlsxCell(section.columns[index]!.kind, value)));
+  for (const row of section.rows) {
+    sheet.addRow(cellsOf(section, row).map((value, index) => xlsxCell(section.columns[index]!.kind, value))).commit();
+    await yielder.tick();
+  }
   const lastDataRow = firstDataRow + section.rows.length - 1;
   for (const total of totalsRowsOf(section)) {
     const values = totalCells(section, total);
@@ -378,20 +399,36 @@ function addTableSheet(workbook: ExcelJS.Workbook, section: ReportSection, title
       }),
     );
     added.font = { bold: true };
+    added.commit();
+    await yielder.tick();
   }
-  sheet.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: section.columns.length } };
+  sheet.commit();
 }
 
-/** The workbook: one sheet per section. */
+/**
+ * The workbook: one sheet per section, written by exceljs's streaming writer into memory, so
+ * its XML is produced row by row (between turns of the event loop) and compressed by zlib off
+ * the main thread, rather than in one long synchronous pass at the end.
+ */
 export async function toXlsx(data: ReportData): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const finished = new Promise<void>((resolve, reject) => {
+    sink.on('end', resolve);
+    sink.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: true, useSharedStrings: false });
   workbook.creator = 'grantledger';
+  const yielder = new Yielder(10);
   for (const section of data.sections) {
     const title = data.sections.length === 1 ? data.title : `${data.title}: ${section.title}`;
-    if (section.layout === 'record') addRecordSheet(workbook, section, title);
-    else addTableSheet(workbook, section, title);
+    if (section.layout === 'record') await addRecordSheet(workbook, section, title);
+    else await addTableSheet(workbook, section, title, yielder);
   }
-  return Buffer.from(await workbook.xlsx.writeBuffer());
+  await workbook.commit();
+  await finished;
+  return Buffer.concat(chunks);
 }
 
 /** The report in a format: a string for text formats, a Buffer for xlsx. */

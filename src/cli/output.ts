@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { z } from 'zod';
 import { parseDigest, type LogDigest } from '../domain/merkle.js';
 import { IsoDate } from '../domain/schema.js';
-import { KnownAt } from '../http/querySchemas.js';
+import { KnownAt } from '../domain/querySchemas.js';
 import { UsageError } from './usage.js';
 
 /** The files of the store LEDGER_STORE names (and the secrets kept beside it): never an --out target. */

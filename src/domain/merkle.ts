@@ -75,8 +75,37 @@ export class MerkleTree {
   private readonly perfect = new Map<string, Buffer>();
 
   /** @param leaves the raw leaves (event hashes, decoded), in order. */
-  constructor(leaves: readonly Uint8Array[]) {
-    this.leafHashes = leaves.map(leafHash);
+  constructor(leaves: readonly Uint8Array[], alreadyHashed = false) {
+    this.leafHashes = alreadyHashed ? [...(leaves as readonly Buffer[])] : leaves.map(leafHash);
+  }
+
+  /** A tree over leaf hashes computed beforehand (leafHash of each leaf), e.g. while reading the log. */
+  static ofLeafHashes(hashes: readonly Buffer[]): MerkleTree {
+    return new MerkleTree(hashes, true);
+  }
+
+  /**
+   * Computes and keeps the roots of the aligned perfect subtrees of `chunk` leaves (a power of
+   * two) and of every larger aligned perfect subtree, one per step, so a caller can pause between
+   * steps; afterwards a root or a proof needs at most a few dozen more hashes.
+   */
+  *precompute(chunk = 64): Generator<void> {
+    if (!(Number.isSafeInteger(chunk) && chunk >= 2 && (chunk & (chunk - 1)) === 0)) throw new Error(`chunk must be a power of two, got ${chunk}`);
+    // The chunks' roots are folded without keeping their inner nodes (a proof recomputes the few
+    // it needs), so a tree of a million leaves keeps thousands of hashes, not millions.
+    for (let start = 0; start + chunk <= this.size; start += chunk) {
+      let level = this.leafHashes.slice(start, start + chunk);
+      while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, index) => nodeHash(level[2 * index]!, level[2 * index + 1]!));
+      this.perfect.set(`${start}:${chunk}`, level[0]!);
+      yield;
+    }
+    // Then level by level above the chunks: each step one hash, its halves already kept.
+    for (let size = chunk * 2; size <= this.size; size *= 2) {
+      for (let start = 0; start + size <= this.size; start += size) {
+        this.subtreeRoot(start, start + size);
+        yield;
+      }
+    }
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { z } from 'zod';
@@ -12,6 +12,8 @@ import { ProjectionError, ReadModelStoppedError } from '../app/readModel.js';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from './authFailureLimiter.js';
 import { HttpProblem, invalidInput, statusOfRule, type InputLocation } from './problems.js';
 import { openApiDocument } from './openapi.js';
+import { writeCommandOf, writeHeadersOf } from './commandContext.js';
+import { accessLog, createLogger, lineWriter, type LogWriter } from './requestLog.js';
 import { route, type RouteSpec } from './route.js';
 import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
@@ -61,8 +63,8 @@ export const ROUTES: readonly RouteSpec[] = [...publicRoutes, ...grantRoutes, ..
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface HttpOptions {
-  /** Writes one structured log line; never given a token. */
-  readonly log?: (line: Record<string, unknown>) => void;
+  /** Receives each structured log line instead of stdout (tests); never given a token. */
+  readonly log?: LogWriter;
   readonly version?: string;
   /** How many bad tokens a client address may present per window. */
   readonly authFailureLimit?: AuthFailureLimit;
@@ -101,14 +103,6 @@ export const CONTENT_SECURITY_POLICY = {
   baseUri: ["'self'"],
 };
 
-/** Parses LEDGER_TRUST_PROXY the way express's `trust proxy` setting takes it. */
-export function trustProxySetting(value: string | undefined): boolean | number | string {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d{1,2}$/.test(value)) return Number(value);
-  return value;
-}
-
 /** Too many bad tokens from one address: refused before the token is even looked at. */
 class TooManyAuthFailures extends HttpProblem {
   constructor(readonly retryAfterSeconds: number) {
@@ -122,7 +116,17 @@ class TooManyAuthFailures extends HttpProblem {
  * the staff list.
  */
 function actorRefFor(secret: string | Buffer): (tokenId: string) => string {
-  return (tokenId) => createHmac('sha256', secret).update(`grantledger-log:${tokenId}`).digest('hex').slice(0, 16);
+  // Computed once per token, not per request: the live tokens are few.
+  const known = new Map<string, string>();
+  return (tokenId) => {
+    let ref = known.get(tokenId);
+    if (ref === undefined) {
+      ref = createHmac('sha256', secret).update(`grantledger-log:${tokenId}`).digest('hex').slice(0, 16);
+      if (known.size >= 10_000) known.clear();
+      known.set(tokenId, ref);
+    }
+    return ref;
+  };
 }
 
 const REFUSAL_DETAIL: Record<TokenRefusal, { code: string; detail: string }> = {
@@ -271,7 +275,8 @@ export function problemOf(error: unknown): HttpProblem {
 }
 
 export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): express.Express {
-  const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+  const logger = createLogger(options.log);
+  const log = lineWriter(logger);
   const limiter = new AuthFailureLimiter(options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
   const actorRef = actorRefFor(options.logSecret ?? randomBytes(32));
   const jsonBody = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
@@ -290,34 +295,14 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
     }),
   );
 
-  app.use((request: Request, response: Response, next: NextFunction) => {
-    const given = request.get('X-Request-Id');
-    request.id = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    const started = process.hrtime.bigint();
-    response.setHeader('X-Request-Id', request.id);
+  app.use(accessLog(logger));
+  app.use((_request: Request, response: Response, next: NextFunction) => {
     // Answers carry ledger data: no cache along the way keeps a copy.
     response.setHeader('Cache-Control', 'no-store');
-    response.on('finish', () => {
-      log({
-        time: new Date().toISOString(),
-        level: response.statusCode >= 500 ? 'error' : 'info',
-        requestId: request.id,
-        method: request.method,
-        path: request.path,
-        status: response.statusCode,
-        durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-        // Never the person's name: a pseudonym and the role, enough to correlate and to audit access.
-        actorRef: response.locals.actorRef ?? null,
-        role: response.locals.role ?? null,
-      });
-    });
     next();
   });
 
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
-
-  // The web pages in Swedish (issue 10): same app, same port, same Ledger, their own sessions.
-  app.use(webRouter(ledger, { limiter, log, oidc: options.oidc }));
 
   for (const spec of ROUTES) {
     app[spec.method](spec.path, async (request: Request, response: Response) => {
@@ -335,7 +320,9 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
       const params = parse(spec.params, { ...request.params }, 'path');
       const query = parse(spec.query, { ...(request.query as object) }, 'query');
       const body = spec.method === 'post' ? parse(spec.body, request.body ?? null, 'body') : undefined;
-      const result = await spec.handle({ body, query, params, caller, raw: request, ledger });
+      // A write's context (Idempotency-Key, If-Match, the request's hash) is built here, at the edge.
+      const command = spec.writes ? writeCommandOf(request, caller, writeHeadersOf(request)) : null;
+      const result = await spec.handle({ body, query, params, caller, raw: request, ledger, command });
       if (result.revision !== undefined) response.setHeader('ETag', `"${result.revision}"`);
       if (result.status === 204) {
         response.status(204).end();
@@ -346,6 +333,10 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
       }
     });
   }
+
+  // The web pages in Swedish (issue 10): same app, same port, same Ledger, their own sessions.
+  // After the API, so an API request never walks the pages' routes.
+  app.use(webRouter(ledger, { limiter, log, oidc: options.oidc }));
 
   app.use((request: Request) => {
     throw new HttpProblem(404, 'NO_SUCH_ROUTE', TITLES[404]!, `no route ${request.method} ${request.path}`);

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Role } from '../domain/access.js';
 import type { IssuedToken } from '../app/readModel.js';
 import type { Ledger } from '../app/ledger.js';
+import type { WriteCommand } from './commandContext.js';
 
 /** Who may call a route: roles, or anyone (health, the OpenAPI document). */
 export type Access = readonly Role[] | 'public';
@@ -18,6 +19,14 @@ export interface RouteRequest<Body, Query, Params> {
   readonly caller: IssuedToken | null;
   readonly raw: Request;
   readonly ledger: Ledger;
+  /** On a write route, the command context the router built from the caller and the headers; else null. */
+  readonly command: WriteCommand | null;
+}
+
+/** The command context of a write route's request: the router builds one for every route declared `writes`. */
+export function writeCommand(request: RouteRequest<unknown, unknown, unknown>): WriteCommand {
+  if (request.command === null) throw new Error(`${request.raw.method} ${request.raw.path} is not declared as a write route`);
+  return request.command;
 }
 
 export interface RouteResponse {

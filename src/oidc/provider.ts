@@ -50,7 +50,7 @@ export class OidcIdentityProvider {
    * document names another issuer, stops the start: the operator sees why at once, not the first
    * person who tries to sign in.
    */
-  static async discover(config: OidcConfig): Promise<OidcIdentityProvider> {
+  static async discover(config: OidcConfig, options: { jwksCooldownMs?: number } = {}): Promise<OidcIdentityProvider> {
     const insecure = config.issuer.protocol === 'http:';
     let discovered: client.Configuration;
     try {
@@ -69,7 +69,7 @@ export class OidcIdentityProvider {
     if (metadata.code_challenge_methods_supported && !metadata.code_challenge_methods_supported.includes('S256')) {
       throw new ConfigError('LEDGER_OIDC_ISSUER: the provider does not offer PKCE with S256');
     }
-    const keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { cacheMaxAge: JWKS_CACHE_MS, cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: 10_000 });
+    const keys = createRemoteJWKSet(new URL(metadata.jwks_uri), { cacheMaxAge: JWKS_CACHE_MS, cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS, timeoutDuration: 10_000 });
     return new OidcIdentityProvider(config, discovered, keys, metadata.issuer);
   }
 

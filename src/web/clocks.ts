@@ -1,5 +1,5 @@
 import { IsoDate } from '../domain/schema.js';
-import { KnownAt } from '../http/querySchemas.js';
+import { KnownAt } from '../domain/querySchemas.js';
 import type { Clocks } from '../../projections/clocks.js';
 import type { FieldErrors } from './forms.js';
 

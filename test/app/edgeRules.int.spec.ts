@@ -284,7 +284,7 @@ describe('11. Swedish dates: knownAt and today in Europe/Stockholm', () => {
   it('an entry recorded at 00:30 on 10 March in Sweden is not known "on 2021-03-09"', async () => {
     await script.at('2021-03-09T22:50:00.000Z').receive(riktat('g', { receivedOn: '2021-01-15' }));
     await script.at('2021-03-09T23:29:00.000Z').returnFunds('g', { amount: '1000.00', returnedOn: '2021-03-10' });
-    const { KnownAt } = await import('../../src/http/querySchemas.js');
+    const { KnownAt } = await import('../../src/domain/querySchemas.js');
     const endOfNinth = KnownAt.parse('2021-03-09');
     expect(endOfNinth).toBe('2021-03-09T22:59:59.999Z');
     expect(script.view('g', { knownAt: endOfNinth }).returned).toBe('0.00');

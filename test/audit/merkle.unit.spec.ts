@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   EMPTY_ROOT,
   formatDigest,
+  leafHash,
   MerkleTree,
   parseDigest,
   StreamingMerkleRoot,
   verifyConsistency,
   verifyInclusion,
 } from '../../src/domain/merkle.js';
+
+const hex = (hash: Buffer) => hash.toString('hex');
 
 const sha256 = (...parts: Uint8Array[]) => {
   const hash = createHash('sha256');
@@ -66,6 +69,26 @@ describe('RFC 6962 Merkle tree', () => {
       expect(streaming.root().equals(naiveRoot(leaves.slice(0, n)))).toBe(true);
       if (n < 70) streaming.push(leaves[n]!);
     }
+  });
+
+  it('gives the same roots and proofs when built from leaf hashes and precomputed in steps, for every size up to 70', () => {
+    const leaves = leavesOf(70);
+    for (let n = 0; n <= 70; n += 1) {
+      const whole = new MerkleTree(leaves.slice(0, n));
+      const stepped = MerkleTree.ofLeafHashes(leaves.slice(0, n).map(leafHash));
+      let steps = 0;
+      for (const _step of stepped.precompute(4)) steps += 1;
+      // One step per aligned perfect subtree of 4, 8, 16, … leaves: bounded work between pauses.
+      let expected = 0;
+      for (let size = 4; size <= n; size *= 2) expected += Math.floor(n / size);
+      expect(steps).toBe(expected);
+      expect(stepped.root().equals(naiveRoot(leaves.slice(0, n)))).toBe(true);
+      for (let index = 0; index < n; index += 1) {
+        expect(stepped.inclusionProof(index).map(hex)).toEqual(whole.inclusionProof(index).map(hex));
+      }
+      for (let m = 0; m <= n; m += 1) expect(stepped.consistencyProof(m).map(hex)).toEqual(whole.consistencyProof(m).map(hex));
+    }
+    expect(() => [...new MerkleTree(leaves).precompute(6)]).toThrow(/power of two/);
   });
 
   it('proves and verifies the inclusion of every leaf in every tree up to 20, and refuses a wrong leaf or index', () => {

@@ -142,6 +142,12 @@ export function describeHttpApi(makeBackend: () => Promise<Backend>): void {
         const grantId = await newGrant();
         const ifMatch = await t.api('POST', `/api/grants/${grantId}/installments`, { body: { amount: '1', receivedOn: '2020-07-01' }, headers: { 'If-Match': 'W/"x"' } });
         expect(ifMatch.status).toBe(400);
+        expect(ifMatch.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(ifMatch.body.errors[0].path).toBe('header.If-Match');
+        // Every write route reads its headers through the router's one schema: budgets too.
+        const budget = await t.api('POST', '/api/budgets/socialnamnden/2024/appropriations', { body: { amount: '1000.00', decidedOn: '2023-11-20', decisionRef: 'KF 1' }, headers: { 'Idempotency-Key': '1234' } });
+        expect(budget.status).toBe(400);
+        expect(budget.body.errors[0].path).toBe('header.Idempotency-Key');
       });
 
       it('refuses malformed and unknown query parameters on reports', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Provider from 'oidc-provider';
@@ -37,10 +37,10 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -52,17 +52,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startTestProvider(redirectUris: readonly string[]): Promise<TestProvider> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = 'test-provider-key-1';
+/** `port` and `kid`: the same provider started again with a new signing key (a key rotation). */
+export async function startTestProvider(redirectUris: readonly string[], options: { port?: number; kid?: string } = {}): Promise<TestProvider> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = options.kid ?? 'test-provider-key-1';
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
-  void publicKey;
-  let handler: ((request: Parameters<Parameters<typeof createServer>[1] & {}>[0], response: Parameters<Parameters<typeof createServer>[1] & {}>[1]) => void) | null = null;
+  // The provider needs its issuer URL, so its port, before it exists: the server listens first.
+  let handler: RequestListener | null = null;
   const server = createServer((request, response) => {
     if (handler) handler(request, response);
     else response.writeHead(503).end();
   });
-  const port = await listen(server);
+  const port = await listen(server, options.port);
   const issuer = `http://localhost:${port}`;
   const provider = new Provider(issuer, {
     clients: [

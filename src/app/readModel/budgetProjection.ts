@@ -4,7 +4,7 @@ import { budgetBusinessDate, type BudgetFacts } from '../../domain/budget/state.
 import { budgetFactsAt, type BudgetInView, type BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ProjectionError } from './core.js';
-import { coverageOf, decodedOrStop, noteBusinessDate, unfitness, type StreamEntry } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
 import { decodeBudgetEvent } from '../../domain/storedEvent.js';
 
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
@@ -12,14 +12,10 @@ const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 /** A stored budget event as the domain types it (its shape was checked on arrival). */
 const asBudgetEvent = (event: ProjectedEvent): BudgetEvent => event as unknown as BudgetEvent;
 
-interface BudgetEntry extends StreamEntry {
+interface BudgetEntry extends StreamExtent {
   readonly key: BudgetKey;
+  readonly events: ProjectedEvent[];
   current: BudgetFacts | null;
-}
-
-/** What a snapshot keeps of the budget projection: each stream's compacted events, in order. */
-export interface BudgetProjectionSnapshot {
-  readonly streams: ReadonlyArray<readonly [streamId: string, events: readonly ProjectedEvent[]]>;
 }
 
 /** The budget streams (budget-<committee>-<year>): their events by committee, and each year's current facts. */
@@ -43,7 +39,7 @@ export class BudgetProjection {
     let entry = this.budgets.get(streamId);
     if (!entry) {
       const match = BUDGET_STREAM.exec(streamId)!;
-      entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, current: null };
+      entry = { key: { committee: match[1]!, fiscalYear: Number(match[2]) }, events: [], maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, current: null };
       this.budgets.set(streamId, entry);
       const ofCommittee = this.budgetsByCommittee.get(entry.key.committee) ?? [];
       ofCommittee.push(entry);
@@ -51,15 +47,31 @@ export class BudgetProjection {
     }
     entry.events.push(projected);
     entry.current = null;
-    noteBusinessDate(entry, budgetBusinessDate(asBudgetEvent(projected)));
+    extendBy(entry, projected, budgetBusinessDate(asBudgetEvent(projected)));
   }
 
-  snapshot(): BudgetProjectionSnapshot {
-    return { streams: [...this.budgets].map(([streamId, entry]) => [streamId, entry.events] as const) };
+  /**
+   * The snapshot's lines, one per stream, each made when asked for (so a writer can spread the
+   * work): the stream's events up to the position, as JSON. Taken now: events applied later are
+   * left out (a stream's events are appended, never changed).
+   */
+  snapshotLines(upTo: number): Array<() => string | null> {
+    return [...this.budgets].map(([streamId, entry]) => {
+      const events = entry.events;
+      const length = events.length;
+      return () => {
+        let end = length;
+        while (end > 0 && events[end - 1]!.position > upTo) end -= 1;
+        return end === 0 ? null : `${streamId}\t${JSON.stringify(events.slice(0, end))}`;
+      };
+    });
   }
 
-  restore(snapshot: BudgetProjectionSnapshot): void {
-    for (const [streamId, events] of snapshot.streams) for (const event of events) this.add(streamId, event);
+  /** Restores a stream from its snapshot line. */
+  restoreLine(line: string): void {
+    const tab = line.indexOf('\t');
+    const streamId = line.slice(0, tab);
+    for (const event of JSON.parse(line.slice(tab + 1)) as ProjectedEvent[]) this.add(streamId, event);
   }
 
   stream(streamId: string): BudgetStream | undefined {

@@ -8,30 +8,57 @@ import { grantRevenueByCommitteeYear } from '../../../projections/committeeResul
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { grantFactsAt } from '../../../projections/grantView.js';
 import { ProjectionError } from './core.js';
-import { coverageOf, decodedOrStop, noteBusinessDate, unfitness, type StreamEntry } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
 import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
 
 /** A stored grant event as the domain types it (its shape was checked on arrival). */
 const asGrantEvent = (event: ProjectedEvent): GrantEvent => event as unknown as GrantEvent;
 
-interface GrantEntry extends StreamEntry {
+interface GrantEntry extends StreamExtent {
+  /** Its events, or null while they are still the snapshot's bytes (see materialised). */
+  loaded: ProjectedEvent[] | null;
+  /** The events as a snapshot holds them (a JSON array), until first asked for. */
+  unread: UnreadEvents | null;
   committee: string | null;
-  /** Allocation ids, so a spending or release on an unknown one is caught on arrival. */
-  readonly allocationIds: Set<string>;
+  /** Every committee it was ever under (received, amended): the index of views known before an amendment. */
+  readonly committees: string[];
+  /** Allocation ids, so a spending or release on an unknown one is caught on arrival (null while unread). */
+  allocationIds: Set<string> | null;
   /** Derived from the current view, dropped when the grant gets a new event. */
   current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
 }
 
-/** What a snapshot keeps of the grant projection: each stream's compacted events, in order. */
-export interface GrantProjectionSnapshot {
-  readonly streams: ReadonlyArray<readonly [grantId: string, events: readonly ProjectedEvent[]]>;
+/** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
+export interface UnreadEvents {
+  bytes(): Buffer;
+  /** Called once the grant holds its events: the file may be let go once every grant has. */
+  done(): void;
 }
 
-/** The grant streams (grant-*): their events indexed by grant and committee, and each grant's current facts. */
+/** A grant as a snapshot writes it: its index line, and its events' JSON. */
+export interface GrantSnapshotEntry {
+  readonly index: GrantIndexLine;
+  readonly events: Buffer;
+}
+
+/** What a snapshot says of a grant apart from its events: enough to index it and to tell a view's coverage. */
+export interface GrantIndexLine extends StreamExtent {
+  readonly grantId: string;
+  readonly committee: string | null;
+  readonly committees: readonly string[];
+}
+
+/**
+ * The grant streams (grant-*): their events indexed by grant and committee, and each grant's
+ * current facts. A grant restored from a snapshot keeps its events as the snapshot's bytes until
+ * a view or a new event needs them: a start indexes 10 000 grants without parsing a million
+ * events, and warmUp() parses them afterwards, a slice at a time.
+ */
 export class GrantProjection {
   private readonly grants = new Map<string, GrantEntry>();
   private readonly grantsByCommittee = new Map<string, Set<string>>();
+  private unreadCount = 0;
 
   static handles(streamId: string): boolean {
     return streamId.startsWith('grant-');
@@ -40,8 +67,9 @@ export class GrantProjection {
   apply(event: RecordedEvent): void {
     const grantId = event.streamId.slice('grant-'.length);
     const existing = this.grants.get(grantId);
+    const events = existing ? this.eventsOf(existing) : [];
     const projected = decodedOrStop(event, decodeGrantEvent);
-    const unfit = unfitness(projected, existing?.events ?? [], existing?.allocationIds ?? new Set());
+    const unfit = unfitness(projected, events, existing?.allocationIds ?? new Set());
     if (unfit !== null) throw new ProjectionError(event, unfit);
     this.add(grantId, projected);
   }
@@ -50,38 +78,125 @@ export class GrantProjection {
   private add(grantId: string, projected: ProjectedEvent): void {
     let entry = this.grants.get(grantId);
     if (!entry) {
-      entry = { events: [], maxBusinessDate: null, committee: null, allocationIds: new Set(), current: null };
+      entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null };
       this.grants.set(grantId, entry);
     }
-    if (projected.type === 'FundsAllocated') entry.allocationIds.add((projected.data as { allocationId: string }).allocationId);
-    entry.events.push(projected);
+    const events = this.eventsOf(entry);
+    if (projected.type === 'FundsAllocated') entry.allocationIds!.add((projected.data as { allocationId: string }).allocationId);
+    events.push(projected);
     entry.current = null;
-    noteBusinessDate(entry, grantBusinessDate(asGrantEvent(projected)));
+    extendBy(entry, projected, grantBusinessDate(asGrantEvent(projected)));
     // A grant amended to another committee stays indexed under the first too: views known
     // before the amendment still show it there, and reports filter on each view's committee.
     const committee = (projected.data as { committee?: string }).committee;
     if ((projected.type === 'GrantReceived' || projected.type === 'GrantAmended') && committee !== undefined) {
       entry.committee = committee;
-      const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
-      ids.add(grantId);
-      this.grantsByCommittee.set(committee, ids);
+      if (!entry.committees.includes(committee)) entry.committees.push(committee);
+      this.index(grantId, committee);
     }
   }
 
-  snapshot(): GrantProjectionSnapshot {
-    return { streams: [...this.grants].map(([grantId, entry]) => [grantId, entry.events] as const) };
+  private index(grantId: string, committee: string): void {
+    const ids = this.grantsByCommittee.get(committee) ?? new Set<string>();
+    ids.add(grantId);
+    this.grantsByCommittee.set(committee, ids);
   }
 
-  restore(snapshot: GrantProjectionSnapshot): void {
-    for (const [grantId, events] of snapshot.streams) for (const event of events) this.add(grantId, event);
+  /** A grant's events, parsed from the snapshot's bytes the first time they are needed. */
+  private eventsOf(entry: GrantEntry): ProjectedEvent[] {
+    if (entry.loaded === null) {
+      const unread = entry.unread!;
+      const events = JSON.parse(unread.bytes().toString('utf8')) as ProjectedEvent[];
+      entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
+      entry.loaded = events;
+      unread.done();
+      entry.unread = null;
+      this.unreadCount -= 1;
+    }
+    return entry.loaded;
+  }
+
+  /** Grants whose events are still unread snapshot bytes. */
+  get unread(): number {
+    return this.unreadCount;
+  }
+
+  /** Reads up to `count` grants' events from the snapshot's bytes; resolves how many are left. */
+  warmUp(count: number): number {
+    for (const entry of this.grants.values()) {
+      if (count <= 0 || this.unreadCount === 0) break;
+      if (entry.loaded === null) {
+        this.eventsOf(entry);
+        count -= 1;
+      }
+    }
+    return this.unreadCount;
+  }
+
+  /**
+   * The snapshot's entries, one per grant, each made when asked for (so a writer can spread the
+   * work): its index, and its events up to the position as JSON. Taken now: events applied later
+   * are left out (a stream's events are appended, never changed).
+   */
+  snapshotLines(upTo: number): Array<() => GrantSnapshotEntry | null> {
+    return [...this.grants].map(([grantId, entry]) => {
+      const unread = entry.unread;
+      const index: GrantIndexLine = {
+        grantId,
+        committee: entry.committee,
+        committees: [...entry.committees],
+        maxBusinessDate: entry.maxBusinessDate,
+        firstRecordedAt: entry.firstRecordedAt,
+        lastRecordedAt: entry.lastRecordedAt,
+      };
+      // Still unread: nothing was applied to it since the snapshot it came from, index and all.
+      if (unread !== null) return () => ({ index, events: unread.bytes() });
+      const events = entry.loaded!;
+      const length = events.length;
+      return () => {
+        let end = length;
+        while (end > 0 && events[end - 1]!.position > upTo) end -= 1;
+        if (end === 0) return null;
+        const written = end === length ? events : events.slice(0, end);
+        // The index of what is written, should events after the position have moved it on.
+        const extent = end === length ? index : GrantProjection.indexOf(grantId, written);
+        return { index: extent, events: Buffer.from(JSON.stringify(written)) };
+      };
+    });
+  }
+
+  private static indexOf(grantId: string, events: readonly ProjectedEvent[]): GrantIndexLine {
+    const scratch = new GrantProjection();
+    for (const event of events) scratch.add(grantId, event);
+    const entry = scratch.grants.get(grantId)!;
+    return { grantId, committee: entry.committee, committees: entry.committees, maxBusinessDate: entry.maxBusinessDate, firstRecordedAt: entry.firstRecordedAt, lastRecordedAt: entry.lastRecordedAt };
+  }
+
+  /** Restores a grant from its snapshot index, leaving its events unread. */
+  restore(index: GrantIndexLine, events: UnreadEvents): void {
+    const entry: GrantEntry = {
+      loaded: null,
+      unread: events,
+      maxBusinessDate: index.maxBusinessDate,
+      firstRecordedAt: index.firstRecordedAt,
+      lastRecordedAt: index.lastRecordedAt,
+      committee: index.committee,
+      committees: [...index.committees],
+      allocationIds: null,
+      current: null,
+    };
+    this.grants.set(index.grantId, entry);
+    this.unreadCount += 1;
+    for (const committee of entry.committees) this.index(index.grantId, committee);
   }
 
   stream(grantId: string): readonly ProjectedEvent[] | undefined {
-    return this.grants.get(grantId)?.events;
+    const entry = this.grants.get(grantId);
+    return entry ? this.eventsOf(entry) : undefined;
   }
 
   streams(): IterableIterator<readonly ProjectedEvent[]> {
-    return [...this.grants.values()].map((entry) => entry.events)[Symbol.iterator]();
+    return [...this.grants.values()].map((entry) => this.eventsOf(entry))[Symbol.iterator]();
   }
 
   ids(): IterableIterator<string> {
@@ -102,7 +217,7 @@ export class GrantProjection {
   currentFacts(grantId: string): GrantFacts | undefined {
     const entry = this.grants.get(grantId);
     if (!entry) return undefined;
-    entry.current ??= { facts: grantFactsAt(entry.events, {}) };
+    entry.current ??= { facts: grantFactsAt(this.eventsOf(entry), {}) };
     return entry.current.facts;
   }
 
@@ -116,7 +231,7 @@ export class GrantProjection {
       case 'none':
         return null;
       case 'some':
-        return grantFactsAt(entry.events, clocks);
+        return grantFactsAt(this.eventsOf(entry), clocks);
     }
   }
 
@@ -136,11 +251,11 @@ export class GrantProjection {
     switch (coverageOf(entry, clocks)) {
       case 'all':
         this.currentFacts(grantId);
-        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([entry.events], {}));
+        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([this.eventsOf(entry)], {}));
       case 'none':
         return new Map();
       case 'some':
-        return grantRevenueByCommitteeYear([entry.events], clocks);
+        return grantRevenueByCommitteeYear([this.eventsOf(entry)], clocks);
     }
   }
 }

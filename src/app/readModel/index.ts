@@ -7,13 +7,14 @@ import type { ReportableGrant } from '../../../projections/unusedGrants.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
-import { GrantProjection, type GrantProjectionSnapshot } from './grantProjection.js';
-import { BudgetProjection, type BudgetProjectionSnapshot } from './budgetProjection.js';
+import { GrantProjection, type GrantIndexLine, type GrantSnapshotEntry, type UnreadEvents } from './grantProjection.js';
+import { BudgetProjection } from './budgetProjection.js';
 import { TokenProjection, type TokenProjectionSnapshot, type TokenRecord } from './tokenProjection.js';
 
 export { ProjectionError, ReadModelStoppedError, type LogCheckpoint } from './core.js';
 export type { IssuedToken, TokenRecord } from './tokenProjection.js';
 export type { Coverage } from './streams.js';
+export type { GrantIndexLine, GrantSnapshotEntry, UnreadEvents } from './grantProjection.js';
 
 /**
  * The projection code's version: raise it whenever what the projections keep, or how they fold,
@@ -21,13 +22,24 @@ export type { Coverage } from './streams.js';
  */
 export const PROJECTION_VERSION = 2; // 2: events are kept decoded (upcast to their current shape)
 
-/** The whole read model as a snapshot keeps it. */
+/**
+ * The read model as a snapshot keeps it, taken at one position: the small parts whole, and one
+ * line per stream, each made only when the writer asks for it.
+ */
 export interface ReadModelSnapshot {
   readonly projectionVersion: number;
   readonly checkpoint: LogCheckpoint;
-  readonly grants: GrantProjectionSnapshot;
-  readonly budgets: BudgetProjectionSnapshot;
   readonly tokens: TokenProjectionSnapshot;
+  readonly grantLines: Array<() => GrantSnapshotEntry | null>;
+  readonly budgetLines: Array<() => string | null>;
+}
+
+/** What a snapshot file gives back: the small parts, and the lines of each stream type. */
+export interface ReadModelSnapshotLines {
+  readonly checkpoint: LogCheckpoint;
+  readonly tokens: TokenProjectionSnapshot;
+  readonly grants: ReadonlyArray<readonly [GrantIndexLine, UnreadEvents]>;
+  readonly budgetLines: readonly string[];
 }
 
 /**
@@ -95,20 +107,21 @@ export class LedgerReadModel {
   }
 
   snapshot(): ReadModelSnapshot {
+    const checkpoint = this.core.checkpoint();
     return {
       projectionVersion: PROJECTION_VERSION,
-      checkpoint: this.core.checkpoint(),
-      grants: this.grants.snapshot(),
-      budgets: this.budgets.snapshot(),
+      checkpoint,
       tokens: this.tokenTable.snapshot(),
+      grantLines: this.grants.snapshotLines(checkpoint.position),
+      budgetLines: this.budgets.snapshotLines(checkpoint.position),
     };
   }
 
   /** A read model that starts where a snapshot ends (its version and checkpoint checked by the caller). */
-  static fromSnapshot(snapshot: ReadModelSnapshot): LedgerReadModel {
+  static fromSnapshot(snapshot: ReadModelSnapshotLines): LedgerReadModel {
     const readModel = new LedgerReadModel();
-    readModel.grantProjection.restore(snapshot.grants);
-    readModel.budgetProjection.restore(snapshot.budgets);
+    for (const [index, events] of snapshot.grants) readModel.grantProjection.restore(index, events);
+    for (const line of snapshot.budgetLines) readModel.budgetProjection.restoreLine(line);
     readModel.tokenProjection.restore(snapshot.tokens);
     readModel.core.restore(snapshot.checkpoint);
     return readModel;

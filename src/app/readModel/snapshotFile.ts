@@ -1,25 +1,28 @@
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { openSync, closeSync, fsyncSync } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { openSync, closeSync, fstatSync, fsyncSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { EventStore } from '../../store/port.js';
-import type { ProjectedEvent } from '../../../projections/clocks.js';
 import type { LogCheckpoint } from './core.js';
-import { LedgerReadModel, PROJECTION_VERSION, type ReadModelSnapshot } from './index.js';
+import { LedgerReadModel, PROJECTION_VERSION, type GrantIndexLine, type UnreadEvents } from './index.js';
 import type { TokenProjectionSnapshot } from './tokenProjection.js';
 
 /**
  * The read model saved beside the store, so a start folds only the events after it.
  *
- * The file is JSON lines: a header (format, projection version, checkpoint, token table), one
- * line per stream with its compacted events, and a trailer with the count of stream lines. It is
+ * The file holds a header (format, projection version, checkpoint, token table), every grant's
+ * events, the budgets, an index of the grants and a trailer (see writeSnapshot). It is
  * written to a temporary file, fsynced and renamed over the old one, so a crash (even SIGKILL)
  * mid-write leaves the old snapshot or none, never half of one; the trailer catches anything else
  * that shortens it.
  */
 
-const FORMAT = 'grantledger-read-model-snapshot/1';
+const FORMAT = 'grantledger-read-model-snapshot/3';
 /** Streams per chunk written: between chunks commands and queries run. */
-const STREAMS_PER_CHUNK = 500;
+const STREAMS_PER_CHUNK = 200;
+const NEWLINE = 10;
+/** Enough of the file's end to hold its trailer. */
+const TRAILER_BYTES_MAX = 4096;
 
 interface Header {
   readonly format: string;
@@ -29,7 +32,19 @@ interface Header {
   readonly writtenAt: string;
 }
 
-type StreamLine = readonly ['grant' | 'budget', string, readonly ProjectedEvent[]];
+/** A grant's line in the index: where its events are in the file. */
+interface GrantIndexEntry extends GrantIndexLine {
+  readonly offset: number;
+  readonly length: number;
+}
+
+interface Trailer {
+  readonly end: string;
+  readonly grants: number;
+  readonly budgets: number;
+  /** Where the budget lines and the grant index start (after the grants' events). */
+  readonly indexAt: number;
+}
 
 /** Why a snapshot could not be used: said once in the log, and the read model is rebuilt from the log. */
 export type SnapshotLoad =
@@ -50,10 +65,14 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * Takes the read model's checkpoint now, then writes what it covers in chunks, letting the event
  * loop run between them: events applied meanwhile are after the checkpoint and left out (a
  * stream's events are appended, never changed, so its prefix up to the checkpoint stays put).
+ *
+ * Layout: a JSON header line; each grant's events (a JSON array and a newline); the budget lines
+ * ("b\t" stream id "\t" events JSON); the grant index lines (JSON: the grant's index and where
+ * its events are); a JSON trailer line saying where the index starts and how many lines it has.
+ * A start reads the header, the trailer and the index only; a grant's events when needed.
  */
 export async function writeSnapshot(readModel: LedgerReadModel, path: string): Promise<LogCheckpoint> {
   const snapshot = readModel.snapshot();
-  const upTo = snapshot.checkpoint.position;
   const header: Header = {
     format: FORMAT,
     projectionVersion: snapshot.projectionVersion,
@@ -61,27 +80,34 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
     tokens: snapshot.tokens,
     writtenAt: new Date().toISOString(),
   };
-  // The arrays are the live ones: only their prefix up to the checkpoint is written.
-  const streams: Array<readonly ['grant' | 'budget', string, readonly ProjectedEvent[], number]> = [];
-  for (const [id, events] of snapshot.grants.streams) streams.push(['grant', id, events, events.length]);
-  for (const [id, events] of snapshot.budgets.streams) streams.push(['budget', id, events, events.length]);
-  const temporary = `${path}.${process.pid}.tmp`;
+  // Unique per write: two ledgers on one store (in one process or two) never write the same file.
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const file = await open(temporary, 'w', 0o600);
+  const index: string[] = [];
+  const budgets: string[] = [];
   try {
-    await file.write(`${JSON.stringify(header)}\n`);
-    for (let start = 0; start < streams.length; start += STREAMS_PER_CHUNK) {
-      let chunk = '';
-      for (const [kind, id, events, length] of streams.slice(start, start + STREAMS_PER_CHUNK)) {
-        let end = length;
-        while (end > 0 && events[end - 1]!.position > upTo) end -= 1;
-        if (end === 0) continue;
-        const line: StreamLine = [kind, id, events.slice(0, end)];
-        chunk += `${JSON.stringify(line)}\n`;
+    const headerBytes = Buffer.from(`${JSON.stringify(header)}\n`);
+    await file.write(headerBytes);
+    let offset = headerBytes.length;
+    for (let start = 0; start < snapshot.grantLines.length; start += STREAMS_PER_CHUNK) {
+      const chunk: Buffer[] = [];
+      for (const line of snapshot.grantLines.slice(start, start + STREAMS_PER_CHUNK)) {
+        const made = line();
+        if (made === null) continue;
+        const entry: GrantIndexEntry = { ...made.index, offset, length: made.events.length };
+        index.push(JSON.stringify(entry));
+        chunk.push(made.events, Buffer.from('\n'));
+        offset += made.events.length + 1;
       }
-      await file.write(chunk);
+      if (chunk.length > 0) await file.write(Buffer.concat(chunk));
       await yieldToEventLoop();
     }
-    await file.write(`${JSON.stringify({ end: FORMAT, streams: streams.length })}\n`);
+    for (const line of snapshot.budgetLines) {
+      const made = line();
+      if (made !== null) budgets.push(`b\t${made}`);
+    }
+    const trailer: Trailer = { end: FORMAT, grants: index.length, budgets: budgets.length, indexAt: offset };
+    await file.write(`${[...budgets, ...index.map((line) => `g\t${line}`), JSON.stringify(trailer)].join('\n')}\n`);
     await file.sync();
   } catch (error) {
     await file.close();
@@ -100,60 +126,151 @@ export async function writeSnapshot(readModel: LedgerReadModel, path: string): P
   return snapshot.checkpoint;
 }
 
+/** The lines of some bytes, without their newlines. */
+function linesOf(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      if (start < bytes.length) lines.push(bytes.subarray(start));
+      return lines;
+    }
+    lines.push(bytes.subarray(start, end));
+    start = end + 1;
+  }
+}
+
 /**
- * Reads a snapshot and checks it against the log: the projection code's version must be this
- * code's, and the log must still hold, at the snapshot's last position, the event with the hash
- * it recorded. Anything else is ignored with the reason, and the read model rebuilt.
+ * An open snapshot file that grants read their events from, each once. The file stays open until
+ * the last grant has read them; a newer snapshot renamed over it meanwhile does not disturb it
+ * (the open file is the old one).
+ */
+class SnapshotEvents {
+  private left = 0;
+
+  constructor(private fd: number | null) {}
+
+  entry(offset: number, length: number): UnreadEvents {
+    this.left += 1;
+    let done = false;
+    return {
+      bytes: () => {
+        if (this.fd === null) throw new Error('the snapshot file is closed');
+        const bytes = Buffer.alloc(length);
+        readFullySync(this.fd, bytes, offset);
+        return bytes;
+      },
+      done: () => {
+        if (done) return;
+        done = true;
+        this.left -= 1;
+        if (this.left === 0) this.close();
+      },
+    };
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+function readFullySync(fd: number, into: Buffer, position: number): void {
+  let done = 0;
+  while (done < into.length) {
+    const count = readSync(fd, into, done, into.length - done, position + done);
+    if (count === 0) throw new Error(`the snapshot file ends before byte ${position + into.length}`);
+    done += count;
+  }
+}
+
+/** The first line of a file (its header), read a piece at a time. */
+function firstLineOf(fd: number, size: number): Buffer | null {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < size; ) {
+    const piece = Buffer.alloc(Math.min(65_536, size - at));
+    readFullySync(fd, piece, at);
+    const end = piece.indexOf(NEWLINE);
+    if (end !== -1) return Buffer.concat([...pieces, piece.subarray(0, end)]);
+    pieces.push(piece);
+    at += piece.length;
+  }
+  return null;
+}
+
+/**
+ * Reads a snapshot's header, index and budgets (not the grants' events) and checks it against
+ * the log: the projection code's version must be this code's, and the log must still hold, at
+ * the snapshot's last position, the event with the hash it recorded. Anything else is ignored
+ * with the reason, and the read model rebuilt.
  */
 export async function loadSnapshot(path: string, store: EventStore): Promise<SnapshotLoad> {
   const started = process.hrtime.bigint();
-  let text: string;
+  let fd: number;
   try {
-    text = await readFile(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
     return { kind: 'ignored', reason: `it cannot be read (${(error as Error).message})` };
   }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let header: Header;
+  const events = new SnapshotEvents(fd);
+  let keep = false;
   try {
-    header = JSON.parse(lines[0] ?? '') as Header;
-  } catch {
-    return { kind: 'ignored', reason: 'its header is not JSON' };
-  }
-  if (header.format !== FORMAT) return { kind: 'ignored', reason: `its format is ${String(header.format)}, not ${FORMAT}` };
-  if (header.projectionVersion !== PROJECTION_VERSION) {
-    return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
-  }
-  let trailer: { end?: string; streams?: number };
-  try {
-    trailer = JSON.parse(lines[lines.length - 1] ?? '') as typeof trailer;
-  } catch {
-    return { kind: 'ignored', reason: 'it is cut short (no trailer)' };
-  }
-  if (trailer.end !== FORMAT || lines.length < 2) return { kind: 'ignored', reason: 'it is cut short (no trailer)' };
-  const mismatch = await checkpointMismatch(header.checkpoint, store);
-  if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
-  const grants: Array<readonly [string, readonly ProjectedEvent[]]> = [];
-  const budgets: Array<readonly [string, readonly ProjectedEvent[]]> = [];
-  try {
-    for (let index = 1; index < lines.length - 1; index += 1) {
-      const [kind, id, events] = JSON.parse(lines[index]!) as StreamLine;
-      (kind === 'grant' ? grants : budgets).push([id, events]);
+    const size = fstatSync(fd).size;
+    let header: Header;
+    try {
+      header = JSON.parse(firstLineOf(fd, size)?.toString('utf8') ?? '') as Header;
+    } catch {
+      return { kind: 'ignored', reason: 'its header is not JSON' };
     }
-  } catch {
-    return { kind: 'ignored', reason: 'a stream line is not JSON' };
+    if (header.format !== FORMAT) return { kind: 'ignored', reason: `its format is ${String(header.format)}, not ${FORMAT}` };
+    if (header.projectionVersion !== PROJECTION_VERSION) {
+      return { kind: 'ignored', reason: `it was written by projection version ${header.projectionVersion}, this code is version ${PROJECTION_VERSION}` };
+    }
+    const tail = Buffer.alloc(Math.min(size, TRAILER_BYTES_MAX));
+    readFullySync(fd, tail, size - tail.length);
+    let trailer: Partial<Trailer> = {};
+    try {
+      const lastLine = linesOf(tail).at(-1);
+      if (tail.at(-1) === NEWLINE && lastLine) trailer = JSON.parse(lastLine.toString('utf8')) as Partial<Trailer>;
+    } catch {
+      trailer = {};
+    }
+    const cutShort = { kind: 'ignored', reason: 'it is cut short (no trailer, or not as many lines as it says)' } as const;
+    if (trailer.end !== FORMAT || typeof trailer.indexAt !== 'number' || trailer.indexAt > size) return cutShort;
+    const sections = Buffer.alloc(size - trailer.indexAt);
+    readFullySync(fd, sections, trailer.indexAt);
+    const lines = linesOf(sections);
+    lines.pop(); // the trailer
+    const budgetLines: string[] = [];
+    const grants: Array<readonly [GrantIndexLine, UnreadEvents]> = [];
+    try {
+      for (const line of lines) {
+        if (line[0] === 0x62 && line[1] === 9) budgetLines.push(line.toString('utf8', 2));
+        else if (line[0] === 0x67 && line[1] === 9) {
+          const { offset, length, ...index } = JSON.parse(line.toString('utf8', 2)) as GrantIndexEntry;
+          if (offset + length > trailer.indexAt) return cutShort;
+          grants.push([index, events.entry(offset, length)]);
+        } else return { kind: 'ignored', reason: 'a line of its index is not a stream line' };
+      }
+    } catch {
+      return { kind: 'ignored', reason: 'a line of its index is not JSON' };
+    }
+    if (trailer.grants !== grants.length || trailer.budgets !== budgetLines.length) return cutShort;
+    const mismatch = await checkpointMismatch(header.checkpoint, store);
+    if (mismatch !== null) return { kind: 'ignored', reason: mismatch };
+    let readModel: LedgerReadModel;
+    try {
+      readModel = LedgerReadModel.fromSnapshot({ checkpoint: header.checkpoint, tokens: header.tokens, grants, budgetLines });
+    } catch (error) {
+      return { kind: 'ignored', reason: `a stream line cannot be read (${(error as Error).message})` };
+    }
+    keep = grants.length > 0;
+    return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    if (!keep) events.close();
   }
-  const snapshot: ReadModelSnapshot = {
-    projectionVersion: header.projectionVersion,
-    checkpoint: header.checkpoint,
-    grants: { streams: grants },
-    budgets: { streams: budgets },
-    tokens: header.tokens,
-  };
-  const readModel = LedgerReadModel.fromSnapshot(snapshot);
-  return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** Why the log no longer matches a checkpoint, or null when it does. */
@@ -169,13 +286,25 @@ async function checkpointMismatch(checkpoint: LogCheckpoint, store: EventStore):
 
 /**
  * Removes the temporary files of writes that never finished (a process killed mid-write): they
- * are never read, only in the way. Called at start, before this process writes any.
+ * are never read, only in the way. A file of a process still running (another server on the same
+ * store, writing now) is left alone.
  */
 export async function removeUnfinishedSnapshots(path: string): Promise<string[]> {
   const prefix = `${basename(path)}.`;
-  const unfinished = (await readdir(dirname(path)).catch(() => [] as string[])).filter(
-    (name) => name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length)),
-  );
+  const unfinished = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => {
+    const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+    return match !== null && !processRuns(Number(match[1]));
+  });
   for (const name of unfinished) await rm(join(dirname(path), name), { force: true });
   return unfinished;
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

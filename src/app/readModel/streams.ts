@@ -10,26 +10,28 @@ import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
  */
 export type Coverage = 'all' | 'none' | 'some';
 
-/** One stream's events as a projection keeps them. */
-export interface StreamEntry {
-  readonly events: ProjectedEvent[];
+/** What a view needs to know of a stream to tell whether it sees all, some or none of it, without its events. */
+export interface StreamExtent {
   /** The latest business date of its events; reversals have none. */
   maxBusinessDate: IsoDate | null;
+  /** When its first and last events were recorded (null before the first). */
+  firstRecordedAt: string | null;
+  lastRecordedAt: string | null;
 }
 
-export function coverageOf(entry: StreamEntry, clocks: Clocks): Coverage {
-  const first = entry.events[0];
-  const last = entry.events[entry.events.length - 1];
-  if (!first || !last) return 'none';
-  if (clocks.knownAt !== undefined && first.metadata.recordedAt > clocks.knownAt) return 'none';
-  const allKnown = clocks.knownAt === undefined || last.metadata.recordedAt <= clocks.knownAt;
+export function coverageOf(entry: StreamExtent, clocks: Clocks): Coverage {
+  if (entry.firstRecordedAt === null || entry.lastRecordedAt === null) return 'none';
+  if (clocks.knownAt !== undefined && entry.firstRecordedAt > clocks.knownAt) return 'none';
+  const allKnown = clocks.knownAt === undefined || entry.lastRecordedAt <= clocks.knownAt;
   const allDated = clocks.asOf === undefined || entry.maxBusinessDate === null || entry.maxBusinessDate <= clocks.asOf;
   return allKnown && allDated ? 'all' : 'some';
 }
 
-/** Keeps the stream's latest business date up to date with a new event's. */
-export function noteBusinessDate(entry: StreamEntry, date: IsoDate | null): void {
-  if (date !== null && (entry.maxBusinessDate === null || date > entry.maxBusinessDate)) entry.maxBusinessDate = date;
+/** Keeps the stream's extent up to date with a new event (recorded after every earlier one). */
+export function extendBy(entry: StreamExtent, event: ProjectedEvent, businessDate: IsoDate | null): void {
+  entry.firstRecordedAt ??= event.metadata.recordedAt;
+  entry.lastRecordedAt = event.metadata.recordedAt;
+  if (businessDate !== null && (entry.maxBusinessDate === null || businessDate > entry.maxBusinessDate)) entry.maxBusinessDate = businessDate;
 }
 
 /** Stored events enter the read model through the domain's one decoding; one that does not decode stops it. */

@@ -1,5 +1,5 @@
 import { exportedEvent, findEvents } from '../../app/audit.js';
-import { FromMoment as From, KnownAt } from '../../http/querySchemas.js';
+import { FromMoment as From, KnownAt } from '../../domain/querySchemas.js';
 import { withStore } from '../storeSession.js';
 import { optionValue, Output } from '../output.js';
 import { parseOptions, UsageError, type CliCommand } from '../usage.js';

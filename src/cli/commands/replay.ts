@@ -1,5 +1,5 @@
 import { replay } from '../../app/replay.js';
-import { KnownAt } from '../../http/querySchemas.js';
+import { KnownAt } from '../../domain/querySchemas.js';
 import { withLedger } from '../storeSession.js';
 import { optionValue, Progress } from '../output.js';
 import { CheckFailed, parseOptions, type CliCommand } from '../usage.js';

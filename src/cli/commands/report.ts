@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommitteeSlug, Text } from '../../domain/schema.js';
+import { Status, Within } from '../../domain/querySchemas.js';
 import { committeeResultsData, CSV_DIALECTS, renderReport, REPORT_FORMATS, unusedGrantsData, type CsvDialect, type ReportData, type ReportFormat } from '../../app/reportFormats.js';
 import { activitiesData, grantStatementData, reportsDueData, resultFundData, yearEndData } from '../../app/monthlyReportData.js';
 import { activitiesOf, grantStatementFor, reportsDueOf, resultFundOf, yearEndOf } from '../../app/ledgerReports.js';
@@ -12,13 +13,6 @@ import { checkOutPath, clockOptions, clocksOf, optionValue, Output } from '../ou
 import { CheckFailed, parseOptions, UsageError, type CliCommand } from '../usage.js';
 
 const Format = z.enum(REPORT_FORMATS, { error: `must be ${REPORT_FORMATS.join(', ')}` });
-const Status = z.enum(['open', 'expired', 'closed', 'at-risk'], { error: 'must be open, expired, closed or at-risk' });
-const Within = z
-  .string()
-  .regex(/^\d{1,4}$/, 'must be a number of days from 0 to 3660')
-  .transform(Number)
-  .refine((days) => days <= 3660, 'must be a number of days from 0 to 3660');
-
 const Dialect = z.enum(CSV_DIALECTS, { error: 'must be excel or rfc4180' });
 const Year = z.string().regex(/^\d{4}$/, 'must be a four-digit year').transform(Number);
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../../config.js';
+import { parseConfig, trustProxySetting } from '../../config.js';
 import { openStore } from '../../store/openStore.js';
 import { logSecretFrom, serve } from '../../server.js';
-import { trustProxySetting } from '../../http/app.js';
 import { parseOptions, type CliCommand } from '../usage.js';
 import { parseOidcConfig } from '../../oidc/config.js';
 import { OidcIdentityProvider } from '../../oidc/provider.js';

@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { AppropriationAdjustedData, ForecastRecordedData, OutcomeRecordedData, type BudgetKey } from '../../domain/budget/events.js';
 import { CloseFiscalYearData, GrantAppropriationData, ReverseBudgetEntryData, type BudgetCommand } from '../../domain/budget/commands.js';
 import { FiscalYear } from '../../domain/schema.js';
-import { commandContextOf } from '../commandContext.js';
 import { HttpProblem, invalidInput } from '../problems.js';
 import { BudgetParams, ClockQuery } from '../querySchemas.js';
-import { READERS, route, WRITERS, type RouteRequest } from '../route.js';
+import { READERS, route, writeCommand, WRITERS, type RouteRequest } from '../route.js';
 
 type Params = { committee: string; year: number };
 
@@ -33,7 +32,7 @@ function budgetCommand<Body extends object>(
     body,
     handle: async (request: RouteRequest<Body, unknown, Params>) => {
       const key = budgetKeyOf(request.params);
-      const context = commandContextOf(request.raw, request.caller);
+      const { context } = writeCommand(request);
       const outcome = await request.ledger.executeBudget(key, toCommand(key, request.body), context);
       return { status: successStatus, body: { revision: outcome.revision }, revision: outcome.revision };
     },
@@ -79,7 +78,7 @@ export const budgetRoutes = [
     body: CloseFiscalYearData,
     handle: async (request) => {
       const key = budgetKeyOf(request.params);
-      const context = commandContextOf(request.raw, request.caller);
+      const { context } = writeCommand(request);
       const outcome = await request.ledger.closeFiscalYear(key, request.body, context);
       const closing = outcome.events.find((event) => event.type === 'FiscalYearClosed');
       const data = closing?.data as { result: string; carriedForward: string } | undefined;

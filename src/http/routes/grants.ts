@@ -15,9 +15,8 @@ import { CloseGrantData, DemandRepaymentData, refineGrantDates, ReverseEntryData
 import { EntityId } from '../../domain/schema.js';
 import { entityIdFor } from '../../app/ids.js';
 import { HttpProblem } from '../problems.js';
-import { commandContextOf, idempotencyKeyOf } from '../commandContext.js';
 import { AllocationParams, ClockQuery, GrantParams } from '../querySchemas.js';
-import { READERS, route, WRITERS, type RouteRequest, type RouteResponse } from '../route.js';
+import { READERS, route, writeCommand, WRITERS, type RouteRequest, type RouteResponse } from '../route.js';
 
 const ReceiveGrantBody = GrantReceivedData.extend({ grantId: EntityId.optional() }).superRefine(refineGrantDates);
 const AllocateBody = FundsAllocatedData.extend({ allocationId: EntityId.optional() });
@@ -34,15 +33,14 @@ async function execute<Body>(
   answer: (revision: number) => Record<string, unknown> = (revision) => ({ revision }),
   status = 200,
 ): Promise<RouteResponse> {
-  const context = commandContextOf(request.raw, request.caller);
-  const outcome = await request.ledger.executeGrant(grantId, command, context);
+  const outcome = await request.ledger.executeGrant(grantId, command, writeCommand(request).context);
   return { status, body: answer(outcome.revision), revision: outcome.revision };
 }
 
 /** An id the caller left out: derived from the Idempotency-Key so a repeat lands on the same one. */
 function chosenOrNewId(request: RouteRequest<unknown, unknown, unknown>, given: string | undefined, kind: string): string {
   if (given !== undefined) return given;
-  const key = idempotencyKeyOf(request.raw);
+  const key = writeCommand(request).idempotencyKey;
   return key === undefined ? randomUUID() : entityIdFor(key, kind);
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Request } from 'express';
 import { CommitteeSlug, Text } from '../../domain/schema.js';
+import { Status, Within } from '../../domain/querySchemas.js';
 import { ClockQuery, GrantParams } from '../querySchemas.js';
 import { HttpProblem } from '../problems.js';
 import { READERS, route, type RouteResponse } from '../route.js';
@@ -24,17 +25,11 @@ const Year = z
   .regex(/^\d{4}$/, 'must be a four-digit year')
   .transform(Number);
 
-const Within = z
-  .string()
-  .regex(/^\d{1,4}$/, 'must be a number of days from 0 to 3660')
-  .transform(Number)
-  .refine((days) => days <= 3660, 'must be a number of days from 0 to 3660');
-
 const UnusedGrantsQuery = z
   .strictObject({
     committee: CommitteeSlug.optional(),
     grantor: Text(200).optional(),
-    status: z.enum(['open', 'expired', 'closed', 'at-risk'], { error: 'must be "open", "expired", "closed" or "at-risk"' }).optional(),
+    status: Status.optional(),
     within: Within.optional(),
     format: FormatQuery,
     dialect: DialectQuery,

@@ -4,7 +4,7 @@ import { TokenNameTakenError, UnknownTokenError } from '../../app/tokens.js';
 import { HttpProblem } from '../problems.js';
 import type { RecordedEvent } from '../../store/port.js';
 import { formatDigest, parseDigest, type LogDigest } from '../../domain/merkle.js';
-import { FromMoment, KnownAt } from '../querySchemas.js';
+import { FromMoment, KnownAt } from '../../domain/querySchemas.js';
 import { ADMINS, READERS, route } from '../route.js';
 
 const CreateTokenBody = z.strictObject({ name: IssuableTokenName, role: Role, expiresInDays: ExpiresInDays.optional() });
