@@ -74,7 +74,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     .map(({ amount, on, dueAfter }) => ({
       command: { type: 'DemandRepayment', data: { amount, demandedOn: dateOf(on), dueOn: dateOf(on + dueAfter), reference: 'Å' } } as GrantCommand,
     })),
-  day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R' } } as GrantCommand })),
+  day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R', final: true } } as GrantCommand })),
   day.map((on) => ({ command: { type: 'CloseGrant', data: { closedOn: dateOf(on) } } as GrantCommand })),
   fc.nat({ max: 1000 }).map((reverse) => ({ reverse })),
   fc

@@ -1,6 +1,5 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { GrantEvent } from '../../domain/grant/events.js';
-import { compileShapes } from '../../domain/eventShape.js';
+import type { GrantEvent } from '../../domain/grant/events.js';
 import { grantBusinessDate, type GrantFacts } from '../../domain/grant/state.js';
 import type { IsoDate } from '../../domain/dates.js';
 import type { Money } from '../../domain/money.js';
@@ -10,9 +9,9 @@ import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { grantFactsAt } from '../../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
 import { ProjectionError } from './core.js';
-import { compact, coverageOf, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
-const GRANT_SHAPES = compileShapes(GrantEvent);
 
 /** A stored grant event as the domain types it (its shape was checked on arrival). */
 const asGrantEvent = (event: ProjectedEvent): GrantEvent => event as unknown as GrantEvent;
@@ -72,9 +71,10 @@ export class GrantProjection {
     const grantId = event.streamId.slice('grant-'.length);
     const existing = this.grants.get(grantId);
     const events = existing ? this.eventsOf(existing) : [];
-    const unfit = unfitness(event, GRANT_SHAPES, events, existing?.allocationIds ?? new Set());
+    const projected = decodedOrStop(event, decodeGrantEvent);
+    const unfit = unfitness(projected, events, existing?.allocationIds ?? new Set());
     if (unfit !== null) throw new ProjectionError(event, unfit);
-    this.add(grantId, compact(event));
+    this.add(grantId, projected);
   }
 
   /** Adds an event already checked (on arrival, or before a snapshot was taken). */
