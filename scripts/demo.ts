@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     type: 'ReturnFunds',
     data: { amount: '8000000.00', returnedOn: '2021-03-20', reference: 'Återbetalning till Tillväxtverket' },
   });
-  await grant('tvv-segregation-2020', 'report', { type: 'SubmitGrantReport', data: { submittedOn: '2021-03-25', reference: 'Slutrapport 2020' } });
+  await grant('tvv-segregation-2020', 'report', { type: 'SubmitGrantReport', data: { submittedOn: '2021-03-25', reference: 'Slutrapport 2020', final: true } });
   await grant('tvv-segregation-2020', 'closed', { type: 'CloseGrant', data: { closedOn: '2021-03-31' } });
   // The council carries surpluses over up to 1 % of the frame (12 000 000), deficits in full.
   await ledger.closeFiscalYear(social2020, { closedOn: '2021-03-09', carriedForward: '12000000.00' }, context('socialnamnden/2020/close'));

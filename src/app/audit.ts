@@ -1,4 +1,4 @@
-import { checkLink, type ChainFailure, type ChainedEvent } from '../store/hashChain.js';
+import { ChainVerifier, hashOf, type ChainFailure } from '../store/hashChain.js';
 import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
 import {
   EPOCH,
@@ -11,7 +11,6 @@ import {
   verifyInclusion,
   type LogDigest,
 } from '../domain/merkle.js';
-import { eventHash } from '../store/hashChain.js';
 import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
 import { Yielder } from './yielder.js';
 
@@ -57,9 +56,7 @@ async function* logUpTo(store: EventStore, treeSize?: number): AsyncIterable<Rec
   }
 }
 
-export type AuditFailure =
-  | ChainFailure
-  | { readonly streamId: string; readonly revision: number; readonly eventId: string; readonly problem: 'recorded-before-previous-event' };
+export type AuditFailure = ChainFailure;
 
 export interface ChainReport {
   readonly ok: boolean;
@@ -67,11 +64,6 @@ export interface ChainReport {
   readonly events: number;
   /** Every failure, in global order; the first names the first broken event. */
   readonly failures: readonly AuditFailure[];
-}
-
-/** The link of a stream head that checkLink needs: its revision and hash. */
-function linkOf(event: RecordedEvent): ChainedEvent {
-  return { ...event, data: null };
 }
 
 /**
@@ -86,23 +78,15 @@ export async function verifyChains(
   /** Sees every event in global order (verifyLog builds the Merkle tree with it). */
   visit?: (event: RecordedEvent) => void,
 ): Promise<ChainReport> {
-  const heads = new Map<string, ChainedEvent>();
+  const verifier = new ChainVerifier();
   const failures: AuditFailure[] = [];
-  let count = 0;
-  let lastRecordedAt = '';
   for await (const event of pagedLog(store)) {
-    count += 1;
-    const failure = checkLink(heads.get(event.streamId) ?? null, event);
+    const failure = verifier.check(event);
     if (failure && failures.length < failuresMax) failures.push(failure);
-    if (!failure && event.metadata.recordedAt < lastRecordedAt && failures.length < failuresMax) {
-      failures.push({ streamId: event.streamId, revision: event.revision, eventId: event.eventId, problem: 'recorded-before-previous-event' });
-    }
-    if (event.metadata.recordedAt > lastRecordedAt) lastRecordedAt = event.metadata.recordedAt;
-    heads.set(event.streamId, linkOf(event));
     visit?.(event);
-    onEvent?.(count);
+    onEvent?.(verifier.events);
   }
-  return { ok: failures.length === 0, streams: heads.size, events: count, failures };
+  return { ok: failures.length === 0, streams: verifier.streams, events: verifier.events, failures };
 }
 
 export interface TreeHeadCheck {
@@ -335,19 +319,25 @@ export function checkProof(proof: unknown): ProofCheck {
     }
     let recomputed: string;
     try {
-      recomputed = eventHash(String(event.prevHash), {
-        streamId: String(event.streamId),
-        revision: Number(event.revision),
-        eventId: String(event.eventId),
-        type: String(event.type),
-        recordedAt: String(event.recordedAt),
-        actor: String(event.actor),
-        commandId: String(event.commandId),
-        correlationId: String(event.correlationId),
-        tokenId: typeof event.tokenId === 'string' ? event.tokenId : undefined,
-        requestHash: typeof event.requestHash === 'string' ? event.requestHash : undefined,
-        data: event.data,
-      });
+      recomputed = hashOf(
+        recordedEventOf({
+          position: Number(event.position),
+          streamId: String(event.streamId),
+          revision: Number(event.revision),
+          eventId: String(event.eventId),
+          type: String(event.type),
+          recordedAt: String(event.recordedAt),
+          actor: String(event.actor),
+          commandId: String(event.commandId),
+          correlationId: String(event.correlationId),
+          ...(typeof event.tokenId === 'string' ? { tokenId: event.tokenId } : {}),
+          ...(typeof event.requestHash === 'string' ? { requestHash: event.requestHash } : {}),
+          ...(typeof event.schemaVersion === 'number' ? { schemaVersion: event.schemaVersion } : {}),
+          data: event.data,
+          prevHash: String(event.prevHash),
+          hash: event.hash,
+        }),
+      );
     } catch {
       return { ok: false, detail: 'the proof\'s event cannot be hashed' };
     }
@@ -373,6 +363,8 @@ export interface ExportedEvent {
   readonly correlationId: string;
   readonly requestHash?: string;
   readonly tokenId?: string;
+  /** Absent on events written before schema versions existed (version 1). */
+  readonly schemaVersion?: number;
   readonly data: unknown;
   readonly prevHash: string;
   readonly hash: string;
@@ -391,6 +383,7 @@ export function exportedEvent(event: RecordedEvent): ExportedEvent {
     correlationId: event.metadata.correlationId,
     ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
     ...(event.metadata.tokenId === undefined ? {} : { tokenId: event.metadata.tokenId }),
+    ...(event.metadata.schemaVersion === undefined ? {} : { schemaVersion: event.metadata.schemaVersion }),
     data: event.data,
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,
@@ -411,6 +404,7 @@ export function recordedEventOf(exported: ExportedEvent): RecordedEvent {
       correlationId: exported.correlationId,
       ...(exported.requestHash === undefined ? {} : { requestHash: exported.requestHash }),
       ...(exported.tokenId === undefined ? {} : { tokenId: exported.tokenId }),
+      ...(exported.schemaVersion === undefined ? {} : { schemaVersion: exported.schemaVersion }),
       recordedAt: exported.recordedAt,
       prevHash: exported.prevHash,
       hash: exported.hash,

@@ -1,5 +1,6 @@
 import type { Entry } from '../domain/history.js';
-import { eventIdFor } from './ids.js';
+import { commandEventIdFor } from './ids.js';
+import { currentSchemaVersion } from '../domain/storedEvent.js';
 import { KeyedMutex } from './keyedMutex.js';
 import { ContentionError, IdempotencyKeyReusedError, StaleRevisionError } from './errors.js';
 import {
@@ -174,7 +175,7 @@ export class CommandHandler {
       };
       const events = decided.map((event, index) => {
         const { type, data } = event as { type: string; data: unknown };
-        return { eventId: eventIdFor(context.commandId, index), type, data, metadata };
+        return { eventId: commandEventIdFor(context.commandId, streamId, index), type, data, metadata: { ...metadata, schemaVersion: currentSchemaVersion(type) } };
       });
       let result: AppendResult;
       try {

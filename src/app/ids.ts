@@ -11,6 +11,16 @@ export function eventIdFor(commandId: string, index: number): string {
   return uuidv5(`${commandId}/event/${index}`, LEDGER_NAMESPACE);
 }
 
+/**
+ * The id of a command's event in a stream: derived from the command, the stream and the event's
+ * place in the command, so a re-sent command yields the same ids (the store recognises the repeat)
+ * and no id can ever be meant for two streams, even when a client reuses an Idempotency-Key for a
+ * command on another stream: EventStoreDB then needs no store-wide reservation of ids.
+ */
+export function commandEventIdFor(commandId: string, streamId: string, index: number): string {
+  return uuidv5(`${commandId}/stream/${streamId}/event/${index}`, LEDGER_NAMESPACE);
+}
+
 /** An entity id derived from an Idempotency-Key, so a repeated "create" targets the same stream. */
 export function entityIdFor(commandId: string, kind: string): string {
   return uuidv5(`${commandId}/${kind}`, LEDGER_NAMESPACE);

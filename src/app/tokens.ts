@@ -11,6 +11,7 @@ import {
 } from '../domain/access.js';
 import { WrongExpectedVersionError, type EventStore, type ExpectedRevision, type NewEvent } from '../store/port.js';
 import type { IssuedToken, LedgerReadModel, TokenRecord } from './readModel.js';
+import { currentSchemaVersion } from '../domain/storedEvent.js';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -227,7 +228,7 @@ export class TokenRegistry {
 
   private event(type: 'TokenIssued' | 'TokenRevoked', data: TokenIssuedData | TokenRevokedData, by: TokenActor): NewEvent {
     const commandId = randomUUID();
-    return { eventId: randomUUID(), type, data, metadata: { actor: by.actor, commandId, correlationId: commandId, tokenId: by.tokenId } };
+    return { eventId: randomUUID(), type, data, metadata: { actor: by.actor, commandId, correlationId: commandId, tokenId: by.tokenId, schemaVersion: currentSchemaVersion(type) } };
   }
 
   private async catchUp(): Promise<void> {

@@ -57,8 +57,10 @@ export function compileShapes(union: z.ZodDiscriminatedUnion): ReadonlyMap<strin
     const fields = new Map<string, { check: FieldCheck; optional: boolean }>();
     for (const [name, schema] of Object.entries(option.shape.data.shape)) {
       const def = defOf(schema);
+      // A field with a default is optional in a command but always written: required when stored.
       const optional = def.type === 'optional';
-      fields.set(name, { check: checkFor(name, optional ? def.innerType!._zod.def : def), optional });
+      const inner = optional || def.type === 'default' ? def.innerType!._zod.def : def;
+      fields.set(name, { check: checkFor(name, inner), optional });
     }
     shapes.set(option.shape.type.value, { fields });
   }

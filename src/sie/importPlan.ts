@@ -19,6 +19,7 @@ import { AccountClassifier, type SieMapping } from './mapping.js';
 import type { SieHeader, SieProblem, SieUnknownLabel, SieVerification } from './parser.js';
 import { SieReader, type SieReadOptions, type SieSource } from './reader.js';
 import { importRecordStreamName, SIE_IMPORT_EVENT, takenKeysOf, verificationKey, verificationsImportedData } from './importRecord.js';
+import { currentSchemaVersion } from '../domain/storedEvent.js';
 
 /**
  * Deciding a SIE import, before anything is written: every transaction of the file, in file order,
@@ -407,14 +408,14 @@ class ImportPlanner {
     }
     for (const event of events) {
       grant.state = grantDecider.evolve(grant.state, { eventId, event });
-      grant.events.push({ eventId, type: event.type, data: event.data, metadata: this.metadata(commandId) });
+      grant.events.push({ eventId, type: event.type, data: event.data, metadata: this.metadata(commandId, event.type) });
     }
     this.counts.spendingEntries += events.length;
     this.spending.push({ ...ref, grantId, allocationId: allocation!.allocationId, activity, amount: formatMoney(amount), spentOn, voucher });
   }
 
-  private metadata(commandId: string) {
-    return { actor: this.options.actor, tokenId: this.options.tokenId, commandId, correlationId: this.correlationId() };
+  private metadata(commandId: string, type: string) {
+    return { actor: this.options.actor, tokenId: this.options.tokenId, commandId, correlationId: this.correlationId(), schemaVersion: currentSchemaVersion(type) };
   }
 
   private correlationId(): string {
@@ -494,7 +495,7 @@ class ImportPlanner {
       }
       for (const event of events) {
         budget.state = budgetDecider.evolve(budget.state, { eventId, event });
-        budget.events.push({ eventId, type: event.type, data: event.data, metadata: this.metadata(commandId) });
+        budget.events.push({ eventId, type: event.type, data: event.data, metadata: this.metadata(commandId, event.type) });
       }
       this.counts.outcomeEntries += events.length;
       outcomes.push(planned);
@@ -548,7 +549,7 @@ class ImportPlanner {
           eventId: eventIdFor(commandId, 0),
           type: SIE_IMPORT_EVENT,
           data: verificationsImportedData(this.record, this.newKeys, this.counts),
-          metadata: this.metadata(commandId),
+          metadata: this.metadata(commandId, SIE_IMPORT_EVENT),
         },
       ],
     });

@@ -19,8 +19,18 @@ export interface HashedFields {
    */
   readonly tokenId?: string | undefined;
   readonly requestHash?: string | undefined;
+  /** The schema version of the data as written (see OPTIONAL_HASHED_METADATA); absent on old events. */
+  readonly schemaVersion?: number | undefined;
   readonly data: unknown;
 }
+
+/**
+ * Metadata fields the hash covers only when an event has them: events written before a field
+ * existed lack it and keep the hashes they were stored with. This is the one list of them: a new
+ * optional metadata field (who signed in, through which issuer, …) is named here, in HashedFields
+ * and in the port's EventMetadata; hashedFieldsOf and eventHash then carry it without other changes.
+ */
+export const OPTIONAL_HASHED_METADATA = ['schemaVersion'] as const satisfies ReadonlyArray<keyof HashedFields & keyof ChainedEvent['metadata']>;
 
 /**
  * JSON with object keys sorted at every level and no insignificant white space, so the same event
@@ -56,9 +66,17 @@ export function eventHash(prevHash: string, fields: HashedFields): string {
         correlationId: fields.correlationId,
         data: fields.data,
         ...(fields.tokenId === undefined ? {} : { tokenId: fields.tokenId, requestHash: fields.requestHash ?? null }),
+        ...optionalMetadataOf(fields),
       }),
     )
     .digest('hex');
+}
+
+/** The optional metadata fields an event has (absent ones left out, so old events hash as before). */
+function optionalMetadataOf(source: Partial<Record<(typeof OPTIONAL_HASHED_METADATA)[number], unknown>>): Record<string, unknown> {
+  const present: Record<string, unknown> = {};
+  for (const key of OPTIONAL_HASHED_METADATA) if (source[key] !== undefined) present[key] = source[key];
+  return present;
 }
 
 /** An event about to be chained: everything its hash covers, before it has a hash. */
@@ -77,15 +95,21 @@ export function hashedFieldsOf(event: UnchainedEvent): HashedFields {
     correlationId: event.metadata.correlationId,
     tokenId: event.metadata.tokenId,
     requestHash: event.metadata.requestHash,
+    ...optionalMetadataOf(event.metadata),
     data: event.data,
   };
+}
+
+/** The hash of an event as stored or about to be stored: SHA-256 over its prevHash and its canonical JSON. */
+export function hashOf(event: UnchainedEvent & { readonly metadata: { readonly prevHash: string } }): string {
+  return eventHash(event.metadata.prevHash, hashedFieldsOf(event));
 }
 
 export interface ChainFailure {
   readonly streamId: string;
   readonly revision: number;
   readonly eventId: string;
-  readonly problem: 'revision-gap' | 'prev-hash-mismatch' | 'hash-mismatch';
+  readonly problem: 'revision-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'recorded-before-previous-event';
 }
 
 /** The parts of a stored event that its hash covers or links. */
@@ -102,6 +126,7 @@ export interface ChainedEvent {
     readonly correlationId: string;
     readonly tokenId?: string | undefined;
     readonly requestHash?: string | undefined;
+    readonly schemaVersion?: number | undefined;
     readonly prevHash: string;
     readonly hash: string;
   };
@@ -114,6 +139,44 @@ export function checkLink(previous: ChainedEvent | null, event: ChainedEvent): C
   if (event.revision !== expectedRevision) return { ...at, problem: 'revision-gap' };
   const expectedPrev = previous === null ? GENESIS_HASH : previous.metadata.hash;
   if (event.metadata.prevHash !== expectedPrev) return { ...at, problem: 'prev-hash-mismatch' };
-  const recomputed = eventHash(expectedPrev, hashedFieldsOf(event));
+  const recomputed = hashOf(event);
   return recomputed === event.metadata.hash ? null : { ...at, problem: 'hash-mismatch' };
+}
+
+/**
+ * The one verifier of a log read in global order, used by verify (audit.ts) and by both stores'
+ * imports: every event must continue its stream's hash chain (checkLink), and recordedAt never
+ * decreases along the log (the stores guarantee it, so a decrease means events were moved). It
+ * keeps one link per stream, not the events, so a log of millions needs memory by streams.
+ */
+export class ChainVerifier {
+  private readonly heads = new Map<string, ChainedEvent>();
+  private lastRecordedAt = '';
+  /** Events checked so far. */
+  events = 0;
+
+  /** Checks the next event of the log; null when it is sound. The chain goes on from it either way. */
+  check(event: ChainedEvent): ChainFailure | null {
+    this.events += 1;
+    let failure = checkLink(this.heads.get(event.streamId) ?? null, event);
+    if (failure === null && event.metadata.recordedAt < this.lastRecordedAt) {
+      failure = { streamId: event.streamId, revision: event.revision, eventId: event.eventId, problem: 'recorded-before-previous-event' };
+    }
+    if (event.metadata.recordedAt > this.lastRecordedAt) this.lastRecordedAt = event.metadata.recordedAt;
+    // Only the link fields of a stream head are needed for the next check.
+    this.heads.set(event.streamId, { ...event, data: null });
+    return failure;
+  }
+
+  /** Streams seen so far. */
+  get streams(): number {
+    return this.heads.size;
+  }
+}
+
+/** A failure in words, for an import's refusal. */
+export function describeChainFailure(failure: ChainFailure): string {
+  return failure.problem === 'recorded-before-previous-event'
+    ? `event ${failure.eventId} (${failure.streamId} revision ${failure.revision}) is recorded before the event ahead of it`
+    : `broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision} (event ${failure.eventId})`;
 }

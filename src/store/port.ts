@@ -31,6 +31,12 @@ export interface EventMetadata {
    * on events recorded before tokenIds existed.
    */
   readonly tokenId?: string;
+  /**
+   * The schema version of the event's data (the domain's currentSchemaVersion of its type when it
+   * was written); absent on events written before versions existed, which are version 1. Covered
+   * by the hash. The domain upcasts older data on read; the store keeps the bytes as written.
+   */
+  readonly schemaVersion?: number;
 }
 
 export interface NewEvent {

@@ -41,7 +41,7 @@ beforeAll(async () => {
   // At useBy A has 100 000 unused on AO: released, returned, reported, closed.
   await on('2022-07-05').grant('A', { type: 'ReleaseAllocation', data: { allocationId: 'A-AO', amount: '100000.00', releasedOn: '2022-07-05' } });
   await on('2022-08-15').returnFunds('A', { amount: '100000.00', returnedOn: '2022-08-15', reference: 'Återbetalning TVV' });
-  await on('2022-08-20').grant('A', { type: 'SubmitGrantReport', data: { submittedOn: '2022-08-20', reference: 'Slutrapport TVV' } });
+  await on('2022-08-20').grant('A', { type: 'SubmitGrantReport', data: { submittedOn: '2022-08-20', reference: 'Slutrapport TVV', final: true } });
   await on('2022-08-31').closeGrant('A', '2022-08-31');
   // Grant C, Socialstyrelsen, 600 000 to FN, to use by 2023-06-30, no duty to repay.
   await on('2022-09-01').receive(riktat('C', { grantor: 'Socialstyrelsen', title: 'Psykisk hälsa', amount: '600000.00', receivedOn: '2022-09-01', useBy: '2023-06-30', repaymentRequired: false }));

@@ -29,6 +29,7 @@ interface Row {
   correlation_id: string;
   request_hash: string | null;
   token_id: string | null;
+  schema_version: number | null;
   recorded_at: string;
   prev_hash: string;
   hash: string;
@@ -94,6 +95,7 @@ export function rechain(db: Database.Database, streamId: string): void {
       correlationId: row.correlation_id,
       tokenId: row.token_id ?? undefined,
       requestHash: row.request_hash ?? undefined,
+      schemaVersion: row.schema_version ?? undefined,
       data: JSON.parse(row.data) as unknown,
     });
     db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE position = ?').run(prevHash, hash, row.position);

@@ -9,6 +9,8 @@ import { grantBusinessDate, heldOf, remainingOf, repaymentOutstandingOf, unalloc
 import { ZERO, formatMoney, sum } from '../../src/domain/money.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { grantFactsAt } from '../../projections/grantView.js';
+import { GrantPrefixIndex } from '../../projections/grantPrefix.js';
+import type { Clocks } from '../../projections/clocks.js';
 
 /**
  * Random command sequences on one grant, each decided against the state so far and, when
@@ -72,7 +74,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     .map(({ amount, on, dueAfter }) => ({
       command: { type: 'DemandRepayment', data: { amount, demandedOn: dateOf(on), dueOn: dateOf(on + dueAfter), reference: 'Å' } } as GrantCommand,
     })),
-  day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R' } } as GrantCommand })),
+  day.map((on) => ({ command: { type: 'SubmitGrantReport', data: { submittedOn: dateOf(on), reference: 'R', final: true } } as GrantCommand })),
   day.map((on) => ({ command: { type: 'CloseGrant', data: { closedOn: dateOf(on) } } as GrantCommand })),
   fc.nat({ max: 1000 }).map((reverse) => ({ reverse })),
   fc
@@ -220,6 +222,37 @@ describe('grant decider under random command sequences', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('a view from the prefix index equals a fold of the view, at every knownAt and asOf of the stream', () => {
+    let fromIndex = 0;
+    let views = 0;
+    fc.assert(
+      fc.property(sequence, fc.integer({ min: 0, max: 40 }), ([first, rest], grownAt) => {
+        const { recorded } = run([first, ...rest]);
+        const index = new GrantPrefixIndex();
+        // The index first sees part of the stream, then the whole of it, as a growing stream does.
+        const early = recorded.slice(0, Math.min(grownAt, recorded.length));
+        const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
+        const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
+        const knownAts = [undefined, '2021-12-31T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
+        for (const stream of [early, recorded]) {
+          for (const asOf of asOfs) {
+            for (const knownAt of knownAts) {
+              const clocks: Clocks = { ...(asOf === undefined ? {} : { asOf }), ...(knownAt === undefined ? {} : { knownAt }) };
+              const fast = index.factsAt(stream, clocks);
+              views += 1;
+              if (fast === null) continue;
+              fromIndex += 1;
+              expect(comparable(fast)).toEqual(comparable(grantFactsAt(stream, clocks)));
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+    // Most views are prefixes: the index answers them, and the comparison above ran on them.
+    expect(fromIndex).toBeGreaterThan(views / 4);
   });
 
   it('the generator reaches every kind of event, so the properties above mean something', () => {

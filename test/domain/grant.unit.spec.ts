@@ -73,7 +73,7 @@ const ev = {
     type: 'FundsSpent',
     data: { allocationId, amount, spentOn, voucher: 'V-1' },
   }),
-  report: (submittedOn = '2020-10-01'): GrantEvent => ({ type: 'GrantReportSubmitted', data: { submittedOn, reference: 'R-1' } }),
+  report: (submittedOn = '2020-10-01'): GrantEvent => ({ type: 'GrantReportSubmitted', data: { submittedOn, reference: 'R-1', final: true } }),
   demanded: (amount: string, demandedOn = '2021-02-01', dueOn = '2021-03-31'): GrantEvent => ({
     type: 'RepaymentDemanded',
     data: { amount, demandedOn, dueOn, reference: 'Återkrav 1' },
@@ -98,7 +98,7 @@ const cmd = {
     type: 'SpendFunds',
     data: { allocationId, amount, spentOn, voucher: 'V-1' },
   }),
-  report: (submittedOn = '2020-10-01'): GrantCommand => ({ type: 'SubmitGrantReport', data: { submittedOn, reference: 'R-1' } }),
+  report: (submittedOn = '2020-10-01'): GrantCommand => ({ type: 'SubmitGrantReport', data: { submittedOn, reference: 'R-1', final: true } }),
   demand: (amount: string, demandedOn = '2021-02-01', dueOn = '2021-03-31'): GrantCommand => ({
     type: 'DemandRepayment',
     data: { amount, demandedOn, dueOn, reference: 'Återkrav 1' },

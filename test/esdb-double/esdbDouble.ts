@@ -236,6 +236,8 @@ export class EsdbDouble {
   clusterMembers: readonly ClusterMember[] | null = null;
   /** How many subscriptions to $all were opened, so a test can see that a client resubscribed. */
   subscriptionsOpened = 0;
+  /** Round trips served, by kind: what a client's operation costs, counted where the network is. */
+  readonly calls = { reads: 0, appends: 0 };
 
   private constructor(log: DoubleLog) {
     this.log = log;
@@ -279,11 +281,13 @@ export class EsdbDouble {
     // with UNIMPLEMENTED, and the client never calls BatchAppend without server features.
     server.addService(streamsGrpc.StreamsService, {
       read: (call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>) => {
+        this.calls.reads += 1;
         const refusal = this.notLeader(call.metadata);
         if (refusal) call.emit('error', refusal);
         else this.read(call);
       },
       append: (call: grpc.ServerReadableStream<AppendReqMessage, AppendRespMessage>, callback: grpc.sendUnaryData<AppendRespMessage>) => {
+        this.calls.appends += 1;
         const refusal = this.notLeader(call.metadata);
         if (refusal) callback(refusal, null);
         else this.append(call, callback);

@@ -161,7 +161,7 @@ describe('grant statement (bidragsredovisning)', () => {
     allocated('a2', 'IFO', '300000.00', '2021-08-10'),
     spent('a2', '150000.00', '2021-09-01', 'V-201'),
     { type: 'AllocationReleased', data: { allocationId: 'a2', amount: '50000.00', releasedOn: '2021-11-30' } },
-    { type: 'GrantReportSubmitted', data: { submittedOn: '2021-09-30', reference: 'Delrapport' } },
+    { type: 'GrantReportSubmitted', data: { submittedOn: '2021-09-30', reference: 'Delrapport', final: false } },
     { type: 'RepaymentDemanded', data: { amount: '650000.00', demandedOn: '2022-01-15', dueOn: '2022-02-28', reference: 'Återkrav 1' } },
     { type: 'FundsReturned', data: { amount: '650000.00', returnedOn: '2022-02-20', reference: 'Bet 9' } },
   ]);
@@ -228,7 +228,7 @@ describe('grant statement (bidragsredovisning)', () => {
 
 describe('reports due', () => {
   const facts = (entries: Entry[], clocks: Clocks = {}) => grantFactsAt(stream(entries), clocks);
-  const report = (over: Partial<Extract<GrantEvent, { type: 'GrantReportSubmitted' }>['data']> & { submittedOn: string }): Entry => ({ type: 'GrantReportSubmitted', data: { reference: 'Rapport', ...over } });
+  const report = (over: Partial<Extract<GrantEvent, { type: 'GrantReportSubmitted' }>['data']> & { submittedOn: string }): Entry => ({ type: 'GrantReportSubmitted', data: { reference: 'Rapport', final: true, ...over } });
   const g2Entries: Entry[] = [
     received('g2', { reportDue: '2022-02-28' }),
     { ...report({ submittedOn: '2022-03-10' }), recordedAt: '2022-03-10T12:00:00.000Z' },

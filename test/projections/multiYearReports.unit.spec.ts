@@ -54,7 +54,7 @@ const g1 = stream([
   { type: 'FundsSpent', data: { allocationId: 'a1', amount: '200000.00', spentOn: '2022-03-10', voucher: 'V2' }, at: at('2022-03-10') },
   { type: 'RepaymentDemanded', data: { amount: '150000.00', demandedOn: '2022-08-01', dueOn: '2022-09-30', reference: 'Återkrav' }, at: at('2022-08-01') },
   { type: 'FundsReturned', data: { amount: '150000.00', returnedOn: '2022-09-15', reference: 'Bet' }, at: at('2022-09-15') },
-  { type: 'GrantReportSubmitted', data: { submittedOn: '2022-09-20', reference: 'Slutrapport' }, at: at('2022-09-20') },
+  { type: 'GrantReportSubmitted', data: { submittedOn: '2022-09-20', reference: 'Slutrapport', final: true }, at: at('2022-09-20') },
 ]);
 const g2 = stream([
   { type: 'GrantReceived', data: receipt('g2', { amount: '120000.00', receivedOn: '2023-01-15', useBy: '2023-12-31', reportDue: '2024-03-31' }), at: at('2023-01-15') },

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
-import { DuplicateEventIdError, StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
+import { StoreUnavailableError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
 import { EsdbDouble } from '../esdb-double/esdbDouble.js';
+import { Ledger } from '../../src/app/ledger.js';
+import { commandEventIdFor } from '../../src/app/ids.js';
 import { describeEventStoreContract } from './eventStoreContract.js';
 
 // One double serves the contract; each test gets a fresh client and fresh stream names, and the
@@ -92,7 +94,7 @@ describe('EventStoreDB store specifics (double)', () => {
     await store.close();
   });
 
-  it('hides system events and the event-id reservations from readAll and subscriptions', async () => {
+  it('hides system events from readAll and subscriptions, and writes nothing but the ledger\'s own events', async () => {
     const store = new EsdbEventStore(double.connectionString);
     const stream = `grant-${randomUUID()}`;
     const start = await store.headPosition();
@@ -102,7 +104,8 @@ describe('EventStoreDB store specifics (double)', () => {
     for await (const e of store.readAll({ after: start })) all.push(e.streamId);
     expect(all).toEqual([stream]);
     expect(await store.headPosition()).toBe((await readStreamToArray(store, stream))[0]!.position);
-    expect(double.log.events.some((e) => e.streamId.startsWith('$grantledger-event-id-'))).toBe(true);
+    expect(double.log.events.some((e) => e.streamId.startsWith('$grantledger-event-id-'))).toBe(false);
+    expect(double.log.events.some((e) => e.streamId.startsWith('$grantledger-command-'))).toBe(true);
     await store.close();
   });
 
@@ -224,15 +227,44 @@ describe('EventStoreDB store specifics (double)', () => {
     await store.close();
   });
 
-  it('refuses an event id stored earlier in the same stream when sent for another revision', async () => {
-    const store = new EsdbEventStore(double.connectionString);
-    const stream = `grant-${randomUUID()}`;
-    const once = event(1);
-    await store.appendToStream(stream, [once], { expectedRevision: 'no_stream' });
-    await store.appendToStream(stream, [event(2)], { expectedRevision: 0 });
-    await expect(store.appendToStream(stream, [once], { expectedRevision: 1 })).rejects.toBeInstanceOf(DuplicateEventIdError);
-    expect(await readStreamToArray(store, stream)).toHaveLength(2);
-    await store.close();
+  it('stores a command re-sent after its stream moved on once: ids from the command and the stream, an exact revision, no reservation', async () => {
+    // A writes the installment, but its answer is lost (simulated by appending A's events directly),
+    // B records another installment on top, and A sends its command again from its stale state.
+    const stream = `grant-g-${randomUUID()}`;
+    const grantId = stream.slice('grant-'.length);
+    // A server of its own: the ledger's read model refuses the contract's made-up events.
+    const own = await EsdbDouble.start();
+    const a = new Ledger(new EsdbEventStore(own.connectionString));
+    const b = new Ledger(new EsdbEventStore(own.connectionString));
+    const context = (commandId = randomUUID()) => ({ actor: 'anna', tokenId: 'cli', commandId, correlationId: commandId, requestHash: 'h1' });
+    try {
+      await Promise.all([a.start(), b.start()]);
+      await a.executeGrant(grantId, {
+        type: 'ReceiveGrant',
+        data: { grantId, grantor: 'Skolverket', title: 'T', purpose: 'P', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
+      }, context());
+      const installment = { type: 'ReceiveInstallment' as const, data: { amount: '1.00', receivedOn: '2021-02-01' } };
+      const lost = context();
+      await a.store.appendToStream(stream, [{
+        eventId: commandEventIdFor(lost.commandId, stream, 0),
+        type: 'GrantInstallmentReceived',
+        data: installment.data,
+        metadata: { actor: 'anna', commandId: lost.commandId, correlationId: lost.correlationId, tokenId: 'cli', requestHash: 'h1', schemaVersion: 1 },
+      }], { expectedRevision: 0 });
+      await b.executeGrant(grantId, installment, context());
+      const appendsBefore = own.calls.appends;
+      const again = await a.executeGrant(grantId, installment, lost);
+      expect(again.events.map((e) => e.revision)).toEqual([1]);
+      expect(own.calls.appends - appendsBefore).toBe(1);
+      const stored = await readStreamToArray(a.store, stream);
+      expect(stored.map((e) => e.metadata.commandId)).toEqual([stored[0]!.metadata.commandId, lost.commandId, stored[2]!.metadata.commandId]);
+    } finally {
+      for (const ledger of [a, b]) {
+        await ledger.stop();
+        await ledger.store.close();
+      }
+      await own.stop();
+    }
   });
 
   it('answers a re-sent exact append with the first attempt\'s stored events, not new hashes', async () => {

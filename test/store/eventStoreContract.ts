@@ -127,6 +127,17 @@ export function describeEventStoreContract(adapterName: string, options: Contrac
         expect(events[2]!.metadata.prevHash).toBe(events[1]!.metadata.hash);
       });
 
+      it('keeps an event\'s schema version, under its hash, and leaves it out where none was given', async () => {
+        const versioned = { ...newEvent(), metadata: { ...newEvent().metadata, schemaVersion: 2 } };
+        await store.appendToStream(stream, [versioned, newEvent()], { expectedRevision: 'no_stream' });
+        const [withVersion, withoutVersion] = await readStreamToArray(store, stream);
+        expect(withVersion!.metadata.schemaVersion).toBe(2);
+        expect(withoutVersion!.metadata).not.toHaveProperty('schemaVersion');
+        expect(checkLink(null, withVersion!)).toBeNull();
+        expect(checkLink(null, { ...withVersion!, metadata: { ...withVersion!.metadata, schemaVersion: 1 } })?.problem).toBe('hash-mismatch');
+        expect(checkLink(null, { ...withVersion!, metadata: { ...withVersion!.metadata, schemaVersion: undefined } })?.problem).toBe('hash-mismatch');
+      });
+
       it('treats a re-sent append with the same event ids and expectation as done once', async () => {
         const events = [newEvent(), newEvent()];
         const first = await store.appendToStream(stream, events, { expectedRevision: 'no_stream' });
@@ -150,6 +161,15 @@ export function describeEventStoreContract(adapterName: string, options: Contrac
         await store.appendToStream(`${stream}-x`, [taken], { expectedRevision: 'no_stream' });
         await expect(store.appendToStream(stream, [newEvent(), taken], { expectedRevision: 'no_stream' })).rejects.toThrow();
         expect(await readStreamToArray(store, stream)).toEqual([]);
+      });
+
+      it('refuses an append of a command that already wrote to another stream (an Idempotency-Key reused elsewhere)', async () => {
+        const first = newEvent();
+        await store.appendToStream(stream, [first], { expectedRevision: 'no_stream' });
+        const again = { ...newEvent(), metadata: { ...newEvent().metadata, commandId: first.metadata.commandId } };
+        await expect(store.appendToStream(`${stream}-other`, [again], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(DuplicateEventIdError);
+        expect(await readStreamToArray(store, `${stream}-other`)).toEqual([]);
+        await store.appendToStream(stream, [{ ...again, eventId: randomUUID() }], { expectedRevision: 0 });
       });
 
       it('lets exactly one of many concurrent appends at the same revision win', async () => {

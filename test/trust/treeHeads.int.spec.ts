@@ -104,7 +104,7 @@ describe('signed tree heads in the SQLite store', () => {
     expect(report).toMatchObject({ ok: true, events: 4, failures: [], treeHead: { ok: true, unsignedEvents: 0 } });
     await store.close();
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
   });
 

@@ -1,14 +1,13 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { compileShapes } from '../../domain/eventShape.js';
-import { BudgetEvent, budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
+import { budgetStreamName, type BudgetEvent, type BudgetKey } from '../../domain/budget/events.js';
 import { budgetBusinessDate, type BudgetFacts } from '../../domain/budget/state.js';
 import { budgetFactsAt, type BudgetInView, type BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ProjectionError } from './core.js';
-import { compact, coverageOf, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { decodeBudgetEvent } from '../../domain/storedEvent.js';
 
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
-const BUDGET_SHAPES = compileShapes(BudgetEvent);
 
 /** A stored budget event as the domain types it (its shape was checked on arrival). */
 const asBudgetEvent = (event: ProjectedEvent): BudgetEvent => event as unknown as BudgetEvent;
@@ -30,9 +29,10 @@ export class BudgetProjection {
 
   apply(event: RecordedEvent): void {
     if (!BUDGET_STREAM.test(event.streamId)) throw new ProjectionError(event, 'not a budget stream name');
-    const unfit = unfitness(event, BUDGET_SHAPES, this.budgets.get(event.streamId)?.events ?? [], undefined);
+    const projected = decodedOrStop(event, decodeBudgetEvent);
+    const unfit = unfitness(projected, this.budgets.get(event.streamId)?.events ?? [], undefined);
     if (unfit !== null) throw new ProjectionError(event, unfit);
-    this.add(event.streamId, compact(event));
+    this.add(event.streamId, projected);
   }
 
   private add(streamId: string, projected: ProjectedEvent): void {

@@ -1,6 +1,5 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { GrantEvent } from '../../domain/grant/events.js';
-import { compileShapes } from '../../domain/eventShape.js';
+import type { GrantEvent } from '../../domain/grant/events.js';
 import { grantBusinessDate, type GrantFacts } from '../../domain/grant/state.js';
 import type { IsoDate } from '../../domain/dates.js';
 import type { Money } from '../../domain/money.js';
@@ -8,10 +7,11 @@ import { unusedGrantRowOf, type ReportableGrant } from '../../../projections/unu
 import { grantRevenueByCommitteeYear } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { grantFactsAt } from '../../../projections/grantView.js';
+import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
 import { ProjectionError } from './core.js';
-import { compact, coverageOf, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
-const GRANT_SHAPES = compileShapes(GrantEvent);
 
 /** A stored grant event as the domain types it (its shape was checked on arrival). */
 const asGrantEvent = (event: ProjectedEvent): GrantEvent => event as unknown as GrantEvent;
@@ -28,6 +28,8 @@ interface GrantEntry extends StreamExtent {
   allocationIds: Set<string> | null;
   /** Derived from the current view, dropped when the grant gets a new event. */
   current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
+  /** Facts of its stream's prefixes, made at the first historical view that cuts it (kept as it grows). */
+  prefix?: GrantPrefixIndex;
 }
 
 /** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
@@ -69,9 +71,10 @@ export class GrantProjection {
     const grantId = event.streamId.slice('grant-'.length);
     const existing = this.grants.get(grantId);
     const events = existing ? this.eventsOf(existing) : [];
-    const unfit = unfitness(event, GRANT_SHAPES, events, existing?.allocationIds ?? new Set());
+    const projected = decodedOrStop(event, decodeGrantEvent);
+    const unfit = unfitness(projected, events, existing?.allocationIds ?? new Set());
     if (unfit !== null) throw new ProjectionError(event, unfit);
-    this.add(grantId, compact(event));
+    this.add(grantId, projected);
   }
 
   /** Adds an event already checked (on arrival, or before a snapshot was taken). */
@@ -230,8 +233,10 @@ export class GrantProjection {
         return this.currentFacts(grantId)!;
       case 'none':
         return null;
-      case 'some':
-        return grantFactsAt(this.eventsOf(entry), clocks);
+      case 'some': {
+        const events = this.eventsOf(entry);
+        return (entry.prefix ??= new GrantPrefixIndex()).factsAt(events, clocks) ?? grantFactsAt(events, clocks);
+      }
     }
   }
 

@@ -20,7 +20,7 @@ export type { GrantIndexLine, GrantSnapshotEntry, UnreadEvents } from './grantPr
  * The projection code's version: raise it whenever what the projections keep, or how they fold,
  * changes. A snapshot of another version is never loaded; the read model is rebuilt from the log.
  */
-export const PROJECTION_VERSION = 1;
+export const PROJECTION_VERSION = 2; // 2: events are kept decoded (upcast to their current shape)
 
 /**
  * The read model as a snapshot keeps it, taken at one position: the small parts whole, and one

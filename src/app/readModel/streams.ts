@@ -1,19 +1,8 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { shapeProblem, type compileShapes } from '../../domain/eventShape.js';
+import { UndecodableEventError } from '../../domain/storedEvent.js';
+import { ProjectionError } from './core.js';
 import type { IsoDate } from '../../domain/dates.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
-
-/** Only what the projections read: hashes, actors and command ids stay in the store. */
-export function compact(event: RecordedEvent): ProjectedEvent {
-  return {
-    eventId: event.eventId,
-    type: event.type,
-    revision: event.revision,
-    position: event.position,
-    data: event.data,
-    metadata: { recordedAt: event.metadata.recordedAt },
-  };
-}
 
 /**
  * How much of a stream a view sees: everything (its current facts serve), nothing, or some of it
@@ -45,20 +34,27 @@ export function extendBy(entry: StreamExtent, event: ProjectedEvent, businessDat
   if (businessDate !== null && (entry.maxBusinessDate === null || businessDate > entry.maxBusinessDate)) entry.maxBusinessDate = businessDate;
 }
 
+/** Stored events enter the read model through the domain's one decoding; one that does not decode stops it. */
+export function decodedOrStop<D>(event: RecordedEvent, decode: (stored: RecordedEvent) => D): D {
+  try {
+    return decode(event);
+  } catch (error) {
+    if (error instanceof UndecodableEventError) throw new ProjectionError(event, error.reason);
+    throw error;
+  }
+}
+
 /**
- * What the projections need of an event to apply it: its data fits its type, and what it refers
+ * What the projections need of a decoded event (its data fits its type) to apply it: what it refers
  * to is there before it (the grant for every later event, the allocation for a release or a
  * spending, the reversed event for a reversal). The folds skip what they cannot place, so an event
  * failing this would silently vanish from every report; the read model stops on it instead.
  */
 export function unfitness(
-  event: RecordedEvent,
-  shapes: ReturnType<typeof compileShapes>,
+  event: { readonly type: string; readonly data: unknown },
   earlier: readonly { readonly eventId: string }[],
   allocations: ReadonlySet<string> | undefined,
 ): string | null {
-  const misshapen = shapeProblem(shapes, event.type, event.data);
-  if (misshapen !== null) return `its data does not fit ${event.type} (${misshapen})`;
   if (allocations !== undefined) {
     if ((event.type === 'GrantReceived') !== (earlier.length === 0)) return 'a grant stream starts with GrantReceived, and only there';
     const allocationId = (event.data as { allocationId?: string }).allocationId;

@@ -21,6 +21,7 @@ const ExportedLine = z.strictObject({
   requestHash: z.string().max(200).optional(),
   /** A ledger token's uuid, or oidc:<issuer>#<subject> (a subject may be 255 characters). */
   tokenId: z.string().min(1).max(600).optional(),
+  schemaVersion: z.number().int().positive().optional(),
   data: z.unknown(),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),

@@ -65,6 +65,12 @@ export const FundsSpentData = z.strictObject({
 export const GrantReportSubmittedData = z.strictObject({
   submittedOn: IsoDate,
   reference: Text(200),
+  /**
+   * Whether this is the final report (slutrapport), accounting for the use of the whole grant, or
+   * an interim one (delrapport). A command that leaves it out records a final report, as every
+   * report was before the ledger told them apart (schema version 1; see upcast/).
+   */
+  final: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 export const RepaymentDemandedData = z.strictObject({

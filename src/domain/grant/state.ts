@@ -1,5 +1,5 @@
 import { money, ZERO, type Money } from '../money.js';
-import { assertNever } from '../errors.js';
+import { assert, assertNever } from '../errors.js';
 import type { IsoDate } from '../dates.js';
 import { AMENDABLE_FIELDS, type GrantEvent, type GrantEventOf } from './events.js';
 
@@ -160,6 +160,19 @@ type DraftFacts = { -readonly [K in keyof GrantFacts]: GrantFacts[K] } & {
 };
 
 /**
+ * The allocation a release or a spending draws on. The decider refuses both on an unknown
+ * allocation, a release or spending is never dated before its allocation, and an allocation with
+ * releases or spendings cannot be reversed, so every view (any asOf, any knownAt) that holds one
+ * holds its allocation too. Missing, the history is corrupt: skipping would silently drop money
+ * from every report, so the fold stops instead.
+ */
+function allocationOf(facts: DraftFacts, allocationId: string, type: string): Allocation {
+  const allocation = facts.allocations.get(allocationId);
+  assert(allocation !== undefined, `${type} on allocation ${allocationId}, which this grant's history does not hold`);
+  return allocation;
+}
+
+/**
  * Applies one effective event to facts the caller owns. The single place that says what each
  * event does to a grant's figures; it never checks rules (that is checkGrantEvent's job), so
  * projections can fold any prefix of history.
@@ -190,16 +203,14 @@ function applyInPlace(facts: DraftFacts, event: GrantEvent): void {
       return;
     }
     case 'AllocationReleased': {
-      const allocation = facts.allocations.get(event.data.allocationId);
-      if (!allocation) return;
+      const allocation = allocationOf(facts, event.data.allocationId, event.type);
       const amount = money(event.data.amount);
       facts.netAllocated = facts.netAllocated.minus(amount);
       facts.allocations.set(allocation.allocationId, { ...allocation, released: allocation.released.plus(amount) });
       return;
     }
     case 'FundsSpent': {
-      const allocation = facts.allocations.get(event.data.allocationId);
-      if (!allocation) return;
+      const allocation = allocationOf(facts, event.data.allocationId, event.type);
       const amount = money(event.data.amount);
       facts.spent = facts.spent.plus(amount);
       facts.allocations.set(allocation.allocationId, { ...allocation, spent: allocation.spent.plus(amount) });

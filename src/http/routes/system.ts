@@ -54,6 +54,7 @@ function eventJson(event: RecordedEvent) {
     correlationId: event.metadata.correlationId,
     ...(event.metadata.tokenId === undefined ? {} : { tokenId: event.metadata.tokenId }),
     ...(event.metadata.requestHash === undefined ? {} : { requestHash: event.metadata.requestHash }),
+    ...(event.metadata.schemaVersion === undefined ? {} : { schemaVersion: event.metadata.schemaVersion }),
     data: event.data,
     prevHash: event.metadata.prevHash,
     hash: event.metadata.hash,

@@ -1,606 +1,72 @@
-import { randomUUID } from 'node:crypto';
-import {
-  BACKWARDS,
-  END,
-  EventStoreDBClient,
-  FORWARDS,
-  NO_STREAM,
-  START,
-  StreamNotFoundError,
-  WrongExpectedVersionError as ClientWrongExpectedVersionError,
-  excludeSystemEvents,
-  jsonEvent,
-  type AllStreamResolvedEvent,
-  type Position,
-} from '@eventstore/db-client';
-import { checkLink, eventHash, GENESIS_HASH, hashedFieldsOf, type ChainedEvent } from '../hashChain.js';
-import {
-  DuplicateEventIdError,
-  ImportRefusedError,
-  StoreUnavailableError,
-  WrongExpectedVersionError,
-  type AppendResult,
-  type EventHandler,
-  type EventStore,
-  type ExpectedRevision,
-  type ImportOptions,
-  type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type RecordedMetadata,
-  type SubscribeOptions,
-  type Subscription,
+import type {
+  AppendResult,
+  EventHandler,
+  EventStore,
+  ExpectedRevision,
+  ImportOptions,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
 } from '../port.js';
-import { isReconnectable, isTransientForSubscription, translateClientError } from './clientErrors.js';
-import { isLedgerEvent, portPosition, resumePosition, toRecordedEvent } from './ledgerEvents.js';
+import { appendToStream } from './append.js';
+import { headPosition } from './headPosition.js';
+import { importRecorded } from './importRecorded.js';
+import { readAll } from './readAll.js';
+import { readStream } from './readStream.js';
+import { EsdbSession, type EsdbStoreOptions } from './session.js';
+import { subscribeToAll } from './subscribe.js';
 
-export interface EsdbStoreOptions {
-  /** The client's clock; injectable for tests. @defaultValue () => new Date() */
-  readonly clock?: () => Date;
-  /** How often an `any` / `stream_exists` append re-reads the head after losing a race. @defaultValue 5 */
-  readonly appendAttemptsMax?: number;
-  /** Events fetched per page when reading $all. @defaultValue 1000 */
-  readonly pageSize?: number;
-  /** How often claiming one event id re-reads its reservation after losing a race. @defaultValue 3 */
-  readonly claimAttemptsMax?: number;
-  /**
-   * How often an operation is tried again when the server was unreachable or no longer the leader
-   * (a restart, an election); safe for appends too, since a re-sent append is recognised.
-   * @defaultValue 3
-   */
-  readonly unavailableRetriesMax?: number;
-  /** Consecutive failed resubscriptions after which a subscription gives up. @defaultValue 60 */
-  readonly resubscribeAttemptsMax?: number;
-  /** Pause between resubscriptions, doubled up to 2 s. @defaultValue 50 */
-  readonly resubscribeDelayMs?: number;
-}
-
-/**
- * Event ids are unique in the ledger's whole log (the port's DuplicateEventIdError), but
- * EventStoreDB only recognises a re-sent event id at the revision an append names, inside that
- * stream. So before an append each id is claimed in a reservation stream of its own, whose last
- * event names the stream and revision the id is meant for:
- * - the first claim creates the reservation stream with NO_STREAM, so the server decides which
- *   stream got an id first, and an id claimed for another stream is refused for good;
- * - when the id is already stored where its reservation points, the append was done before and
- *   its stored events are the answer (the SQLite store's rule for re-sent appends);
- * - when an earlier attempt at another revision failed, the reservation is moved, with the
- *   reservation stream's exact revision so that two movers cannot both win.
- * The reservation streams and events start with `$`, so `excludeSystemEvents()` and the
- * system-event rule of readAll hide them like the server's own. On a secure server the ledger's
- * user therefore needs write access to these system streams (readAll needs $admins anyway).
- */
-const RESERVATION_STREAM_PREFIX = '$grantledger-event-id-';
-const RESERVATION_EVENT_TYPE = '$grantledger-event-id-reserved';
-
-/** A stream's last event as far as an append needs it: where to chain and what time to follow. */
-interface StreamTip {
-  readonly revision: number;
-  readonly hash: string;
-  readonly recordedAt: string;
-}
-
-/** Where an append goes: the event it chains to (null for a new stream). */
-interface AppendTarget {
-  readonly tip: StreamTip | null;
-}
-
-/** What claiming an event id found: it is now meant for the append's place, or stored already. */
-type Claim = { readonly kind: 'claimed' } | { readonly kind: 'stored'; readonly revision: number };
-
-/** The last reservation of an event id and the reservation stream's revision it sits at. */
-interface Reservation {
-  readonly streamId: string;
-  readonly revision: number;
-  readonly reservationRevision: bigint;
-}
-
-/** Raised inside a subscription when the handler threw, so it is not mistaken for a dropped connection. */
-class HandlerFailure extends Error {
-  constructor(readonly original: unknown) {
-    super('subscription handler failed');
-  }
-}
-
-/**
- * Every call goes to the leader. A follower would forward appends but answer reads from its own,
- * possibly older, copy; an append chained to a stale read is refused and an `any` append would
- * retry on the same stale head. With `requiresLeader` a follower answers NotLeader instead, naming
- * the leader, and the client reconnects there (the retry in retryingUnavailable).
- */
-const ON_LEADER = { requiresLeader: true } as const;
-
-/** Strips user name and password from a connection string so it can be logged. */
-function describeConnection(connectionString: string): string {
-  return connectionString.replace(/^(esdb(?:\+discover)?:\/\/)[^@/]*@/, '$1');
-}
+export type { EsdbStoreOptions } from './session.js';
 
 /**
  * The production event store on EventStoreDB (client 6.2.1, servers 20.6.1 and later). The adapter
  * computes recordedAt and the hash chain itself, as the SQLite store does, and always appends with
  * the exact revision it chained to, so that the server's revision check protects the chain and its
  * idempotency check (which is exact only with an exact revision) recognises a re-sent append.
+ * Split by operation as the client is: append.ts, readStream.ts, readAll.ts, headPosition.ts,
+ * subscribe.ts, importRecorded.ts, over the state they share (session.ts).
  */
 export class EsdbEventStore implements EventStore {
   readonly description: string;
-  private readonly client: EventStoreDBClient;
-  private readonly clock: () => Date;
-  private readonly appendAttemptsMax: number;
-  private readonly pageSize: number;
-  private readonly claimAttemptsMax: number;
-  private readonly resubscribeAttemptsMax: number;
-  private readonly unavailableRetriesMax: number;
-  private readonly resubscribeDelayMs: number;
-  private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
-  /** The latest recordedAt this process wrote, so its own appends never go back in time. */
-  private lastRecordedAt = '';
-  /** Settles when the write in flight has; see oneWriteAtATime. */
-  private writeQueue: Promise<void> = Promise.resolve();
-  private closed = false;
+  private readonly session: EsdbSession;
 
   constructor(connectionString: string, options: EsdbStoreOptions = {}) {
-    this.description = describeConnection(connectionString);
-    // The client parses esdb:// and esdb+discover:// strings itself: hosts, TLS, node preference.
-    this.client = EventStoreDBClient.connectionString(connectionString);
-    this.clock = options.clock ?? (() => new Date());
-    this.appendAttemptsMax = options.appendAttemptsMax ?? 5;
-    this.pageSize = options.pageSize ?? 1000;
-    // Paging re-reads the last event of a page (reads include their start), so a page must hold more.
-    if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 2) throw new Error('pageSize must be an integer of at least 2');
-    this.claimAttemptsMax = options.claimAttemptsMax ?? 3;
-    this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
-    this.unavailableRetriesMax = options.unavailableRetriesMax ?? 3;
-    this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
+    this.session = new EsdbSession(connectionString, options);
+    this.description = this.session.description;
   }
 
-  async appendToStream(
-    streamId: string,
-    events: readonly NewEvent[],
-    options: { expectedRevision: ExpectedRevision },
-  ): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('an append needs at least one event');
-    if (new Set(events.map((event) => event.eventId)).size !== events.length) throw new Error('an append must not repeat an event id');
-    this.assertOpen();
-    const expected = options.expectedRevision;
-    try {
-      return await this.retryingUnavailable(() => this.appendOnce(streamId, events, expected));
-    } catch (error) {
-      throw translateClientError(error, this.description, { streamId, expected });
-    }
+  appendToStream(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    return appendToStream(this.session, streamId, events, options);
   }
 
-  /**
-   * One append: chain to the expected event, claim the ids, then write with that exact revision.
-   * `any` and `stream_exists` name no revision, so losing a race to another writer only means
-   * reading the new head and trying again, a bounded number of times.
-   */
-  private async appendOnce(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    for (let attempt = 1; ; attempt += 1) {
-      const target = await this.resolveTarget(streamId, expected);
-      const firstRevision = target.tip ? target.tip.revision + 1 : 0;
-      const claims = await Promise.all(events.map((event, index) => this.claimEventId(streamId, event.eventId, firstRevision + index)));
-      const replayed = await this.storedBefore(streamId, events, claims, expected);
-      if (replayed) return replayed;
-      try {
-        return await this.write(streamId, events, target);
-      } catch (error) {
-        const retriable = expected === 'any' || expected === 'stream_exists';
-        if (error instanceof ClientWrongExpectedVersionError && retriable && attempt < this.appendAttemptsMax) continue;
-        throw error;
-      }
-    }
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
+    return readStream(this.session, streamId, options);
   }
 
-  /**
-   * Runs an operation again, a bounded number of times, when the server could not be reached or
-   * was not the leader: the client replaces its channel after such a failure, so the next call
-   * goes to the restarted server or the new leader.
-   */
-  private async retryingUnavailable<T>(operation: () => Promise<T>): Promise<T> {
-    for (let retry = 0; ; retry += 1) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!isReconnectable(error) || retry >= this.unavailableRetriesMax || this.closed) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** retry));
-      }
-    }
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    return readAll(this.session, options);
   }
 
-  /**
-   * The stored result when every event id was stored before, together and in order, as one
-   * append (a re-sent append); null when none was. An id stored anywhere else is a duplicate.
-   */
-  private async storedBefore(
-    streamId: string,
-    events: readonly NewEvent[],
-    claims: readonly Claim[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult | null> {
-    if (claims.every((claim) => claim.kind === 'claimed')) return null;
-    const first = claims[0]!;
-    const together =
-      first.kind === 'stored' && claims.every((claim, index) => claim.kind === 'stored' && claim.revision === first.revision + index);
-    if (!together) throw new DuplicateEventIdError(events[claims.findIndex((claim) => claim.kind === 'stored')]!.eventId, streamId);
-    // An exact expectation names where the events go; stored elsewhere they are not this append.
-    const expectedFirst = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : first.revision;
-    if (first.revision !== expectedFirst) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
-    return toAppendResult(await this.readRaw(streamId, BigInt(first.revision), events.length, 'forwards'));
-  }
-
-  /** Claims an event id for a place in a stream; see RESERVATION_STREAM_PREFIX for the rules. */
-  private async claimEventId(streamId: string, eventId: string, revision: number): Promise<Claim> {
-    const reservationStream = `${RESERVATION_STREAM_PREFIX}${eventId}`;
-    let expectedReservation: bigint | typeof NO_STREAM = NO_STREAM;
-    for (let attempt = 0; attempt < this.claimAttemptsMax; attempt += 1) {
-      try {
-        await this.client.appendToStream(
-          reservationStream,
-          jsonEvent({ id: randomUUID(), type: RESERVATION_EVENT_TYPE, data: { streamId, revision } }),
-          { expectedRevision: expectedReservation, ...ON_LEADER },
-        );
-        return { kind: 'claimed' };
-      } catch (error) {
-        if (!(error instanceof ClientWrongExpectedVersionError)) throw error;
-      }
-      const reservation = await this.readReservation(reservationStream);
-      if (reservation.streamId !== streamId) throw new DuplicateEventIdError(eventId, streamId);
-      const [atReserved] = await this.readRaw(streamId, BigInt(reservation.revision), 1, 'forwards');
-      if (atReserved?.eventId === eventId) return { kind: 'stored', revision: reservation.revision };
-      if (reservation.revision === revision) return { kind: 'claimed' };
-      expectedReservation = reservation.reservationRevision;
-    }
-    throw new Error(`event id ${eventId}: its reservation kept moving under ${this.claimAttemptsMax} claims for ${streamId}`);
-  }
-
-  private async readReservation(reservationStream: string): Promise<Reservation> {
-    // Read to the end rather than returning from inside the loop: leaving the client's read
-    // stream early leaves its gRPC call open, and dispose() then waits for it.
-    let reservation: Reservation | undefined;
-    for await (const resolved of this.client.readStream(reservationStream, { fromRevision: END, maxCount: 1, direction: BACKWARDS, ...ON_LEADER })) {
-      const event = resolved.event;
-      const data = event?.data as { streamId?: unknown; revision?: unknown } | undefined;
-      if (event && typeof data?.streamId === 'string' && typeof data.revision === 'number') {
-        reservation = { streamId: data.streamId, revision: data.revision, reservationRevision: event.revision };
-      }
-    }
-    if (!reservation) throw new Error(`${reservationStream} holds no reservation the ledger wrote`);
-    return reservation;
-  }
-
-  /** Reads the event the append chains to, refusing early what the server would refuse. */
-  private async resolveTarget(streamId: string, expected: ExpectedRevision): Promise<AppendTarget> {
-    if (expected === 'no_stream') return { tip: null };
-    if (typeof expected === 'number') {
-      const [atExpected] = await this.readRaw(streamId, BigInt(expected), 1, 'forwards');
-      if (atExpected && atExpected.revision === expected) return { tip: toTip(atExpected) };
-      const head = await this.readHead(streamId);
-      if (head && head.revision === expected) return { tip: toTip(head) };
-      throw new WrongExpectedVersionError(streamId, expected, head ? head.revision : 'no_stream');
-    }
-    const head = await this.readHead(streamId);
-    if (!head && expected === 'stream_exists') throw new WrongExpectedVersionError(streamId, expected, 'no_stream');
-    return { tip: head ? toTip(head) : null };
-  }
-
-  private async write(streamId: string, events: readonly NewEvent[], target: AppendTarget): Promise<AppendResult> {
-    const firstRevision = target.tip ? target.tip.revision + 1 : 0;
-    await this.oneWriteAtATime(() => this.sendStamped(streamId, events, target, firstRevision));
-    // Read the events back rather than trusting what was sent: when the server recognised a
-    // re-sent append it wrote nothing, and the stored events carry the first attempt's time and hashes.
-    const stored = await this.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');
-    const matches = stored.length === events.length && stored.every((event, index) => event.eventId === events[index]!.eventId);
-    if (!matches) throw new Error(`append to ${streamId} succeeded but revisions ${firstRevision}.. do not hold its events`);
-    return toAppendResult(stored);
-  }
-
-  /**
-   * Runs writes of this process one after another. recordedAt is taken on the client, so two
-   * appends in flight at once could reach the log in the other order than their times; one at a
-   * time, the log's order is the order of the times. (Writers in other processes are only kept in
-   * order by their clocks; EventStoreDB has no lock across streams.)
-   */
-  private async oneWriteAtATime<T>(write: () => Promise<T>): Promise<T> {
-    const previous = this.writeQueue;
-    let release!: () => void;
-    this.writeQueue = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await previous;
-    try {
-      return await write();
-    } finally {
-      release();
-    }
-  }
-
-  /** Stamps the events with recordedAt and the hash chain and sends them at the exact revision. */
-  private async sendStamped(streamId: string, events: readonly NewEvent[], target: AppendTarget, firstRevision: number): Promise<void> {
-    // recordedAt never decreases along a stream nor along this process's appends, even if the
-    // clock steps back, so "known at a moment" cuts the log at one place.
-    const now = this.clock().toISOString();
-    const recordedAt = [now, target.tip?.recordedAt ?? '', this.lastRecordedAt].reduce((latest, time) => (time > latest ? time : latest));
-    let prevHash = target.tip ? target.tip.hash : GENESIS_HASH;
-    const proposed = events.map((event, index) => {
-      const revision = firstRevision + index;
-      const hash = eventHash(prevHash, hashedFieldsOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata: { ...event.metadata, recordedAt } }));
-      const metadata: RecordedMetadata = { ...event.metadata, recordedAt, prevHash, hash };
-      prevHash = hash;
-      // The port's data is any JSON value; the client's type only names objects, arrays and strings.
-      return jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata: { ...metadata } });
-    });
-    await this.client.appendToStream(streamId, proposed, {
-      expectedRevision: target.tip ? BigInt(target.tip.revision) : NO_STREAM,
-      ...ON_LEADER,
-    });
-    if (recordedAt > this.lastRecordedAt) this.lastRecordedAt = recordedAt;
-  }
-
-  /**
-   * Loads events recorded elsewhere (grantledger copy) into this store, which must hold no ledger
-   * event: ids, revisions, recordedAt and hashes are written as they are, each event at its exact
-   * revision, with its id reserved as appendToStream does. EventStoreDB cannot roll a batch back,
-   * so every event is checked against its stream's chain before it is written, and a refused load
-   * leaves a partial target that the copy refuses to reuse; callers verify the source first.
-   */
-  async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
-    this.assertOpen();
-    if ((await this.headPosition()) !== 0) throw new ImportRefusedError(`${this.description} already holds events`);
-    const heads = new Map<string, ChainedEvent>();
-    let lastRecordedAt = '';
-    let count = 0;
-    try {
-      for await (const event of events) {
-        const failure = checkLink(heads.get(event.streamId) ?? null, event);
-        if (failure) throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision}`);
-        if (event.metadata.recordedAt < lastRecordedAt) throw new ImportRefusedError(`event ${event.eventId} was recorded before the one before it`);
-        const claim = await this.retryingUnavailable(() => this.claimEventId(event.streamId, event.eventId, event.revision));
-        if (claim.kind !== 'claimed') throw new ImportRefusedError(`event ${event.eventId} is already stored`);
-        const { prevHash, hash, recordedAt, actor, commandId, correlationId, requestHash, tokenId } = event.metadata;
-        const metadata = {
-          actor, commandId, correlationId,
-          ...(requestHash === undefined ? {} : { requestHash }),
-          ...(tokenId === undefined ? {} : { tokenId }),
-          recordedAt, prevHash, hash,
-        };
-        await this.retryingUnavailable(() =>
-          this.client.appendToStream(event.streamId, jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata }), {
-            expectedRevision: event.revision === 0 ? NO_STREAM : BigInt(event.revision - 1),
-            ...ON_LEADER,
-          }),
-        );
-        heads.set(event.streamId, { ...event, data: null });
-        lastRecordedAt = event.metadata.recordedAt;
-        count += 1;
-        if (count % 500 === 0) options.onProgress?.(count);
-      }
-    } catch (error) {
-      if (error instanceof ImportRefusedError) throw error;
-      throw translateClientError(error, this.description, { streamId: '(import)', expected: 'any' });
-    }
-    if (lastRecordedAt > this.lastRecordedAt) this.lastRecordedAt = lastRecordedAt;
-    options.onProgress?.(count);
-    return count;
-  }
-
-  private async readHead(streamId: string): Promise<RecordedEvent | undefined> {
-    const [head] = await this.readRaw(streamId, END, 1, 'backwards');
-    return head;
-  }
-
-  /** Reads a stream page; a missing stream is empty. */
-  private async readRaw(
-    streamId: string,
-    fromRevision: bigint | typeof END,
-    maxCount: number,
-    direction: 'forwards' | 'backwards',
-  ): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
-    try {
-      const reading = this.client.readStream(streamId, {
-        fromRevision,
-        maxCount,
-        direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-        ...ON_LEADER,
-      });
-      for await (const resolved of reading) {
-        const event = toRecordedEvent(resolved);
-        if (event) events.push(event);
-      }
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return [];
-      throw error;
-    }
-    return events;
-  }
-
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
-    this.assertOpen();
-    let from = options.fromRevision ?? 0;
-    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    while (left > 0) {
-      const want = Math.min(this.pageSize, left);
-      let page: RecordedEvent[];
-      try {
-        page = await this.retryingUnavailable(() => this.readRaw(streamId, BigInt(from), want, 'forwards'));
-      } catch (error) {
-        throw translateClientError(error, this.description);
-      }
-      yield* page;
-      if (page.length < want) return;
-      left -= page.length;
-      from = page[page.length - 1]!.revision + 1;
-    }
-  }
-
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    this.assertOpen();
-    let after = options.after ?? 0;
-    let left = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    let from: Position | typeof START = options.after === undefined ? START : resumePosition(options.after);
-    while (left > 0) {
-      let page: AllStreamResolvedEvent[];
-      try {
-        const pageFrom: Position | typeof START = from;
-        page = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'forwards'));
-      } catch (error) {
-        throw translateClientError(error, this.description);
-      }
-      for (const resolved of page) {
-        if (!isLedgerEvent(resolved)) continue;
-        const recorded = toRecordedEvent(resolved);
-        if (!recorded || recorded.position <= after) continue;
-        yield recorded;
-        after = recorded.position;
-        left -= 1;
-        if (left === 0) return;
-      }
-      if (page.length < this.pageSize) return;
-      // Continue from the last raw event's full position; it is read again and dropped above.
-      const lastPosition = page[page.length - 1]!.event?.position;
-      if (!lastPosition) return;
-      from = lastPosition;
-    }
-  }
-
-  private async readAllPage(from: Position | typeof START | typeof END, maxCount: number, direction: 'forwards' | 'backwards'): Promise<AllStreamResolvedEvent[]> {
-    const page: AllStreamResolvedEvent[] = [];
-    const reading = this.client.readAll({ fromPosition: from, maxCount, direction: direction === 'forwards' ? FORWARDS : BACKWARDS, ...ON_LEADER });
-    for await (const resolved of reading) page.push(resolved);
-    return page;
-  }
-
-  async headPosition(): Promise<number> {
-    this.assertOpen();
-    // The newest ledger event may sit behind system events (statistics, scavenges), so read
-    // backwards page by page; a limit keeps a log of nothing but system events from looping long.
-    const pagesMax = 1000;
-    let from: Position | typeof END = END;
-    try {
-      for (let pageIndex = 0; pageIndex < pagesMax; pageIndex += 1) {
-        const pageFrom: Position | typeof END = from;
-        const page: AllStreamResolvedEvent[] = await this.retryingUnavailable(() => this.readAllPage(pageFrom, this.pageSize, 'backwards'));
-        for (const resolved of page) {
-          const event = resolved.event;
-          if (event && isLedgerEvent(resolved)) return portPosition(event.position, event.id);
-        }
-        const oldest: Position | undefined = page[page.length - 1]?.event?.position;
-        if (page.length < this.pageSize || !oldest) return 0;
-        from = oldest;
-      }
-    } catch (error) {
-      throw translateClientError(error, this.description);
-    }
-    throw new StoreUnavailableError(`${this.description}: no ledger event among the last ${pagesMax * this.pageSize} events of $all`);
+  headPosition(): Promise<number> {
+    return headPosition(this.session);
   }
 
   subscribeToAll(options: SubscribeOptions, handler: EventHandler): Subscription {
-    this.assertOpen();
-    let after = options.after ?? 0;
-    let from: Position | typeof START = options.after === undefined ? START : resumePosition(options.after);
-    let stopped = false;
-    let current: ReturnType<EventStoreDBClient['subscribeToAll']> | null = null;
-    let wakeFromPause: (() => void) | null = null;
+    return subscribeToAll(this.session, options, handler);
+  }
 
-    const runOnce = async (): Promise<void> => {
-      const subscription = this.client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents(), ...ON_LEADER });
-      current = subscription;
-      try {
-        await deliver(subscription);
-      } finally {
-        // End the gRPC call whatever ended the iteration (a handler error, a drop, stop()).
-        await subscription.unsubscribe().catch(() => undefined);
-      }
-    };
-
-    const deliver = async (subscription: ReturnType<EventStoreDBClient['subscribeToAll']>): Promise<void> => {
-      for await (const resolved of subscription) {
-        if (stopped) return;
-        const event = resolved.event;
-        if (!event || !isLedgerEvent(resolved)) continue;
-        const recorded = toRecordedEvent(resolved);
-        // Start positions are exclusive, and after a resubscription nothing is delivered twice.
-        if (!recorded || recorded.position <= after) continue;
-        try {
-          await handler(recorded);
-        } catch (error) {
-          throw new HandlerFailure(error);
-        }
-        after = recorded.position;
-        from = event.position;
-      }
-    };
-
-    const loop = async (): Promise<void> => {
-      let failedAttempts = 0;
-      while (!stopped && !this.closed) {
-        const deliveredBefore = after;
-        try {
-          await runOnce();
-          // The server ended the subscription without an error: treat it as a dropped connection.
-        } catch (error) {
-          if (stopped || this.closed) return;
-          if (error instanceof HandlerFailure) throw error.original;
-          if (!isTransientForSubscription(error)) throw translateClientError(error, this.description);
-        } finally {
-          current = null;
-        }
-        if (stopped || this.closed) return;
-        failedAttempts = after === deliveredBefore ? failedAttempts + 1 : 1;
-        if (failedAttempts > this.resubscribeAttemptsMax) {
-          throw new StoreUnavailableError(`${this.description}: subscription dropped ${failedAttempts} times in a row`);
-        }
-        const delayMs = Math.min(2000, this.resubscribeDelayMs * 2 ** Math.min(failedAttempts - 1, 6));
-        // stop() ends the pause at once rather than waiting for the next attempt.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delayMs);
-          wakeFromPause = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wakeFromPause = null;
-      }
-    };
-
-    const done = loop();
-    done.catch(() => undefined); // the caller observes failures through `done`
-    const handle = {
-      stop: async () => {
-        stopped = true;
-        (wakeFromPause as (() => void) | null)?.();
-        const subscription = current as ReturnType<EventStoreDBClient['subscribeToAll']> | null;
-        if (subscription) {
-          await subscription.unsubscribe();
-          // Cancelling on the client ends the gRPC call quietly; end the iteration too.
-          subscription.destroy();
-        }
-        await done.catch(() => undefined);
-        this.subscriptions.delete(handle);
-      },
-    };
-    this.subscriptions.add(handle);
-    return { done, stop: handle.stop };
+  importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options?: ImportOptions): Promise<number> {
+    return importRecorded(this.session, events, options);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-    this.closed = true;
-    await this.client.dispose();
+    const session = this.session;
+    if (session.closed) return;
+    await Promise.all([...session.subscriptions].map((subscription) => subscription.stop()));
+    session.closed = true;
+    await session.client.dispose();
   }
-
-  private assertOpen(): void {
-    if (this.closed) throw new StoreUnavailableError(`${this.description} is closed`);
-  }
-}
-
-function toTip(event: RecordedEvent): StreamTip {
-  return { revision: event.revision, hash: event.metadata.hash, recordedAt: event.metadata.recordedAt };
-}
-
-function toAppendResult(stored: readonly RecordedEvent[]): AppendResult {
-  const last = stored[stored.length - 1]!;
-  return { nextExpectedRevision: last.revision, position: last.position, events: stored };
 }

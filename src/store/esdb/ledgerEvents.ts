@@ -64,12 +64,14 @@ function toRecordedMetadata(metadata: unknown, eventId: string): RecordedMetadat
   const record = metadata as Record<string, unknown>;
   const requestHash = record['requestHash'];
   const tokenId = record['tokenId'];
+  const schemaVersion = record['schemaVersion'];
   return {
     actor: readString(record, 'actor', eventId),
     commandId: readString(record, 'commandId', eventId),
     correlationId: readString(record, 'correlationId', eventId),
     ...(typeof requestHash === 'string' ? { requestHash } : {}),
     ...(typeof tokenId === 'string' ? { tokenId } : {}),
+    ...(typeof schemaVersion === 'number' ? { schemaVersion } : {}),
     recordedAt: readString(record, 'recordedAt', eventId),
     prevHash: readString(record, 'prevHash', eventId),
     hash: readString(record, 'hash', eventId),

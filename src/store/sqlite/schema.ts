@@ -3,7 +3,7 @@
  * so no code path of the ledger (or a careless tool) can rewrite history through SQLite.
  * position is the global order; (stream_id, revision) and event_id are unique.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS events (
   correlation_id TEXT    NOT NULL,
   request_hash   TEXT,
   token_id       TEXT,
+  schema_version INTEGER CHECK (schema_version >= 1),
   recorded_at    TEXT    NOT NULL,
   prev_hash      TEXT    NOT NULL,
   hash           TEXT    NOT NULL,
@@ -51,3 +52,9 @@ CREATE TRIGGER IF NOT EXISTS tree_heads_are_never_deleted BEFORE DELETE ON tree_
 
 /** Brings a version-1 file to version 2: one nullable column (old events have no tokenId). */
 export const MIGRATE_1_TO_2_SQL = 'ALTER TABLE events ADD COLUMN token_id TEXT';
+
+/**
+ * Version 3: events carry the schema version of their data (port.ts, EventMetadata). Events
+ * stored before have none (NULL): they are version 1, and their hashes never covered one.
+ */
+export const MIGRATE_2_TO_3_SQL = 'ALTER TABLE events ADD COLUMN schema_version INTEGER CHECK (schema_version >= 1)';

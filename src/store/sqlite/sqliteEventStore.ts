@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkLink, eventHash, GENESIS_HASH } from '../hashChain.js';
+import { ChainVerifier, describeChainFailure, GENESIS_HASH, hashOf } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   ImportRefusedError,
@@ -21,7 +21,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.js';
-import { MIGRATE_1_TO_2_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
+import { MIGRATE_1_TO_2_SQL, MIGRATE_2_TO_3_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
 import { StreamingMerkleRoot } from '../../domain/merkle.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 
@@ -77,6 +77,7 @@ interface EventRow {
   correlation_id: string;
   request_hash: string | null;
   token_id: string | null;
+  schema_version: number | null;
   recorded_at: string;
   prev_hash: string;
   hash: string;
@@ -96,6 +97,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       correlationId: row.correlation_id,
       ...(row.request_hash === null ? {} : { requestHash: row.request_hash }),
       ...(row.token_id === null ? {} : { tokenId: row.token_id }),
+      ...(row.schema_version === null ? {} : { schemaVersion: row.schema_version }),
       recordedAt: row.recorded_at,
       prevHash: row.prev_hash,
       hash: row.hash,
@@ -166,6 +168,7 @@ export class SqliteEventStore implements EventStore {
     streamHead: Database.Statement<[string], { revision: number; hash: string }>;
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
     byEventId: Database.Statement<[string], EventRow>;
+    commandElsewhere: Database.Statement<[string, string], { found: number }>;
     insert: Database.Statement<unknown[]>;
     insertRecorded: Database.Statement<unknown[]>;
     readStream: Database.Statement<[string, number, number], EventRow>;
@@ -243,9 +246,15 @@ export class SqliteEventStore implements EventStore {
       if (this.signer) this.pushAndSign(results.flatMap((result) => result.events), recordedAt);
       return results;
     });
-    this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) =>
-      this.appendInTransaction(streamId, events, expected, recordedAt),
-    );
+    this.appendOne = this.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => {
+      // A command belongs to one stream: event ids derive from the command and the stream, so a
+      // command id (an Idempotency-Key) reused on another stream is caught here, as EventStoreDB's
+      // command claim catches it. Multi-stream transactions (appendToStreams) may span streams.
+      for (const commandId of new Set(events.map((event) => event.metadata.commandId))) {
+        if (this.statements.commandElsewhere.get(commandId, streamId)) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
+      }
+      return this.appendInTransaction(streamId, events, expected, recordedAt);
+    });
   }
 
   /**
@@ -261,7 +270,7 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA_SQL);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      else if (version === 1) migrateToVersion2(db);
+      else if (version === 1 || version === 2) migrateToCurrent(db);
       else if (version !== SCHEMA_VERSION) throw new StoreUnavailableError(`${this.path} has schema version ${version}, expected ${SCHEMA_VERSION}`);
       db.exec(TREE_HEADS_SQL);
       this.fileIdentity = this.path === ':memory:' ? null : this.identityOfFile();
@@ -273,13 +282,14 @@ export class SqliteEventStore implements EventStore {
       streamHead: db.prepare<[string], { revision: number; hash: string }>('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       lastRecordedAt: db.prepare<[], { recorded_at: string }>('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1'),
       byEventId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?'),
+      commandElsewhere: db.prepare<[string, string], { found: number }>('SELECT 1 AS found FROM events WHERE command_id = ? AND stream_id <> ? LIMIT 1'),
       insert: db.prepare<unknown[]>(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, schema_version, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertRecorded: db.prepare<unknown[]>(
-        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, recorded_at, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (position, stream_id, revision, event_id, type, data, actor, command_id, correlation_id, request_hash, token_id, schema_version, recorded_at, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
       readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
@@ -573,13 +583,14 @@ export class SqliteEventStore implements EventStore {
     const recorded: RecordedEvent[] = [];
     for (const [index, event] of events.entries()) {
       revision += 1;
-      const { actor, commandId, correlationId, tokenId, requestHash } = event.metadata;
-      const hash = eventHash(prevHash, { streamId, revision, eventId: event.eventId, type: event.type, recordedAt, actor, commandId, correlationId, tokenId, requestHash, data: event.data });
+      const { actor, commandId, correlationId, tokenId, requestHash, schemaVersion } = event.metadata;
+      const metadata = { ...event.metadata, recordedAt, prevHash };
+      const hash = hashOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata });
       let info: Database.RunResult;
       try {
         info = this.statements.insert.run(
           streamId, revision, event.eventId, event.type, JSON.stringify(event.data),
-          actor, commandId, correlationId, requestHash ?? null, tokenId ?? null, recordedAt, prevHash, hash,
+          actor, commandId, correlationId, requestHash ?? null, tokenId ?? null, schemaVersion ?? null, recordedAt, prevHash, hash,
         );
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('event_id')) {
@@ -597,7 +608,7 @@ export class SqliteEventStore implements EventStore {
         revision,
         position: Number(info.lastInsertRowid),
         data: event.data,
-        metadata: { ...event.metadata, recordedAt, prevHash, hash },
+        metadata: { ...metadata, hash },
       });
       prevHash = hash;
     }
@@ -661,9 +672,9 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Loads an export into this store, which must be empty, in one transaction: a failure leaves
-   * the store empty. Every event must continue its stream's hash chain (checked with the same
-   * checkLink that verify uses), come after the previous one in global order, and not be
-   * recorded before it. Ids, positions, recordedAt and hashes are kept, so the copy has the same
+   * the store empty. Every event must come after the previous one in global order and pass the
+   * ChainVerifier that verify uses (it continues its stream's hash chain and is not recorded
+   * before the event ahead of it). Ids, positions, recordedAt and hashes are kept, so the copy has the same
    * digest as the original.
    */
   async importRecorded(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: ImportOptions = {}): Promise<number> {
@@ -677,7 +688,7 @@ export class SqliteEventStore implements EventStore {
     let count = 0;
     try {
       if ((this.statements.head.get()?.position ?? 0) !== 0) throw new ImportRefusedError(`${this.description} is not empty: import only into an empty store`);
-      const heads = new Map<string, RecordedEvent>();
+      const verifier = new ChainVerifier();
       let previous: RecordedEvent | null = null;
       let batch: RecordedEvent[] = [];
       const flush = () => {
@@ -691,15 +702,8 @@ export class SqliteEventStore implements EventStore {
           throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} does not come after position ${previous.position}`);
         }
         if (!Number.isSafeInteger(event.position) || event.position < 1) throw new ImportRefusedError(`event ${event.eventId} has no valid position`);
-        if (previous !== null && event.metadata.recordedAt < previous.metadata.recordedAt) {
-          throw new ImportRefusedError(`event ${event.eventId} at position ${event.position} is recorded before the event ahead of it`);
-        }
-        const failure = checkLink(heads.get(event.streamId) ?? null, event);
-        if (failure) {
-          throw new ImportRefusedError(`broken chain: ${failure.problem} at ${failure.streamId} revision ${failure.revision} (event ${failure.eventId})`);
-        }
-        // Only the link fields of a stream head are needed; keeping them bounds memory by streams.
-        heads.set(event.streamId, { ...event, data: null });
+        const failure = verifier.check(event);
+        if (failure) throw new ImportRefusedError(describeChainFailure(failure));
         previous = event;
         batch.push(event);
         if (batch.length >= batchSize) flush();
@@ -737,6 +741,7 @@ export class SqliteEventStore implements EventStore {
       event.metadata.correlationId,
       event.metadata.requestHash ?? null,
       event.metadata.tokenId ?? null,
+      event.metadata.schemaVersion ?? null,
       event.metadata.recordedAt,
       event.metadata.prevHash,
       event.metadata.hash,
@@ -832,12 +837,13 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** Version 1 to 2, once, under the write lock so that two processes opening the file do not race. */
-function migrateToVersion2(db: Database.Database): void {
+/** An older file to the current version, once, under the write lock so that two processes opening the file do not race. */
+function migrateToCurrent(db: Database.Database): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     const columns = db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>;
     if (!columns.some((column) => column.name === 'token_id')) db.exec(MIGRATE_1_TO_2_SQL);
+    if (!columns.some((column) => column.name === 'schema_version')) db.exec(MIGRATE_2_TO_3_SQL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
