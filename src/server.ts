@@ -30,6 +30,8 @@ export interface ServeOptions extends HttpOptions {
   readonly snapshotPath?: string | null;
   /** Awaited before every chunk of a background rebuild of the read model (tests hold it there). */
   readonly beforeRebuildChunk?: LedgerOptions['beforeRebuildChunk'];
+  /** Events per chunk of a background rebuild. @defaultValue 5 000 */
+  readonly rebuildChunkEvents?: number;
 }
 
 function terminalAvailable(): boolean {
@@ -94,6 +96,7 @@ export async function serve(store: EventStore, options: ServeOptions): Promise<R
     // An unusable snapshot does not hold the start: the read model is rebuilt while the server answers.
     rebuildInBackground: true,
     ...(options.beforeRebuildChunk ? { beforeRebuildChunk: options.beforeRebuildChunk } : {}),
+    ...(options.rebuildChunkEvents === undefined ? {} : { rebuildChunkEvents: options.rebuildChunkEvents }),
   });
   await ledger.start();
   // The admin token is checked against the whole token table, and may be written: after any rebuild.

@@ -65,6 +65,8 @@ export interface LedgerOptions {
   readonly rebuildInBackground?: boolean;
   /** Awaited before every chunk of a background rebuild: a test holds the rebuild here. */
   readonly beforeRebuildChunk?: (progress: RebuildProgress) => Promise<void> | void;
+  /** Events per chunk of a background rebuild (the event loop runs between chunks). @defaultValue 5 000 */
+  readonly rebuildChunkEvents?: number;
 }
 
 /** How often the background writer looks whether a snapshot is due. */
@@ -98,6 +100,7 @@ export class Ledger {
   private snapshotSaved = { position: 0, at: Date.now() };
   private readonly rebuildInBackground: boolean;
   private readonly beforeRebuildChunk: LedgerOptions['beforeRebuildChunk'];
+  private readonly rebuildChunkEvents: number | undefined;
   private rebuildStatus: RebuildStatus | null = null;
   private rebuildStarted = 0;
   /** Settles when a background rebuild is done (swapped in, or failed: see /health); at once when none runs. */
@@ -110,6 +113,7 @@ export class Ledger {
     this.log = options.log ?? ((message) => process.stderr.write(`${message}\n`));
     this.rebuildInBackground = options.rebuildInBackground ?? false;
     this.beforeRebuildChunk = options.beforeRebuildChunk;
+    this.rebuildChunkEvents = options.rebuildChunkEvents;
     this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp(), () => this.assertNotRebuilding('commands are refused'));
     this.queries = new LedgerQueries(this.readModel, store, () => this.today());
     this.tokens = tokenRegistryOf(store, this.readModel, this.commands, this.clock);
@@ -177,6 +181,7 @@ export class Ledger {
           await this.beforeRebuildChunk?.(reached);
         },
         cancelled: () => this.stopping,
+        ...(this.rebuildChunkEvents === undefined ? {} : { chunkEvents: this.rebuildChunkEvents }),
       });
       if (built.cancelled || this.stopping) return;
       await this.subscription?.stop();

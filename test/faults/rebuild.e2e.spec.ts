@@ -130,6 +130,43 @@ describe('rebuild without downtime (SQLite file, HTTP on 127.0.0.1)', () => {
     expect(JSON.parse(readFileSync(snapshotPath, 'utf8').split('\n')[0]!).projectionVersion).toBe(PROJECTION_VERSION);
   }, 120_000);
 
+  it('shows the rebuild\'s progress on the admin\'s /health, chunk by chunk, while the previous model answers', async () => {
+    rewriteSnapshotHeader((header) => ({ ...header, projectionVersion: String(PROJECTION_VERSION + 1).length === String(PROJECTION_VERSION).length ? PROJECTION_VERSION + 1 : PROJECTION_VERSION - 1 }));
+    // Held at the third chunk of 2 events: 4 applied, more to come.
+    let release!: () => void;
+    let reachedGate!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => (reachedGate = resolve));
+    const seen: number[] = [];
+    const hook = async ({ applied }: { applied: number }) => {
+      seen.push(applied);
+      if (applied === 4) {
+        reachedGate();
+        await released;
+      }
+    };
+    expect(figures.head).toBeGreaterThan(4);
+    const t = await startTestServer(backend, { tokens: first.tokens, beforeRebuildChunk: hook, rebuildChunkEvents: 2 });
+    let done = false;
+    try {
+      await reached;
+      const health = await t.api('GET', '/health', { as: 'admin' });
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'rebuilding', position: figures.head, rebuild: { applied: 4, of: figures.head, serving: 'previous' } });
+      expect((await t.api('GET', `/api/grants/${GRANT}`)).body).toEqual(figures.grant);
+      release();
+      done = true;
+      await untilHealthy(t);
+      expect(seen.slice(0, 3)).toEqual([0, 2, 4]);
+      expect(seen.every((applied, index) => index === 0 || applied > seen[index - 1]!)).toBe(true);
+      expect((await t.api('GET', '/health', { as: 'admin' })).body).toMatchObject({ status: 'ok', position: figures.head });
+      expect((await t.api('GET', '/api/reports/unused-grants')).body).toEqual(figures.unused);
+    } finally {
+      if (!done) release();
+      await t.stop();
+    }
+  }, 120_000);
+
   it('answers 503 + Retry-After to queries and commands when no usable read model exists, until the rebuild is done', async () => {
     rewriteSnapshotHeader((header) => ({ ...header, checkpoint: { ...header.checkpoint, lastHash: '0'.repeat(64) } }));
     const held = holdRebuild();

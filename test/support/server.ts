@@ -66,6 +66,8 @@ export interface StartOptions {
   readonly port?: number;
   /** Awaited before every chunk of a background rebuild of the read model: a test holds the rebuild there. */
   readonly beforeRebuildChunk?: ServeOptions['beforeRebuildChunk'];
+  /** Events per chunk of a background rebuild (small, so a short log takes several). */
+  readonly rebuildChunkEvents?: number;
 }
 
 export async function startTestServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {
@@ -79,6 +81,7 @@ export async function startTestServer(backend: Backend, options: StartOptions = 
     announce: () => undefined,
     ...options.http,
     ...(options.beforeRebuildChunk ? { beforeRebuildChunk: options.beforeRebuildChunk } : {}),
+    ...(options.rebuildChunkEvents === undefined ? {} : { rebuildChunkEvents: options.rebuildChunkEvents }),
   });
   const call = async (method: string, path: string, apiOptions: ApiOptions = {}, tokens?: TestServer['tokens']): Promise<ApiResponse> => {
     const as = apiOptions.as === undefined ? 'ekonom' : apiOptions.as;
