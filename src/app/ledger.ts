@@ -223,6 +223,11 @@ export class Ledger {
     if (this.rebuildStatus?.serving === 'none') this.assertNotRebuilding('queries are refused');
   }
 
+  /** While a rebuild runs, when to ask again (Retry-After); null when none runs. */
+  rebuildRetryAfterSeconds(): number | null {
+    return this.rebuildStatus ? this.retryAfterSeconds(this.rebuildStatus) : null;
+  }
+
   /** The rest of the rebuild at its pace so far, within 1 to 30 s. */
   private retryAfterSeconds(status: RebuildProgress): number {
     const elapsed = (Date.now() - this.rebuildStarted) / 1000;

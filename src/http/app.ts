@@ -37,6 +37,8 @@ const publicRoutes = [
       // previous read model answers queries, 503 while none does (a load balancer then waits).
       const rebuilding = ledger.rebuilding();
       const statusCode = (status: string) => (status === 'ok' || (status === 'rebuilding' && rebuilding?.serving === 'previous') ? 200 : 503);
+      const retryAfter = ledger.rebuildRetryAfterSeconds();
+      if (retryAfter !== null) raw.res?.setHeader('Retry-After', String(retryAfter));
       // Anyone may ask whether the ledger is up; what is wrong (and where the store is) only an admin
       // learns. The public answer takes no lock and probes nothing: it cannot be used to slow writers.
       const header = raw.get('Authorization');

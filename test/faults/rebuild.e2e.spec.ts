@@ -177,6 +177,7 @@ describe('rebuild without downtime (SQLite file, HTTP on 127.0.0.1)', () => {
       const anonymous = await t.api('GET', '/health', { as: null });
       expect(anonymous.status).toBe(503);
       expect(anonymous.body).toEqual({ status: 'rebuilding' });
+      expect(Number(anonymous.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expectRetryLater(await t.api('GET', `/api/grants/${GRANT}`));
       expectRetryLater(await t.api('GET', '/api/reports/unused-grants'));
       expectRetryLater(await t.api('POST', `/api/grants/${GRANT}/spending`, { body: { allocationId: 'a1', amount: '100.00', spentOn: '2020-08-02', voucher: 'V2' } }));
