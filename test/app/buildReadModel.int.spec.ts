@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,30 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/app/ledger.js';
 import { buildReadModel, type RebuildProgress } from '../../src/app/readModel/rebuild.js';
 import { compareSnapshots, replay, snapshotOf } from '../../src/app/replay.js';
-import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { ledgerWithGrant } from '../support/grantWithSpendings.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-build-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-const context = () => {
-  const commandId = randomUUID();
-  return { actor: 'anna.ekonom', tokenId: 'cli', commandId, correlationId: commandId };
-};
-
 /** A grant with an allocation and 20 spendings: 22 events, several chunks of 5. */
-async function ledgerWithSpendings(path: string): Promise<Ledger> {
-  const ledger = new Ledger(new SqliteEventStore(path, { pollIntervalMs: 20 }));
-  await ledger.start();
-  await ledger.executeGrant('g1', {
-    type: 'ReceiveGrant',
-    data: { grantId: 'g1', grantor: 'Skolverket', title: 'Läxhjälp', purpose: 'Läxhjälp', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
-  }, context());
-  await ledger.executeGrant('g1', { type: 'AllocateFunds', data: { allocationId: 'a1', activity: 'IFO', amount: '800.00', allocatedOn: '2021-01-11' } }, context());
-  for (let index = 0; index < 20; index += 1) {
-    await ledger.executeGrant('g1', { type: 'SpendFunds', data: { allocationId: 'a1', amount: '10.05', spentOn: '2021-02-01', voucher: `V${index}` } }, context());
-  }
-  return ledger;
-}
+const ledgerWithSpendings = (path: string) => ledgerWithGrant(path, Array.from({ length: 20 }, () => '10.05'));
 
 describe('buildReadModel (the one path of the background rebuild and replay)', () => {
   it('builds the read model a chunk at a time, reporting rising progress up to the head, with the live figures', async () => {
