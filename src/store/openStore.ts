@@ -38,6 +38,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return new SqliteEventStore(path, signer ? { signer } : {});
   }
   // Loaded only when named: the EventStoreDB client and gRPC cost a SQLite server ~150 ms per start.
-  if (/^esdb(\+discover)?:\/\//.test(url)) return (await import('./esdb/openEsdbStore.js')).openEsdbStore(url);
+  // Its heads live in the stream grantledger-tree-heads; the key file is data/ unless LEDGER_SIGNING_KEY names one.
+  if (/^esdb(\+discover)?:\/\//.test(url)) return (await import('./esdb/openEsdbStore.js')).openEsdbStore(url, { signer: signerFor(null, options).signer });
   throw new Error(`unknown store URL ${url.replace(/\/\/[^@/]*@/, '//')}: use sqlite:<path> or esdb://host:2113?tls=false`);
 }

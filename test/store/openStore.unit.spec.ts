@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
 import { openStore } from '../../src/store/openStore.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
+import { loadSigningKey } from '../../src/store/treeHeads.js';
+
+// EventStoreDB has no file to keep its key beside: these tests name one, so none is made in data/.
+const keyDirectory = mkdtempSync(join(tmpdir(), 'grantledger-open-key-'));
+const signingKey = loadSigningKey(join(keyDirectory, 'key.pem'), { create: true }).path;
+afterAll(() => rmSync(keyDirectory, { recursive: true, force: true }));
 
 describe('openStore', () => {
   it('opens the embedded store for sqlite:<path>', async () => {
@@ -20,13 +26,14 @@ describe('openStore', () => {
     'esdb://esdb1:2113,esdb2:2113,esdb3:2113?tls=false&nodePreference=leader',
     'esdb+discover://cluster.example:2113?tls=true',
   ])('opens EventStoreDB for %s, parsed by the client', async (url) => {
-    const store = await openStore(url);
+    const store = await openStore(url, { signingKey });
     expect(store).toBeInstanceOf(EsdbEventStore);
+    expect(store.signer?.keyId).toBeDefined();
     await store.close();
   });
 
   it('keeps credentials out of the description', async () => {
-    const store = await openStore('esdb://admin:changeit@127.0.0.1:2113?tls=false');
+    const store = await openStore('esdb://admin:changeit@127.0.0.1:2113?tls=false', { signingKey });
     expect(store.description).toBe('esdb://127.0.0.1:2113?tls=false');
     await store.close();
   });

@@ -3,6 +3,7 @@ import { NO_STREAM, END, FORWARDS, START, WrongExpectedVersionError as ClientWro
 import { GENESIS_HASH, hashOf } from '../hashChain.js';
 import { DuplicateEventIdError, WrongExpectedVersionError, type AppendResult, type ExpectedRevision, type NewEvent, type RecordedMetadata } from '../port.js';
 import { translateClientError } from './clientErrors.js';
+import { ensureTreeHeads, signThrough } from './treeHeads.js';
 import { ON_LEADER, toAppendResult, toTip, type AppendTarget, type EsdbSession } from './session.js';
 
 /**
@@ -25,11 +26,18 @@ export async function appendToStream(
   if (new Set(events.map((event) => event.eventId)).size !== events.length) throw new Error('an append must not repeat an event id');
   session.assertOpen();
   const expected = options.expectedRevision;
+  let result: AppendResult;
   try {
-    return await session.retryingUnavailable(() => appendOnce(session, streamId, events, expected));
+    // With a signer, a log that no longer matches its signed heads is refused before writing.
+    if (session.signer) await session.oneSigningAtATime(() => ensureTreeHeads(session));
+    result = await session.retryingUnavailable(() => appendOnce(session, streamId, events, expected));
   } catch (error) {
     throw translateClientError(error, session.description, { streamId, expected });
   }
+  // The events are stored; a head over them follows (see treeHeads.ts). A re-sent append that
+  // was stored before is signed here too, in case its first attempt ended before its head.
+  await signThrough(session, result.events);
+  return result;
 }
 
 /**
@@ -110,7 +118,11 @@ async function resolveTarget(session: EsdbSession, streamId: string, expected: E
 
 async function write(session: EsdbSession, streamId: string, events: readonly NewEvent[], target: AppendTarget): Promise<AppendResult> {
   const firstRevision = target.tip ? target.tip.revision + 1 : 0;
-  await session.oneWriteAtATime(() => sendStamped(session, streamId, events, target, firstRevision));
+  await session.oneWriteAtATime(async () => {
+    await sendStamped(session, streamId, events, target, firstRevision);
+    // Known as this process's own before any other append of it signs over them.
+    if (session.signer) for (const event of events) session.ownUnsigned.add(event.eventId);
+  });
   // Read the events back rather than trusting what was sent: when the server recognised a
   // re-sent append it wrote nothing, and the stored events carry the first attempt's time and hashes.
   const stored = await session.readRaw(streamId, BigInt(firstRevision), events.length, 'forwards');

@@ -18,6 +18,8 @@ import { readAll } from './readAll.js';
 import { readStream } from './readStream.js';
 import { EsdbSession, type EsdbStoreOptions } from './session.js';
 import { subscribeToAll } from './subscribe.js';
+import { latestTreeHead, treeHeadOfSize } from './treeHeads.js';
+import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 
 export type { EsdbStoreOptions } from './session.js';
 
@@ -27,15 +29,26 @@ export type { EsdbStoreOptions } from './session.js';
  * the exact revision it chained to, so that the server's revision check protects the chain and its
  * idempotency check (which is exact only with an exact revision) recognises a re-sent append.
  * Split by operation as the client is: append.ts, readStream.ts, readAll.ts, headPosition.ts,
- * subscribe.ts, importRecorded.ts, over the state they share (session.ts).
+ * subscribe.ts, importRecorded.ts, treeHeads.ts, over the state they share (session.ts).
  */
 export class EsdbEventStore implements EventStore {
   readonly description: string;
+  readonly signer: TreeHeadSigner | undefined;
   private readonly session: EsdbSession;
 
   constructor(connectionString: string, options: EsdbStoreOptions = {}) {
     this.session = new EsdbSession(connectionString, options);
     this.description = this.session.description;
+    this.signer = options.signer;
+  }
+
+  /** The latest signed tree head from the heads stream (treeHeads.ts), null before the first. */
+  latestTreeHead(): Promise<SignedTreeHead | null> {
+    return latestTreeHead(this.session);
+  }
+
+  treeHeadOfSize(size: number): Promise<SignedTreeHead | null> {
+    return treeHeadOfSize(this.session, size);
   }
 
   appendToStream(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {

@@ -4,6 +4,8 @@ import { ImportRefusedError, type ImportOptions, type RecordedEvent } from '../p
 import { translateClientError } from './clientErrors.js';
 import { ON_LEADER, type EsdbSession } from './session.js';
 import { headPosition } from './headPosition.js';
+import { portPosition } from './ledgerEvents.js';
+import { signThrough } from './treeHeads.js';
 
 /**
  * Loads events recorded elsewhere (grantledger copy) into this store, which must hold no ledger
@@ -18,18 +20,20 @@ export async function importRecorded(session: EsdbSession, events: AsyncIterable
   const verifier = new ChainVerifier();
   let lastRecordedAt = '';
   let count = 0;
+  let lastStored: { eventId: string; position: number } | null = null;
   try {
     for await (const event of events) {
       const failure = verifier.check(event);
       if (failure) throw new ImportRefusedError(describeChainFailure(failure));
       // Written as recorded: every field the hash covers, and nothing undefined.
       const metadata = JSON.parse(JSON.stringify(event.metadata)) as Record<string, unknown>;
-      await session.retryingUnavailable(() =>
+      const appended = await session.retryingUnavailable(() =>
         session.client.appendToStream(event.streamId, jsonEvent({ id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata }), {
           expectedRevision: event.revision === 0 ? NO_STREAM : BigInt(event.revision - 1),
           ...ON_LEADER,
         }),
       );
+      lastStored = { eventId: event.eventId, position: portPosition(appended.position, event.eventId) };
       lastRecordedAt = event.metadata.recordedAt;
       count += 1;
       if (count % 500 === 0) options.onProgress?.(count);
@@ -39,6 +43,8 @@ export async function importRecorded(session: EsdbSession, events: AsyncIterable
     throw translateClientError(error, session.description, { streamId: '(import)', expected: 'any' });
   }
   if (lastRecordedAt > session.lastRecordedAt) session.lastRecordedAt = lastRecordedAt;
+  // One signed head over everything loaded (the store had no event, so the head adopts the log).
+  if (lastStored) await signThrough(session, [lastStored]);
   options.onProgress?.(count);
   return count;
 }

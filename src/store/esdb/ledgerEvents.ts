@@ -13,6 +13,9 @@ export function isSystemEvent(streamId: string, type: string): boolean {
   return streamId.startsWith('$') || type.startsWith('$');
 }
 
+/** The stream of signed tree heads (see treeHeads.ts): beside the log, not in it. */
+export const TREE_HEADS_STREAM = 'grantledger-tree-heads';
+
 const LEDGER_METADATA_FIELDS = ['actor', 'commandId', 'correlationId', 'recordedAt', 'prevHash', 'hash'] as const;
 
 /**
@@ -23,7 +26,7 @@ const LEDGER_METADATA_FIELDS = ['actor', 'commandId', 'correlationId', 'recorded
  */
 export function isLedgerEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): boolean {
   const event = resolved.event;
-  if (!event || isSystemEvent(event.streamId, event.type) || !event.isJson) return false;
+  if (!event || isSystemEvent(event.streamId, event.type) || !event.isJson || event.streamId === TREE_HEADS_STREAM) return false;
   const metadata = event.metadata;
   if (metadata === null || typeof metadata !== 'object' || metadata instanceof Uint8Array) return false;
   return LEDGER_METADATA_FIELDS.every((field) => typeof (metadata as Record<string, unknown>)[field] === 'string');

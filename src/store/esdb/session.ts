@@ -9,6 +9,8 @@ import {
   type Position,
 } from '@eventstore/db-client';
 import { StoreUnavailableError, type AppendResult, type RecordedEvent } from '../port.js';
+import type { StreamingMerkleRoot } from '../../domain/merkle.js';
+import type { TreeHeadSigner } from '../treeHeads.js';
 import { isReconnectable } from './clientErrors.js';
 import { toRecordedEvent } from './ledgerEvents.js';
 
@@ -35,6 +37,27 @@ export interface EsdbStoreOptions {
   readonly resubscribeAttemptsMax?: number;
   /** Pause between resubscriptions, doubled up to 2 s. @defaultValue 50 */
   readonly resubscribeDelayMs?: number;
+  /** The key that signs a tree head after every append (see treeHeads.ts); no heads without it. */
+  readonly signer?: TreeHeadSigner | undefined;
+  /**
+   * How long an append waits for another writer's head over that writer's events, which lie
+   * before its own in the log, before it treats them as written behind the ledger's back.
+   * @defaultValue 5000
+   */
+  readonly unsignedGraceMs?: number;
+}
+
+/** This process's Merkle tree of the log and where it stands against the heads stream. */
+export interface TreeHeadState {
+  readonly root: StreamingMerkleRoot;
+  /** The position of the last event in the tree (0 for none). */
+  position: number;
+  /** The revision of the latest head in the heads stream this process knows; null before the first. */
+  headRevision: number | null;
+  /** The size of that head. */
+  signedSize: number;
+  /** No head existed when the tree was built: the first head adopts the whole log. */
+  adopting: boolean;
 }
 
 
@@ -89,6 +112,16 @@ export class EsdbSession {
   readonly claimedCommands = new Set<string>();
   /** Settles when the write in flight has; see oneWriteAtATime. */
   writeQueue: Promise<void> = Promise.resolve();
+  readonly signer: TreeHeadSigner | undefined;
+  readonly unsignedGraceMs: number;
+  /** The tree the next head grows from; null until the first append with a signer, and after a failure. */
+  treeHeads: TreeHeadState | null = null;
+  /** Why this store may not sign any more: the log differs from its own signed heads. */
+  treeHeadFault: StoreUnavailableError | null = null;
+  /** Ids of events this process stored and has not signed yet: not another writer's. */
+  readonly ownUnsigned = new Set<string>();
+  /** Settles when the signing in flight has; see oneSigningAtATime. */
+  private signQueue: Promise<void> = Promise.resolve();
   closed = false;
 
   constructor(connectionString: string, options: EsdbStoreOptions = {}) {
@@ -103,6 +136,23 @@ export class EsdbSession {
     this.resubscribeAttemptsMax = options.resubscribeAttemptsMax ?? 60;
     this.unavailableRetriesMax = options.unavailableRetriesMax ?? 3;
     this.resubscribeDelayMs = options.resubscribeDelayMs ?? 50;
+    this.signer = options.signer;
+    this.unsignedGraceMs = options.unsignedGraceMs ?? 5000;
+  }
+
+  /** Runs the signing of heads one at a time: they share the tree and the heads stream's revision. */
+  async oneSigningAtATime<T>(sign: () => Promise<T>): Promise<T> {
+    const previous = this.signQueue;
+    let release!: () => void;
+    this.signQueue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      return await sign();
+    } finally {
+      release();
+    }
   }
 
 
