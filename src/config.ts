@@ -19,6 +19,12 @@ export const ConfigSchema = z.object({
     .optional(),
   /** The Ed25519 key (PKCS#8 PEM file) that signs tree heads; by default created beside the store. */
   LEDGER_SIGNING_KEY: z.string().min(1).optional(),
+  /**
+   * Where the read model is saved so a start folds only the log after it: by default
+   * `<file>.snapshot` beside a SQLite store; EventStoreDB has no file of its own, so it keeps one
+   * only where this names it (its checkpoint is the $all position of the last event folded).
+   */
+  LEDGER_SNAPSHOT_FILE: z.string().min(1).optional(),
   /** express's `trust proxy`: which proxy's X-Forwarded-For says the client's address. */
   LEDGER_TRUST_PROXY: z
     .string()
@@ -41,6 +47,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     LEDGER_STORE: env.LEDGER_STORE || undefined,
     LEDGER_ADMIN_TOKEN: env.LEDGER_ADMIN_TOKEN || undefined,
     LEDGER_SIGNING_KEY: env.LEDGER_SIGNING_KEY || undefined,
+    LEDGER_SNAPSHOT_FILE: env.LEDGER_SNAPSHOT_FILE || undefined,
     LEDGER_TRUST_PROXY: env.LEDGER_TRUST_PROXY || undefined,
     LEDGER_LOG_SECRET: env.LEDGER_LOG_SECRET || undefined,
   });

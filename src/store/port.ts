@@ -132,6 +132,12 @@ export interface EventStore {
    * transactions (EventStoreDB) leave it out.
    */
   appendToStreams?(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
+  /**
+   * Optional capability: the event at exactly this global position, or null when the log has none
+   * there. Where it is absent, the event is read after position - 1; EventStoreDB provides it, as
+   * its positions are byte offsets in its log and reading $all from inside a record is an error.
+   */
+  eventAt?(position: number): Promise<RecordedEvent | null>;
   /** Optional capability: the events that match a filter, in global order, a page at a time. */
   findEvents?(filter: EventFilter, page: { after: number; limit: number }): Promise<RecordedEvent[]>;
   /** The key that signs a tree head after every commit; absent when the store keeps no heads. */

@@ -19,6 +19,8 @@ import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
  * - each event's record has its own log position, reported as commit = prepare position in reads,
  *   the way the server reads implicit transactions; positions grow by the record's size;
  * - stream reads of a missing stream answer StreamNotFound; $all reads include their start position;
+ * - a $all read or subscription from a position that is no record's start (inside a record) is
+ *   refused, as the server refuses to read its log there (an invalid position);
  *   subscriptions start after it, send a confirmation, catch up, send a checkpoint and CaughtUp,
  *   then go live.
  */
@@ -69,6 +71,7 @@ export class DoubleLog {
   private readonly streams = new Map<string, StoredEvent[]>();
   private readonly listeners = new Set<(event: StoredEvent) => void>();
   private nextLogPosition = FIRST_LOG_POSITION;
+  private readonly recordStarts = new Set<bigint>([0n]);
 
   constructor() {
     // A fresh server writes its own events first; the ledger must skip them.
@@ -99,6 +102,11 @@ export class DoubleLog {
     return { written: this.write(streamId, proposed) };
   }
 
+  /** Whether the server could read its log from this position: the log's start, a record's start, or the end. */
+  isRecordStart(position: bigint): boolean {
+    return position === this.nextLogPosition || this.recordStarts.has(position);
+  }
+
   appendSystemEvent(streamId: string, type: string): void {
     this.write(streamId, [systemEvent(type)]);
   }
@@ -120,6 +128,7 @@ export class DoubleLog {
     const createdTicks = String(BigInt(Date.now()) * 10_000n);
     const written = proposed.map((event) => {
       const stored: StoredEvent = { ...event, streamId, revision: stream.length, createdTicks, logPosition: this.nextLogPosition };
+      this.recordStarts.add(this.nextLogPosition);
       this.nextLogPosition += RECORD_OVERHEAD_BYTES + BigInt(event.data.length + event.customMetadata.length);
       stream.push(stored);
       this.events.push(stored);
@@ -421,6 +430,9 @@ export class EsdbDouble {
       : all.hasEnd()
         ? 'end'
         : 'start';
+    if (typeof from === 'object' && (from.commit !== from.prepare || !this.log.isRecordStart(from.prepare))) {
+      return fail(call, grpc.status.UNKNOWN, `Invalid position: ${from.commit}/${from.prepare} is not the start of a record`);
+    }
     if (options.hasSubscription()) return this.subscribeToAll(call, from, filter);
     const events = this.log.events;
     let selected: StoredEvent[];

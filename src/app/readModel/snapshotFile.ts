@@ -296,6 +296,14 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
 /** Why the log no longer matches a checkpoint, or null when it does. */
 async function checkpointMismatch(checkpoint: LogCheckpoint, store: EventStore): Promise<string | null> {
   if (checkpoint.position === 0) return null;
+  // On EventStoreDB the position is the last event's $all position, read there exactly (eventAt).
+  if (store.eventAt) {
+    if (checkpoint.position > (await store.headPosition())) return `the log ends before its last position ${checkpoint.position}`;
+    const event = await store.eventAt(checkpoint.position);
+    if (!event) return `the log has no event at its last position ${checkpoint.position}`;
+    if (event.metadata.hash !== checkpoint.lastHash) return `the log's event at position ${checkpoint.position} has another hash than the one it covers`;
+    return null;
+  }
   for await (const event of store.readAll({ after: checkpoint.position - 1, maxCount: 1 })) {
     if (event.position !== checkpoint.position) return `the log has no event at its last position ${checkpoint.position}`;
     if (event.metadata.hash !== checkpoint.lastHash) return `the log's event at position ${checkpoint.position} has another hash than the one it covers`;

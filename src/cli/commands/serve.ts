@@ -14,7 +14,7 @@ export function packageVersion(): string {
 export const serveCommand: CliCommand = {
   words: ['serve'],
   usage: 'serve',
-  summary: 'serve the HTTP API (PORT, HOST, LEDGER_STORE, LEDGER_ADMIN_TOKEN, LEDGER_SIGNING_KEY, LEDGER_TRUST_PROXY, LEDGER_LOG_SECRET, LEDGER_OIDC_*)',
+  summary: 'serve the HTTP API (PORT, HOST, LEDGER_STORE, LEDGER_ADMIN_TOKEN, LEDGER_SIGNING_KEY, LEDGER_SNAPSHOT_FILE, LEDGER_TRUST_PROXY, LEDGER_LOG_SECRET, LEDGER_OIDC_*)',
   async run(args) {
     parseOptions(args, {});
     const config = parseConfig(process.env);
@@ -32,6 +32,8 @@ export const serveCommand: CliCommand = {
       version,
       trustProxy: trustProxySetting(config.LEDGER_TRUST_PROXY),
       oidc,
+      // Unset: beside a SQLite file, none on EventStoreDB (server.ts).
+      ...(config.LEDGER_SNAPSHOT_FILE === undefined ? {} : { snapshotPath: config.LEDGER_SNAPSHOT_FILE }),
       logSecret: logSecretFrom(config.LEDGER_LOG_SECRET, storePath === null || storePath === ':memory:' ? null : `${storePath}.log-secret`),
     });
     process.stderr.write(`grantledger ${version} serving ${server.url} on ${store.description}\n`);

@@ -12,6 +12,7 @@ import type {
   Subscription,
 } from '../port.js';
 import { appendToStream } from './append.js';
+import { eventAt } from './eventAt.js';
 import { headPosition } from './headPosition.js';
 import { importRecorded } from './importRecorded.js';
 import { readAll } from './readAll.js';
@@ -61,6 +62,11 @@ export class EsdbEventStore implements EventStore {
 
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
     return readAll(this.session, options);
+  }
+
+  /** The ledger event at exactly this $all position (a snapshot's checkpoint), or null. */
+  eventAt(position: number): Promise<RecordedEvent | null> {
+    return eventAt(this.session, position);
   }
 
   headPosition(): Promise<number> {
