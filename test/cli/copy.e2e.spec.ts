@@ -10,11 +10,14 @@ import { runCli } from '../support/cli.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-copy-'));
 const source = `sqlite:${join(directory, 'source.db')}`;
+// One key, source.db's (made by the demo), named for every store: EventStoreDB has no file to put
+// one beside, and without a name it would be created in data/ of the checkout.
+const esdbKey = { LEDGER_SIGNING_KEY: join(directory, 'source.db.signing-key.pem') };
 let double: EsdbDouble;
 
 /** Every report a revisor reads, as the ledger on a store answers them. */
 async function reportsOf(url: string) {
-  const store = await openStore(url);
+  const store = await openStore(url, { signingKey: esdbKey.LEDGER_SIGNING_KEY });
   const ledger = new Ledger(store, { clock: () => new Date('2026-11-23T12:00:00Z') });
   await ledger.start();
   const reports = {
@@ -40,14 +43,14 @@ afterAll(async () => {
 
 describe('grantledger copy', () => {
   it('moves the demo log to EventStoreDB and back with the same events, hashes, digest and reports', async () => {
-    const toEsdb = await runCli(['copy', '--from', source, '--to', double.connectionString], {});
+    const toEsdb = await runCli(['copy', '--from', source, '--to', double.connectionString], esdbKey);
     expect(toEsdb.code, toEsdb.stderr).toBe(0);
     const summary = JSON.parse(toEsdb.stdout) as { copied: number; digest: string };
     expect(summary.copied).toBeGreaterThan(70);
     expect(toEsdb.stderr).toMatch(/copy: \d+ events in/);
 
     const back = `sqlite:${join(directory, 'back.db')}`;
-    const toSqlite = await runCli(['copy', '--from', double.connectionString, '--to', back], {});
+    const toSqlite = await runCli(['copy', '--from', double.connectionString, '--to', back], esdbKey);
     expect(toSqlite.code, toSqlite.stderr).toBe(0);
     expect(JSON.parse(toSqlite.stdout)).toMatchObject({ copied: summary.copied, digest: summary.digest });
 

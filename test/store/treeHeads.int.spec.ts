@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { verifyLog } from '../../src/app/audit.js';
+import { Ledger } from '../../src/app/ledger.js';
+import { hashOf } from '../../src/store/hashChain.js';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
 import { TREE_HEADS_STREAM } from '../../src/store/esdb/ledgerEvents.js';
 import { openStore } from '../../src/store/openStore.js';
@@ -219,6 +222,38 @@ describe('signed tree heads on EventStoreDB (double)', () => {
     const signed = await cost(true);
     console.log(`round trips per one-event append on EventStoreDB (double): unsigned ${JSON.stringify(unsigned)}, signed ${JSON.stringify(signed)}`);
     expect(signed).toEqual({ reads: unsigned.reads + 1, appends: unsigned.appends + 1 });
+  });
+
+  it('refuses, after a restart, a TokenIssued appended behind its back with a valid chain', async () => {
+    const double = await EsdbDouble.start();
+    const first = new Ledger(new EsdbEventStore(double.connectionString, { signer }), { log: () => undefined });
+    await first.start();
+    await first.tokens.ensureToken('revisor-anna', 'revisor', `token-${randomUUID()}`, { actor: 'test', tokenId: 'cli' });
+    await first.stop();
+    await first.store.close();
+    // Mallory can write to the server but has no key: an admin token chained to the last TokenIssued.
+    const issued = [...double.log.events].reverse().find((stored) => stored.type === 'TokenIssued')!;
+    const reader = new EsdbEventStore(double.connectionString);
+    const [original] = await readStreamToArray(reader, issued.streamId, { fromRevision: issued.revision, maxCount: 1 });
+    await reader.close();
+    const secret = `forged-${randomUUID()}`;
+    const data = { ...(original!.data as Record<string, unknown>), name: 'mallory', role: 'admin', tokenHash: createHash('sha256').update(secret).digest('hex'), tokenId: randomUUID() };
+    const unchained = { ...original!, eventId: randomUUID(), revision: original!.revision + 1, data, metadata: { ...original!.metadata, prevHash: original!.metadata.hash, hash: '' } };
+    await forgeOnServer(double.connectionString, { ...unchained, metadata: { ...unchained.metadata, hash: hashOf(unchained) } });
+    const again = new Ledger(new EsdbEventStore(double.connectionString, { signer }), { log: () => undefined });
+    try {
+      await again.start();
+      const health = await again.health();
+      expect(health.status).toBe('failing');
+      expect(health.problem).toMatch(/does not match its signed tree head: 1 event\(s\) beyond the latest signed tree head are unsigned/);
+      const report = await verifyLog(again.store);
+      expect(report.failures).toEqual([]);
+      expect(report.treeHead).toMatchObject({ ok: false, unsignedEvents: 1 });
+    } finally {
+      await again.stop();
+      await again.store.close();
+      await double.stop();
+    }
   });
 
   it('opens EventStoreDB through openStore with the signing key LEDGER_SIGNING_KEY names', async () => {

@@ -41,10 +41,12 @@ export const copyCommand: CliCommand = {
       if (!STORE_URL.test(url)) throw new UsageError(`--${option} must be sqlite:<path> or esdb://host:2113?tls=false`);
     }
     if (values.from === values.to) throw new UsageError('--from and --to name the same store');
-    const source = await openStore(values.from!);
+    const signingKey = process.env.LEDGER_SIGNING_KEY || undefined;
+    const source = await openStore(values.from!, { signingKey });
     let target: EventStore | null = null;
     try {
-      target = await openStore(values.to!);
+      // Both stores use the key LEDGER_SIGNING_KEY names, as every command does (EventStoreDB has no file to put one beside).
+      target = await openStore(values.to!, { signingKey });
       if (!target.importRecorded) throw new UsageError(`${target.description} cannot take a copy`);
       if ((await target.headPosition()) !== 0) throw new UsageError(`${target.description} is not empty; copy only into an empty store`);
       const total = await source.headPosition();
