@@ -72,6 +72,7 @@ export async function httpCommands(directory: string, seconds: number): Promise<
     for (let index = 0; index < GRANTS; index += 1) await post('/api/grants', token, receiveGrant(index).data);
     let counter = 0;
     const cpuBefore = server.cpuMs();
+    const clientCpuBefore = process.cpuUsage();
     const result = await autocannon({
       url: server.url,
       connections: 64,
@@ -93,6 +94,10 @@ export async function httpCommands(directory: string, seconds: number): Promise<
     });
     const ok = result['2xx'];
     const cpuAfter = server.cpuMs();
+    // The client's CPU per request: autocannon shares the machine's cores with the server, a cost
+    // the in-process application layer, which it is compared with, does not pay.
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuMsPerRequest = ok === 0 ? null : round((clientCpu.user + clientCpu.system) / 1000 / ok, 3);
     // The server's CPU per answered request: what the HTTP stack costs, less sensitive than
     // throughput to how much of the machine the server was given.
     const cpuMsPerRequest = cpuBefore === null || cpuAfter === null || ok === 0 ? null : round((cpuAfter - cpuBefore) / ok, 3);
@@ -105,7 +110,7 @@ export async function httpCommands(directory: string, seconds: number): Promise<
       peakRssMiB: server.peakRssMiB() ?? peakRssMiB(),
       operations: ok,
       seconds: round(result.duration, 2),
-      notes: `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS is the server's; server CPU ${cpuMsPerRequest ?? '?'} ms per request`,
+      notes: `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS is the server's; server CPU ${cpuMsPerRequest ?? '?'} ms per request; client CPU ${clientCpuMsPerRequest ?? '?'} ms per request`,
       ...(cpuMsPerRequest === null ? {} : { metrics: { cpuMsPerOperation: cpuMsPerRequest } }),
     };
   } finally {
