@@ -1,6 +1,6 @@
 import { GrantEvent } from './grant/events.js';
 import { BudgetEvent } from './budget/events.js';
-import { compileShapes, shapeProblem } from './eventShape.js';
+import { checkAndShare, compileShapes } from './eventShape.js';
 import { currentSchemaVersion, upcastData } from './upcast/index.js';
 
 /**
@@ -61,12 +61,13 @@ function decode(shapes: ReturnType<typeof compileShapes>, stored: StoredEvent): 
     throw new UndecodableEventError(stored, `schema version ${String(version)} is not one this ledger reads (1 to ${current}): written by a newer ledger?`);
   }
   const data = upcastData(stored.type, version, stored.data);
-  const problem = shapeProblem(shapes, stored.type, data);
+  const { type, problem } = checkAndShare(shapes, stored.type, data);
   if (problem !== null) throw new UndecodableEventError(stored, `its data does not fit ${stored.type} version ${current} (${problem})`);
-  // A fresh, compact object: hashes, actors and command ids stay in the store.
+  // A fresh, compact object: hashes, actors and command ids stay in the store; the type's name and
+  // the data's repeated values (dates, amounts, allocation ids) are shared across events.
   return {
     eventId: stored.eventId,
-    type: stored.type,
+    type,
     revision: stored.revision,
     position: stored.position,
     data,
