@@ -83,7 +83,8 @@ export const revenueKeyOf = (committee: string, year: number): string => `${comm
  */
 export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
-  const add = (committee: string, date: string, amount: string) => {
+  // Amounts go through money()'s cache: a replay adds a million of them, most of them repeats.
+  const add = (committee: string, date: string, amount: Money) => {
     const key = revenueKeyOf(committee, yearOf(date));
     revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
   };
@@ -96,13 +97,13 @@ export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly Proj
     for (const event of events) {
       if (kind === 'generellt') {
         // A general grant is revenue when received, less what is returned, each in its own year.
-        if (event.type === 'GrantReceived' || event.type === 'GrantInstallmentReceived') add(committee, event.data.receivedOn, event.data.amount);
-        else if (event.type === 'FundsReturned') add(committee, event.data.returnedOn, `-${event.data.amount}`);
+        if (event.type === 'GrantReceived' || event.type === 'GrantInstallmentReceived') add(committee, event.data.receivedOn, money(event.data.amount));
+        else if (event.type === 'FundsReturned') add(committee, event.data.returnedOn, money(event.data.amount).neg());
       } else if (event.type === 'FundsSpent') {
-        add(committee, event.data.spentOn, event.data.amount);
+        add(committee, event.data.spentOn, money(event.data.amount));
       } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
         // Earmarked money becomes revenue as it is used, and what is kept at closing then.
-        add(committee, event.data.closedOn, event.data.retained);
+        add(committee, event.data.closedOn, money(event.data.retained));
       }
     }
   }

@@ -53,6 +53,17 @@ export { currentSchemaVersion };
 const GRANT_SHAPES = compileShapes(GrantEvent);
 const BUDGET_SHAPES = compileShapes(BudgetEvent);
 
+/**
+ * The events of one command are recorded at the same moment: they share one metadata object
+ * (it is read only), so a read model keeps one per command rather than one per event.
+ */
+let lastMetadata: { readonly recordedAt: string } = { recordedAt: '' };
+
+function metadataOf(recordedAt: string): { readonly recordedAt: string } {
+  if (lastMetadata.recordedAt !== recordedAt) lastMetadata = { recordedAt };
+  return lastMetadata;
+}
+
 function decode(shapes: ReturnType<typeof compileShapes>, stored: StoredEvent): EventEnvelope & { type: string; data: unknown } {
   const version = stored.metadata.schemaVersion ?? 1;
   if (!shapes.has(stored.type)) throw new UndecodableEventError(stored, `${stored.type} is not an event of this stream`);
@@ -71,7 +82,7 @@ function decode(shapes: ReturnType<typeof compileShapes>, stored: StoredEvent): 
     revision: stored.revision,
     position: stored.position,
     data,
-    metadata: { recordedAt: stored.metadata.recordedAt },
+    metadata: metadataOf(stored.metadata.recordedAt),
   };
 }
 
