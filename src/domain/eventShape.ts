@@ -125,6 +125,25 @@ export function checkAndShare(shapes: ReadonlyMap<string, Shape>, type: string, 
   return { type: shape.type, problem: problemOf(shape, data, true) };
 }
 
+/**
+ * Shares the repeated values of data already checked (an event a snapshot kept, decoded before it
+ * was written): see `shared`. Returns the type's own spelling of its name; an unknown type is left as it is.
+ */
+export function shareValues(shapes: ReadonlyMap<string, Shape>, type: string, data: unknown): string {
+  const shape = shapes.get(type);
+  if (!shape || data === null || typeof data !== 'object' || Object.isFrozen(data)) return type;
+  shareFields(shape, data as Record<string, unknown>);
+  return shape.type;
+}
+
+function shareFields(shape: Shape, record: Record<string, unknown>): void {
+  for (const field of shape.fields) {
+    if (!field.shared) continue;
+    const value = record[field.name];
+    if (typeof value === 'string') record[field.name] = shared(value);
+  }
+}
+
 function problemOf(shape: Shape, data: unknown, share: boolean): string | null {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return `its data is not an object`;
   const record = data as Record<string, unknown>;
@@ -147,10 +166,6 @@ function problemOf(shape: Shape, data: unknown, share: boolean): string | null {
     for (const key in record) if (!shape.names.has(key)) return `its data has an unknown field ${key}`;
   }
   if (problem !== null || !share || Object.isFrozen(record)) return problem;
-  for (const field of shape.fields) {
-    if (!field.shared) continue;
-    const value = record[field.name];
-    if (typeof value === 'string') record[field.name] = shared(value);
-  }
+  shareFields(shape, record);
   return null;
 }

@@ -1,6 +1,6 @@
 import { GrantEvent } from './grant/events.js';
 import { BudgetEvent } from './budget/events.js';
-import { checkAndShare, compileShapes } from './eventShape.js';
+import { checkAndShare, compileShapes, shareValues } from './eventShape.js';
 import { currentSchemaVersion, upcastData } from './upcast/index.js';
 
 /**
@@ -97,4 +97,17 @@ export function decodeGrantEvent(stored: StoredEvent): DecodedGrantEvent {
 /** A stored event of a budget stream as a BudgetEvent of the current shape; see decodeGrantEvent. */
 export function decodeBudgetEvent(stored: StoredEvent): DecodedBudgetEvent {
   return decode(BUDGET_SHAPES, stored) as DecodedBudgetEvent;
+}
+
+/**
+ * Grant events a read-model snapshot kept (decoded before they were written, so of the current
+ * shape), parsed again from its JSON: their type's name, repeated values and recordedAt shared as
+ * decoding shares them, so events read from a snapshot cost what replayed ones do. In place.
+ */
+export function shareSnapshotGrantEvents<E extends { type: string; data: unknown; metadata: { recordedAt: string } }>(events: E[]): E[] {
+  for (const event of events) {
+    event.type = shareValues(GRANT_SHAPES, event.type, event.data);
+    event.metadata = metadataOf(event.metadata.recordedAt);
+  }
+  return events;
 }
