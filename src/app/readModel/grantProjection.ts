@@ -9,7 +9,7 @@ import { grantFactsAt, GrantSummaries, type GrantSummary } from '../../../projec
 import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
 import { GrantFigures } from '../../../projections/grantFigures.js';
 import { ProjectionError } from './core.js';
-import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, grantEventsFromSnapshot, unfitness, type StreamExtent } from './streams.js';
 import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
 
@@ -111,7 +111,7 @@ export class GrantProjection {
   private eventsOf(entry: GrantEntry): ProjectedEvent[] {
     if (entry.loaded === null) {
       const unread = entry.unread!;
-      const events = JSON.parse(unread.bytes().toString('utf8')) as ProjectedEvent[];
+      const events = grantEventsFromSnapshot(unread.bytes().toString('utf8'));
       entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
       entry.loaded = events;
       unread.done();
