@@ -144,12 +144,7 @@ export class LedgerQueries {
   }
 
   private unusedGrantsIn(clocks: Clocks, viewDate: IsoDate): UnusedGrantsReport {
-    const rows: ReportableGrant[] = [];
-    for (const grantId of this.readModel.grantIds()) {
-      const row = this.readModel.grantSummary(grantId, clocks, viewDate);
-      if (row) rows.push(row);
-    }
-    return unusedGrantsReport(rows, {}, viewDate);
+    return unusedGrantsReport(this.readModel.grantSummaries(clocks, viewDate), {}, viewDate);
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
@@ -186,11 +181,7 @@ export class LedgerQueries {
     this.readModel.assertRunning();
     const viewDate = viewDateOf(clocks, this.today());
     const all = this.historicalViews.get(`grants ${viewDate} ${clockKey(clocks)}`, () => {
-      const rows: GrantSummary[] = [];
-      for (const grantId of this.readModel.grantIds()) {
-        const summary = this.readModel.grantSummary(grantId, clocks, viewDate);
-        if (summary) rows.push(summary);
-      }
+      const rows = this.readModel.grantSummaries(clocks, viewDate);
       return { rows, totals: totalsOf(rows) };
     });
     if (filter.committee === undefined && filter.grantor === undefined && filter.status === undefined && filter.kind === undefined) return all;

@@ -221,9 +221,11 @@ export class GrantProjection {
   /** The grant's facts as they stand now (no asOf, no knownAt), kept until it changes. */
   currentFacts(grantId: string): GrantFacts | undefined {
     const entry = this.grants.get(grantId);
-    if (!entry) return undefined;
-    entry.current ??= { facts: grantFactsAt(this.eventsOf(entry), {}) };
-    return entry.current.facts;
+    return entry && this.currentOf(entry).facts;
+  }
+
+  private currentOf(entry: GrantEntry): NonNullable<GrantEntry['current']> {
+    return (entry.current ??= { facts: grantFactsAt(this.eventsOf(entry), {}) });
   }
 
   /** The grant's facts in a view; null when the view does not see it at all. */
@@ -247,19 +249,35 @@ export class GrantProjection {
 
   /** The grant's summary (its row in the lists and the unused-grants report) in the current view. */
   currentRow(grantId: string, viewDate: IsoDate): GrantSummary | null {
-    const facts = this.currentFacts(grantId);
     const entry = this.grants.get(grantId);
-    if (!facts || !entry?.current) return null;
-    return (entry.current.summaries ??= new GrantSummaries(() => facts)).of(viewDate);
+    return entry ? this.currentRowOf(entry, viewDate) : null;
+  }
+
+  private currentRowOf(entry: GrantEntry, viewDate: IsoDate): GrantSummary | null {
+    const current = this.currentOf(entry);
+    return (current.summaries ??= new GrantSummaries(() => current.facts)).of(viewDate);
   }
 
   /** The grant's summary in a view judged on viewDate; null when the view does not see the grant. */
   summary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     const entry = this.grants.get(grantId);
-    if (!entry) return null;
+    return entry ? this.summaryOf(entry, clocks, viewDate) : null;
+  }
+
+  /** Every grant's summary in a view judged on viewDate, in the order grants were first received. */
+  summaries(clocks: Clocks, viewDate: IsoDate): GrantSummary[] {
+    const summaries: GrantSummary[] = [];
+    for (const entry of this.grants.values()) {
+      const summary = this.summaryOf(entry, clocks, viewDate);
+      if (summary !== null) summaries.push(summary);
+    }
+    return summaries;
+  }
+
+  private summaryOf(entry: GrantEntry, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     switch (coverageOf(entry, clocks)) {
       case 'all':
-        return this.currentRow(grantId, viewDate);
+        return this.currentRowOf(entry, viewDate);
       case 'none':
         return null;
       case 'some':
@@ -273,8 +291,7 @@ export class GrantProjection {
     if (!entry) return NO_REVENUE;
     switch (coverageOf(entry, clocks)) {
       case 'all':
-        this.currentFacts(grantId);
-        return (entry.current!.revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {})));
+        return (this.currentOf(entry).revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {})));
       case 'none':
         return NO_REVENUE;
       case 'some':

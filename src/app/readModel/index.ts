@@ -176,6 +176,11 @@ export class LedgerReadModel {
     return this.grants.currentRow(grantId, viewDate);
   }
 
+  /** Every grant's summary in a view judged on viewDate (those the view sees), in the order grants were first received. */
+  grantSummaries(clocks: Clocks, viewDate: IsoDate): GrantSummary[] {
+    return this.grants.summaries(clocks, viewDate);
+  }
+
   /** A grant's summary in a view judged on viewDate (kept for the events the view sees); null when the view does not see it. */
   grantSummary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     return this.grants.summary(grantId, clocks, viewDate);
