@@ -51,6 +51,11 @@ interface TreeHeadRow {
   key_id: string;
 }
 
+/** Every field equal: the same row (Ed25519 is deterministic, so the same key signs a head one way). */
+function sameHead(a: SignedTreeHead, b: SignedTreeHead): boolean {
+  return a.size === b.size && a.root === b.root && a.time === b.time && a.signature === b.signature && a.keyId === b.keyId;
+}
+
 function toTreeHead(row: TreeHeadRow): SignedTreeHead {
   return { size: row.size, root: row.root, time: row.time, signature: row.signature, keyId: row.key_id };
 }
@@ -182,10 +187,13 @@ export class SqliteEventStore implements EventStore {
 
   readonly signer: TreeHeadSigner | undefined;
   /**
-   * The Merkle tree of the log as far as this process has seen it, built on the first commit.
-   * null until then, and again after a commit failed (it is rebuilt from the file).
+   * The Merkle tree of the log as far as this process has seen it, built on the first commit and
+   * kept incrementally (the right edge of the tree: O(log n) hashes, see StreamingMerkleRoot).
+   * null until then, and again after a commit failed (it is rebuilt from the file). `signed` is
+   * the head this process signed over exactly this tree, as it wrote it: while the file's latest
+   * head is still that row, the next commit's catch-up has nothing to hash or verify.
    */
-  private merkle: { root: StreamingMerkleRoot; position: number } | null = null;
+  private merkle: { root: StreamingMerkleRoot; position: number; signed: SignedTreeHead | null } | null = null;
   /** Why this log may not be signed any more: it differs from its own latest signed head. */
   private treeHeadFault: StoreUnavailableError | null = null;
 
@@ -478,7 +486,7 @@ export class SqliteEventStore implements EventStore {
     const signer = this.signer!;
     const latestRow = this.statements.latestTreeHead.get();
     const latest = latestRow ? toTreeHead(latestRow) : null;
-    if (this.merkle === null) this.merkle = { root: new StreamingMerkleRoot(), position: 0 };
+    if (this.merkle === null) this.merkle = { root: new StreamingMerkleRoot(), position: 0, signed: null };
     const merkle = this.merkle;
     const fault = (problem: string) => {
       this.merkle = null;
@@ -495,6 +503,17 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     if (latest.size < merkle.root.size) throw fault(`its latest signed tree head covers ${latest.size} events, fewer than the ${merkle.root.size} signed before`);
+    if (merkle.signed !== null && merkle.root.size === latest.size && sameHead(latest, merkle.signed)) {
+      // The latest head is the very row this process signed over this tree in its last commit:
+      // its root is this tree's and its signature is ours, so hashing the root again and
+      // verifying the signature (a third of the signing cost per commit) would prove nothing
+      // new. A head another process signed, or one edited in the file, differs in some field
+      // and takes the full check below. Events written after it are still looked for.
+      let beyondOwn = 0;
+      for (const _row of this.statements.hashesAfter.iterate(merkle.position)) beyondOwn += 1;
+      if (beyondOwn > 0) throw fault(`${beyondOwn} event(s) lie beyond the latest signed tree head: they were written behind the ledger's back or without its signing key`);
+      return;
+    }
     let beyond = 0;
     for (const row of this.statements.hashesAfter.iterate(merkle.position)) {
       if (merkle.root.size < latest.size) {
@@ -515,6 +534,7 @@ export class SqliteEventStore implements EventStore {
     const merkle = this.merkle!;
     const head = this.signer!.sign({ size: merkle.root.size, root: merkle.root.root().toString('hex'), time });
     this.statements.insertTreeHead.run(head.size, head.root, head.time, head.signature, head.keyId);
+    merkle.signed = head;
   }
 
   /** The latest signed tree head, or null when the store keeps none (yet). */
