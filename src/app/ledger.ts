@@ -99,6 +99,11 @@ export class Ledger {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private snapshotWriting: Promise<void> | null = null;
   private snapshotSaved = { position: 0, at: Date.now() };
+  /**
+   * With a signer: the last snapshot saved or loaded lacks the Merkle frontier (it was written
+   * before the start's verify had the log's tree), so one is saved again as soon as the tree is known.
+   */
+  private snapshotLacksFrontier = false;
   private readonly rebuildInBackground: boolean;
   private readonly beforeRebuildChunk: LedgerOptions['beforeRebuildChunk'];
   private readonly rebuildChunkEvents: number | undefined;
@@ -180,6 +185,11 @@ export class Ledger {
    */
   private merkleTree: VerifiedTree | null = null;
   private merkleTreeWork: Promise<unknown> = Promise.resolve();
+
+  /** The saved snapshot lacks the frontier, and the log's tree is now known as far as it: save again (a start from it would verify the whole log). */
+  private frontierDue(): boolean {
+    return this.snapshotLacksFrontier && this.merkleTree !== null && this.merkleTree.position <= this.readModel.position;
+  }
 
   /** The Merkle frontier of the log up to a snapshot's checkpoint, or null when it is not known. */
   private merkleFrontierAt(checkpoint: LogCheckpoint): Promise<MerkleFrontier | null> {
@@ -380,7 +390,7 @@ export class Ledger {
     this.subscription = null;
     await this.snapshotWriting;
     // A read model still being rebuilt is another version's (or none): it is never saved as this one.
-    if (this.snapshotPath !== null && !this.readModel.failure && this.rebuildStatus === null && this.readModel.position !== this.snapshotSaved.position) await this.saveSnapshot();
+    if (this.snapshotPath !== null && !this.readModel.failure && this.rebuildStatus === null && (this.readModel.position !== this.snapshotSaved.position || this.frontierDue())) await this.saveSnapshot();
   }
 
   /** Loads the snapshot; when there is one that cannot be used, says why (and hands back another version's if the log still matches it). */
@@ -395,6 +405,7 @@ export class Ledger {
     if (loaded.kind !== 'loaded') return null;
     this.readModel.adopt(loaded.readModel);
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
+    this.snapshotLacksFrontier = this.store.signer !== undefined && loaded.merkle === undefined;
     if (loaded.merkle) this.snapshotFrontier = { frontier: loaded.merkle, position: loaded.position, hash: loaded.lastHash };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
     return null;
@@ -418,6 +429,10 @@ export class Ledger {
   private async saveSnapshotIfDue(): Promise<void> {
     if (this.snapshotWriting || this.readModel.failure || this.rebuildStatus) return;
     const fresh = this.readModel.position - this.snapshotSaved.position;
+    if (this.frontierDue()) {
+      await this.saveSnapshot();
+      return;
+    }
     if (fresh <= 0) return;
     if (fresh < this.snapshotEveryEvents && Date.now() - this.snapshotSaved.at < SNAPSHOT_MAX_AGE_MS) return;
     await this.saveSnapshot();
@@ -428,9 +443,16 @@ export class Ledger {
     if (this.snapshotPath === null || this.rebuildStatus) return;
     await this.snapshotWriting;
     const path = this.snapshotPath;
-    const writing = writeSnapshot(this.readModel, path, { merkleFrontierAt: (checkpoint) => this.merkleFrontierAt(checkpoint) }).then(
+    let withFrontier = false;
+    const merkleFrontierAt = async (checkpoint: LogCheckpoint) => {
+      const frontier = await this.merkleFrontierAt(checkpoint);
+      withFrontier = frontier !== null;
+      return frontier;
+    };
+    const writing = writeSnapshot(this.readModel, path, { merkleFrontierAt }).then(
       (checkpoint) => {
         this.snapshotSaved = { position: checkpoint.position, at: Date.now() };
+        this.snapshotLacksFrontier = this.store.signer !== undefined && !withFrontier;
       },
       (error: unknown) => this.log(`grantledger: could not write the read-model snapshot ${path}: ${error instanceof Error ? error.message : String(error)}`),
     );

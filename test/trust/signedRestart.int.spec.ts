@@ -137,8 +137,8 @@ describe('a signing server restarts from the snapshot and its Merkle frontier', 
       rechain(db, 'grant-g0');
     });
     const restarted = await startedLedger(path, true);
-    // The trade-off of the fast path (docs/audit-trust.md): the start reads no event before the
-    // snapshot, so it cannot see this one...
+    // The fast path's trade-off (docs/security.md, "A signing server's start"): the start
+    // reads no event before the snapshot, so it cannot see this one...
     expect(restarted.log.join('\n')).toMatch(/match the signed tree head of 62 events/);
     expect(restarted.eventsRead()).toBeLessThanOrEqual(1);
     // ...and verify, over the whole log, does.
