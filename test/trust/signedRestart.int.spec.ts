@@ -150,3 +150,29 @@ describe('a signing server restarts from the snapshot and its Merkle frontier', 
     await stopped(restarted.ledger);
   });
 });
+
+describe('a snapshot without a Merkle frontier (written unsigned, or by older code)', () => {
+  it('makes the signing start verify the whole log once, then saves one with the frontier, and the next start checks only the tail', async () => {
+    const path = join(directory, 'upgraded.db');
+    const writer = await startedLedger(path, false);
+    await grants(writer.ledger, ['u1', 'u2'], 5);
+    await stopped(writer.ledger);
+    // A server without the key saves the snapshot (it reads the log, it writes nothing into it).
+    const unsigned = new Ledger(new SqliteEventStore(path, { pollIntervalMs: 20 }), { snapshotPath: `${path}.snapshot`, log: () => undefined });
+    await unsigned.start();
+    await stopped(unsigned);
+    const header = () => JSON.parse(readFileSync(`${path}.snapshot`, 'utf8').split('\n')[0]!) as { merkle?: { size: number } };
+    expect(header().merkle).toBeUndefined();
+
+    const first = await startedLedger(path, true);
+    expect(first.eventsRead()).toBeGreaterThanOrEqual(14);
+    expect(first.log.join('\n')).not.toMatch(/match the signed tree head/);
+    await stopped(first.ledger);
+    expect(header().merkle?.size).toBe(14);
+
+    const second = await startedLedger(path, true);
+    expect(second.log.join('\n')).toMatch(/the log's 0 event\(s\) after the snapshot, with its Merkle frontier, match the signed tree head of 14 events/);
+    expect(second.eventsRead()).toBeLessThanOrEqual(1);
+    await stopped(second.ledger);
+  });
+});
