@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
-import { formatMoney, money, ZERO, type Money } from '../src/domain/money.js';
+import { formatMoney, formatOre, money, oreOf, ZERO, type Money, type Ore } from '../src/domain/money.js';
 import { dateOfMoment, yearOf, type IsoDate } from '../src/domain/dates.js';
-import type { GrantEvent } from '../src/domain/grant/events.js';
+import type { GrantEvent, GrantEventOf } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import type { BudgetEvent, BudgetKey } from '../src/domain/budget/events.js';
 import {
@@ -83,30 +83,38 @@ export const revenueKeyOf = (committee: string, year: number): string => `${comm
  */
 export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
-  const add = (committee: string, date: string, amount: string) => {
-    const key = revenueKeyOf(committee, yearOf(date));
-    revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
-  };
   for (const stream of grantStreams) {
     // An amendment corrects the receipt: the committee and kind are the corrected ones.
     const events = asCorrected(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
     const received = events[0];
     if (received?.type !== 'GrantReceived') continue;
-    const { committee, kind } = received.data;
-    for (const event of events) {
-      if (kind === 'generellt') {
-        // A general grant is revenue when received, less what is returned, each in its own year.
-        if (event.type === 'GrantReceived' || event.type === 'GrantInstallmentReceived') add(committee, event.data.receivedOn, event.data.amount);
-        else if (event.type === 'FundsReturned') add(committee, event.data.returnedOn, `-${event.data.amount}`);
-      } else if (event.type === 'FundsSpent') {
-        add(committee, event.data.spentOn, event.data.amount);
-      } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
-        // Earmarked money becomes revenue as it is used, and what is kept at closing then.
-        add(committee, event.data.closedOn, event.data.retained);
-      }
-    }
+    for (const event of events) addRevenueOf(revenue, received.data, event);
   }
   return revenue;
+}
+
+/**
+ * What one effective event of a grant adds to the revenue per committee-year, given its receipt
+ * as corrected by every amendment in the view. Revenue is a sum, so the order events are added
+ * in does not matter.
+ */
+export function addRevenueOf(revenue: Map<string, Money>, receipt: GrantEventOf<'GrantReceived'>['data'], event: GrantEvent): void {
+  const { committee, kind } = receipt;
+  const add = (date: string, amount: Money) => {
+    const key = revenueKeyOf(committee, yearOf(date));
+    revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
+  };
+  if (kind === 'generellt') {
+    // A general grant is revenue when received, less what is returned, each in its own year.
+    if (event.type === 'GrantReceived') add(receipt.receivedOn, money(receipt.amount));
+    else if (event.type === 'GrantInstallmentReceived') add(event.data.receivedOn, money(event.data.amount));
+    else if (event.type === 'FundsReturned') add(event.data.returnedOn, money(event.data.amount).neg());
+  } else if (event.type === 'FundsSpent') {
+    add(event.data.spentOn, money(event.data.amount));
+  } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
+    // Earmarked money becomes revenue as it is used, and what is kept at closing then.
+    add(event.data.closedOn, money(event.data.retained));
+  }
 }
 
 /** A budget stream's facts in one view (folded by the caller, who may keep them). */
@@ -119,9 +127,26 @@ export function budgetFactsAt(events: readonly ProjectedEvent[], clocks: Clocks)
   return foldBudgetFacts(visibleEvents<BudgetEvent>(events, clocks, budgetBusinessDate));
 }
 
-/** Adds one grant's revenue per committee-year into a running total (both keyed alike). */
-export function addRevenue(total: Map<string, Money>, part: ReadonlyMap<string, Money>): void {
-  for (const [key, amount] of part) total.set(key, (total.get(key) ?? ZERO).plus(amount));
+/**
+ * Grant revenue per committee-year added up over many grants (thousands in every report), in
+ * whole öre: exact, and far cheaper than a Decimal addition for each grant.
+ */
+export class RevenueTotals {
+  private readonly byKey = new Map<string, Ore>();
+
+  add(part: ReadonlyMap<string, Ore>): void {
+    for (const [key, ore] of part) this.byKey.set(key, (this.byKey.get(key) ?? 0n) + ore);
+  }
+
+  /** The totals as money, keyed as revenueKeyOf keys them. */
+  toMoney(): Map<string, Money> {
+    return new Map([...this.byKey].map(([key, ore]) => [key, money(formatOre(ore))]));
+  }
+}
+
+/** A revenue map in whole öre, as RevenueTotals adds them. */
+export function revenueInOre(revenue: ReadonlyMap<string, Money>): Map<string, Ore> {
+  return new Map([...revenue].map(([key, amount]) => [key, oreOf(formatMoney(amount))]));
 }
 
 /** Which rows, and the date the view is judged on (for monthsReported). */
@@ -147,6 +172,55 @@ export function committeeResultsReport(
   return committeeResultsOf(inView, grantRevenueByCommitteeYear(grantStreams, clocks), viewDate, options);
 }
 
+/** A committee-year's row before the running sums over the committee's years. */
+type YearRow = Omit<CommitteeResultRow, 'cumulativeResult' | 'carriedIn'> & { readonly carried: Money | null; readonly resultValue: Money };
+
+/**
+ * Rows already made from a budget's facts, by the grant revenue and months reported they were
+ * made with: the read model keeps each budget view's facts, so a report of thousands of
+ * committee-years in a view seen before formats none of them again. Keyed weakly: facts that are
+ * let go take their rows with them.
+ */
+const rowsMade = new WeakMap<BudgetFacts, Map<string, YearRow>>();
+/** An open year's facts serve views with other grant revenue: only the latest few rows are kept. */
+const ROWS_MADE_PER_FACTS = 8;
+
+function yearRowOf(key: BudgetKey, facts: BudgetFacts, revenue: ReadonlyMap<string, Money>, viewDate: IsoDate): YearRow {
+  const closing = facts.closing;
+  // A closed year shows the result as adopted at closing; an open one, as the figures stand.
+  const grantRevenue = closing ? money(closing.grantRevenue) : (revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO);
+  const monthsReported = closing ? 12 : monthsReportedOf(facts, key.fiscalYear, viewDate);
+  const made = rowsMade.get(facts) ?? new Map<string, YearRow>();
+  rowsMade.set(facts, made);
+  const madeKey = closing ? '' : `${grantRevenue.toFixed(2)} ${monthsReported}`;
+  const kept = made.get(madeKey);
+  if (kept !== undefined && kept.committee === key.committee && kept.fiscalYear === key.fiscalYear) return kept;
+  const budgetToDate = budgetToDateOf(facts, monthsReported);
+  const result = closing ? money(closing.result) : budgetToDate.minus(facts.costs).plus(facts.revenues).plus(grantRevenue);
+  const forecast = latestForecastOf(facts);
+  const row: YearRow = {
+    committee: key.committee,
+    fiscalYear: key.fiscalYear,
+    budget: formatMoney(budgetOf(facts)),
+    monthsReported,
+    budgetToDate: formatMoney(budgetToDate),
+    costs: formatMoney(facts.costs),
+    revenues: formatMoney(facts.revenues),
+    grantRevenue: formatMoney(grantRevenue),
+    result: formatMoney(result),
+    expectedResult: closing ? formatMoney(result) : forecast ? formatMoney(forecast.deviation) : null,
+    closed: closing !== null,
+    closedOn: closing?.closedOn ?? null,
+    carriedForward: closing ? closing.carriedForward : null,
+    latestForecast: forecast ? forecastViewOf(forecast) : null,
+    carried: closing ? money(closing.carriedForward) : null,
+    resultValue: result,
+  };
+  if (made.size >= ROWS_MADE_PER_FACTS) made.delete(made.keys().next().value!);
+  made.set(madeKey, row);
+  return row;
+}
+
 /** The committee results from budgets already folded and grant revenue already summed. */
 export function committeeResultsOf(
   budgets: Iterable<BudgetInView>,
@@ -154,36 +228,11 @@ export function committeeResultsOf(
   viewDate: IsoDate,
   filter: { readonly committee?: string } = {},
 ): { rows: CommitteeResultRow[] } {
-  type Year = Omit<CommitteeResultRow, 'cumulativeResult' | 'carriedIn'> & { carried: Money | null; resultValue: Money };
-  const years: Year[] = [];
+  const years: YearRow[] = [];
   for (const { key, facts } of budgets) {
     if (filter.committee !== undefined && key.committee !== filter.committee) continue;
     if (!facts.exists) continue;
-    const closing = facts.closing;
-    // A closed year shows the result as adopted at closing; an open one, as the figures stand.
-    const grantRevenue = closing ? money(closing.grantRevenue) : (revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO);
-    const monthsReported = closing ? 12 : monthsReportedOf(facts, key.fiscalYear, viewDate);
-    const budgetToDate = budgetToDateOf(facts, monthsReported);
-    const result = closing ? money(closing.result) : budgetToDate.minus(facts.costs).plus(facts.revenues).plus(grantRevenue);
-    const forecast = latestForecastOf(facts);
-    years.push({
-      committee: key.committee,
-      fiscalYear: key.fiscalYear,
-      budget: formatMoney(budgetOf(facts)),
-      monthsReported,
-      budgetToDate: formatMoney(budgetToDate),
-      costs: formatMoney(facts.costs),
-      revenues: formatMoney(facts.revenues),
-      grantRevenue: formatMoney(grantRevenue),
-      result: formatMoney(result),
-      expectedResult: closing ? formatMoney(result) : forecast ? formatMoney(forecast.deviation) : null,
-      closed: closing !== null,
-      closedOn: closing?.closedOn ?? null,
-      carriedForward: closing ? closing.carriedForward : null,
-      latestForecast: forecast ? forecastViewOf(forecast) : null,
-      carried: closing ? money(closing.carriedForward) : null,
-      resultValue: result,
-    });
+    years.push(yearRowOf(key, facts, revenue, viewDate));
   }
   years.sort((a, b) => (a.committee === b.committee ? a.fiscalYear - b.fiscalYear : a.committee < b.committee ? -1 : 1));
   // Sorted by committee and year, one row per committee-year: a running sum of what the council

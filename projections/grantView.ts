@@ -110,6 +110,30 @@ export function grantSummaryOf(facts: GrantFacts, viewDate: IsoDate): GrantSumma
   };
 }
 
+/**
+ * A grant's summaries in one set of facts, kept: a summary depends on the date a view is judged
+ * on only through whether that date is before the grant's useBy (its status and toRepay), so
+ * there are two at most, whatever the date.
+ */
+export class GrantSummaries {
+  private readonly bySide: [GrantSummary | undefined, GrantSummary | undefined] = [undefined, undefined];
+  /** The grant's useBy, null when the facts hold no grant; undefined until first asked. */
+  private useBy: IsoDate | null | undefined;
+  /** @param facts the facts these summaries are of, folded only when a side is first asked for */
+  constructor(private readonly facts: () => GrantFacts) {}
+
+  of(viewDate: IsoDate): GrantSummary | null {
+    let facts: GrantFacts | undefined;
+    if (this.useBy === undefined) {
+      facts = this.facts();
+      this.useBy = facts.grant?.useBy ?? null;
+    }
+    if (this.useBy === null) return null;
+    const side = viewDate < this.useBy ? 0 : 1;
+    return (this.bySide[side] ??= grantSummaryOf(facts ?? this.facts(), viewDate)!);
+  }
+}
+
 /** The view of one grant from its facts: its summary, and everything else it holds. */
 export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | null {
   const summary = grantSummaryOf(facts, viewDate);

@@ -5,8 +5,7 @@ import { eventHash, GENESIS_HASH } from '../../src/store/hashChain.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { LedgerReadModel } from '../../src/app/readModel.js';
 import { grantViewOf } from '../../projections/grantView.js';
-import { addRevenue, committeeResultsOf } from '../../projections/committeeResults.js';
-import type { Money } from '../../src/domain/money.js';
+import { RevenueTotals, committeeResultsOf } from '../../projections/committeeResults.js';
 import { dateOfMoment } from '../../src/domain/dates.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { nowMs, peakRssMiB, round, type WorkloadResult } from './measure.js';
@@ -130,9 +129,9 @@ export async function replayLedger(directory: string): Promise<WorkloadResult> {
   const views = [];
   for (const grantId of readModel.grantIds()) views.push(grantViewOf(readModel.currentGrantFacts(grantId)!, today)!);
   const unused = unusedGrantsReport(views, {});
-  const revenue = new Map<string, Money>();
-  for (const grantId of readModel.grantIds()) addRevenue(revenue, readModel.grantRevenue(grantId, {}));
-  const results = committeeResultsOf(readModel.budgetsIn({}), revenue, today);
+  const revenue = new RevenueTotals();
+  for (const grantId of readModel.grantIds()) revenue.add(readModel.grantRevenue(grantId, {}));
+  const results = committeeResultsOf(readModel.budgetsIn({}), revenue.toMoney(), today);
   const seconds = (nowMs() - started) / 1000;
   await store.close();
   return {

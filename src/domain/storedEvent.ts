@@ -1,6 +1,6 @@
 import { GrantEvent } from './grant/events.js';
 import { BudgetEvent } from './budget/events.js';
-import { compileShapes, shapeProblem } from './eventShape.js';
+import { checkAndShare, compileShapes, shareValues } from './eventShape.js';
 import { currentSchemaVersion, upcastData } from './upcast/index.js';
 
 /**
@@ -53,6 +53,17 @@ export { currentSchemaVersion };
 const GRANT_SHAPES = compileShapes(GrantEvent);
 const BUDGET_SHAPES = compileShapes(BudgetEvent);
 
+/**
+ * The events of one command are recorded at the same moment: they share one metadata object
+ * (it is read only), so a read model keeps one per command rather than one per event.
+ */
+let lastMetadata: { readonly recordedAt: string } = { recordedAt: '' };
+
+function metadataOf(recordedAt: string): { readonly recordedAt: string } {
+  if (lastMetadata.recordedAt !== recordedAt) lastMetadata = { recordedAt };
+  return lastMetadata;
+}
+
 function decode(shapes: ReturnType<typeof compileShapes>, stored: StoredEvent): EventEnvelope & { type: string; data: unknown } {
   const version = stored.metadata.schemaVersion ?? 1;
   if (!shapes.has(stored.type)) throw new UndecodableEventError(stored, `${stored.type} is not an event of this stream`);
@@ -61,16 +72,17 @@ function decode(shapes: ReturnType<typeof compileShapes>, stored: StoredEvent): 
     throw new UndecodableEventError(stored, `schema version ${String(version)} is not one this ledger reads (1 to ${current}): written by a newer ledger?`);
   }
   const data = upcastData(stored.type, version, stored.data);
-  const problem = shapeProblem(shapes, stored.type, data);
+  const { type, problem } = checkAndShare(shapes, stored.type, data);
   if (problem !== null) throw new UndecodableEventError(stored, `its data does not fit ${stored.type} version ${current} (${problem})`);
-  // A fresh, compact object: hashes, actors and command ids stay in the store.
+  // A fresh, compact object: hashes, actors and command ids stay in the store; the type's name and
+  // the data's repeated values (dates, amounts, allocation ids) are shared across events.
   return {
     eventId: stored.eventId,
-    type: stored.type,
+    type,
     revision: stored.revision,
     position: stored.position,
     data,
-    metadata: { recordedAt: stored.metadata.recordedAt },
+    metadata: metadataOf(stored.metadata.recordedAt),
   };
 }
 
@@ -85,4 +97,17 @@ export function decodeGrantEvent(stored: StoredEvent): DecodedGrantEvent {
 /** A stored event of a budget stream as a BudgetEvent of the current shape; see decodeGrantEvent. */
 export function decodeBudgetEvent(stored: StoredEvent): DecodedBudgetEvent {
   return decode(BUDGET_SHAPES, stored) as DecodedBudgetEvent;
+}
+
+/**
+ * Grant events a read-model snapshot kept (decoded before they were written, so of the current
+ * shape), parsed again from its JSON: their type's name, repeated values and recordedAt shared as
+ * decoding shares them, so events read from a snapshot cost what replayed ones do. In place.
+ */
+export function shareSnapshotGrantEvents<E extends { type: string; data: unknown; metadata: { recordedAt: string } }>(events: E[]): E[] {
+  for (const event of events) {
+    event.type = shareValues(GRANT_SHAPES, event.type, event.data);
+    event.metadata = metadataOf(event.metadata.recordedAt);
+  }
+  return events;
 }

@@ -13,7 +13,8 @@ import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit }
 import { HttpProblem, invalidInput, statusOfRule, type InputLocation } from './problems.js';
 import { openApiDocument } from './openapi.js';
 import { writeCommandOf, writeHeadersOf } from './commandContext.js';
-import { accessLog, createLogger, lineWriter, type LogWriter } from './requestLog.js';
+import { createLogger, lineWriter, startAccessLog, type LogWriter } from './requestLog.js';
+import { setStaticHeaders, staticHeadersOf, type StaticHeader } from './staticHeaders.js';
 import { route, type RouteSpec } from './route.js';
 import { grantRoutes } from './routes/grants.js';
 import { budgetRoutes } from './routes/budgets.js';
@@ -291,30 +292,32 @@ export function createHttpApp(ledger: Ledger, options: HttpOptions = {}): expres
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(
-    helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-      crossOriginResourcePolicy: { policy: 'same-origin' },
-      // Plain HTTP on 127.0.0.1 by default; TLS ends at the operator's proxy, which sets HSTS.
-      strictTransportSecurity: false,
-    }),
-  );
-
-  app.use(accessLog(logger));
-  app.use((_request: Request, response: Response, next: NextFunction) => {
+  // helmet's headers (all constant here) are recorded once and set by the one edge middleware
+  // below, with the access log and the rebuild check: every layer of express's router costs a
+  // dispatch per request, and helmet alone is a chain of a dozen (see docs/scale.md, HTTP).
+  const edgeHeaders: StaticHeader[] = [
+    ...staticHeadersOf(
+      helmet({
+        contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+        frameguard: { action: 'deny' },
+        referrerPolicy: { policy: 'no-referrer' },
+        crossOriginResourcePolicy: { policy: 'same-origin' },
+        // Plain HTTP on 127.0.0.1 by default; TLS ends at the operator's proxy, which sets HSTS.
+        strictTransportSecurity: false,
+      }),
+    ),
     // Answers carry ledger data: no cache along the way keeps a copy.
-    response.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+    ['Cache-Control', 'no-store'],
+  ];
 
   app.locals.openApiDocument = openApiDocument([...ROUTES], options.version ?? '0.0.0');
 
-  // While the read model is rebuilt with no previous one to answer from, every query (API and
-  // pages) answers 503 with Retry-After; only /health and the API's description answer. Commands
-  // are refused by the ledger itself during any rebuild (see Ledger.rebuildBehind).
-  app.use((request: Request, _response: Response, next: NextFunction) => {
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    setStaticHeaders(response, edgeHeaders);
+    startAccessLog(logger, request, response);
+    // While the read model is rebuilt with no previous one to answer from, every query (API and
+    // pages) answers 503 with Retry-After; only /health and the API's description answer. Commands
+    // are refused by the ledger itself during any rebuild (see Ledger.rebuildBehind).
     if (request.path !== '/health' && request.path !== '/api/openapi.json') ledger.assertQueryable();
     next();
   });

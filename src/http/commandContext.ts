@@ -39,10 +39,16 @@ export interface WriteCommand {
   readonly idempotencyKey: string | undefined;
 }
 
+/**
+ * The names of the write headers, read from the schema once: keyof() builds a new zod enum on
+ * every call, which cost 3 % of the server's time per write in the HTTP benchmark's profile.
+ */
+const WRITE_HEADER_NAMES = WriteHeaders.keyof().options;
+
 /** The write headers the request carries, parsed; a bad one is a 400 naming it (header.If-Match). */
 export function writeHeadersOf(request: Request): WriteHeaders {
   const given: Record<string, string> = {};
-  for (const name of WriteHeaders.keyof().options) {
+  for (const name of WRITE_HEADER_NAMES) {
     const value = request.get(name);
     if (value !== undefined) given[name] = value;
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** One structured log line as the rest of the server hands it over; never given a token. */
@@ -69,26 +69,25 @@ export function lineWriter(logger: Logger): LogWriter {
  * Written through pino directly from the response's finish event rather than through
  * pino-http: pino-http builds two child loggers and runs its serializers for every request,
  * which in the HTTP benchmark's profile cost more server CPU per request than the whole line.
+ * Called by the router's one edge middleware (app.ts), not a middleware of its own: every layer
+ * of express's router costs a dispatch per request.
  */
-export function accessLog(logger: Logger): RequestHandler {
-  return (request: Request, response: Response, next: NextFunction) => {
-    const given = request.get('X-Request-Id');
-    request.id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
-    const started = process.hrtime.bigint();
-    response.setHeader('X-Request-Id', request.id);
-    response.on('finish', () => {
-      const line = {
-        requestId: request.id,
-        method: request.method,
-        path: request.path,
-        status: response.statusCode,
-        durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-        actorRef: response.locals.actorRef ?? null,
-        role: response.locals.role ?? null,
-      };
-      if (response.statusCode >= 500) logger.error(line, 'request failed');
-      else logger.info(line, 'request completed');
-    });
-    next();
-  };
+export function startAccessLog(logger: Logger, request: Request, response: Response): void {
+  const given = request.get('X-Request-Id');
+  request.id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+  const started = process.hrtime.bigint();
+  response.setHeader('X-Request-Id', request.id);
+  response.on('finish', () => {
+    const line = {
+      requestId: request.id,
+      method: request.method,
+      path: request.path,
+      status: response.statusCode,
+      durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+      actorRef: response.locals.actorRef ?? null,
+      role: response.locals.role ?? null,
+    };
+    if (response.statusCode >= 500) logger.error(line, 'request failed');
+    else logger.info(line, 'request completed');
+  });
 }

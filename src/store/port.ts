@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../domain/storedEvent.js';
 import type { SignedTreeHead, TreeHeadSigner } from './treeHeads.js';
 
 /**
@@ -56,13 +57,8 @@ export interface RecordedMetadata extends EventMetadata {
   readonly hash: string;
 }
 
-export interface RecordedEvent {
-  readonly eventId: string;
-  readonly streamId: string;
-  readonly type: string;
-  readonly revision: number;
-  readonly position: number;
-  readonly data: unknown;
+/** A stored event as the domain decodes it (StoredEvent), with all the metadata the store keeps. */
+export interface RecordedEvent extends StoredEvent {
   readonly metadata: RecordedMetadata;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileShapes, shapeProblem } from '../../src/domain/eventShape.js';
+import { checkAndShare, compileShapes, shapeProblem } from '../../src/domain/eventShape.js';
 import { GrantEvent } from '../../src/domain/grant/events.js';
 import { BudgetEvent } from '../../src/domain/budget/events.js';
 
@@ -42,5 +42,15 @@ describe('event shapes derived from the schemas', () => {
     for (const option of GrantEvent.options) expect(grants.has(option.shape.type.value)).toBe(true);
     for (const option of BudgetEvent.options) expect(budgets.has(option.shape.type.value)).toBe(true);
     expect(GrantEvent.safeParse({ type: 'GrantReceived', data: received }).success).toBe(true);
+  });
+
+  it('shares repeated values only once the data fits, leaving every value as it was', () => {
+    const spent = { allocationId: 'a1', amount: '100.00', spentOn: '2024-02-01', voucher: 'V1' };
+    expect(checkAndShare(grants, 'FundsSpent', spent)).toEqual({ type: 'FundsSpent', problem: null });
+    expect(spent).toEqual({ allocationId: 'a1', amount: '100.00', spentOn: '2024-02-01', voucher: 'V1' });
+    expect(checkAndShare(grants, 'FundsSpent', Object.freeze({ ...spent }))).toEqual({ type: 'FundsSpent', problem: null });
+    expect(checkAndShare(grants, 'FundsSpent', { ...spent, amount: 100 }).problem).toMatch(/malformed amount/);
+    expect(checkAndShare(grants, 'FundsSpent', { ...spent, amount: 100, extra: 1 }).problem).toMatch(/unknown field extra/);
+    expect(checkAndShare(grants, 'FundsVanished', spent).problem).toMatch(/not an event of this stream/);
   });
 });

@@ -6,10 +6,15 @@ import type { GrantCommand } from '../../src/domain/grant/commands.js';
 import { GrantEvent } from '../../src/domain/grant/events.js';
 import { INITIAL_GRANT_STATE, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
 import { grantBusinessDate, heldOf, remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
-import { ZERO, formatMoney, sum } from '../../src/domain/money.js';
+import { ZERO, formatMoney, formatOre, sum } from '../../src/domain/money.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../projections/grantPrefix.js';
+import { GrantFigures } from '../../projections/grantFigures.js';
+import { StreamViews } from '../../projections/streamViews.js';
+import { grantSummaryOf } from '../../projections/grantView.js';
+import { grantRevenueByCommitteeYear } from '../../projections/committeeResults.js';
+import { visibleEvents } from '../../projections/clocks.js';
 import type { Clocks } from '../../projections/clocks.js';
 
 /**
@@ -253,6 +258,69 @@ describe('grant decider under random command sequences', () => {
     );
     // Most views are prefixes: the index answers them, and the comparison above ran on them.
     expect(fromIndex).toBeGreaterThan(views / 4);
+  });
+
+  it('a view from the öre figures shows the summary and revenue of a fold of the view, at every knownAt and asOf', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(sequence, fc.integer({ min: 0, max: 40 }), ([first, rest], grownAt) => {
+        const { recorded } = run([first, ...rest]);
+        const figures = new GrantFigures();
+        const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
+        const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
+        const knownAts = [undefined, '2021-12-31T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
+        // The figures first see part of the stream, then the whole of it, as a growing stream does.
+        for (const stream of [recorded.slice(0, Math.min(grownAt, recorded.length)), recorded]) {
+          for (const asOf of asOfs) {
+            for (const knownAt of knownAts) {
+              const clocks: Clocks = { ...(asOf === undefined ? {} : { asOf }), ...(knownAt === undefined ? {} : { knownAt }) };
+              const facts = grantFactsAt(stream, clocks);
+              for (const viewDate of ['2019-06-30', asOf ?? '2020-07-01', '2031-01-01']) expect(figures.summary(stream, clocks, viewDate)).toEqual(grantSummaryOf(facts, viewDate));
+              const reference = new Map([...grantRevenueByCommitteeYear([stream], clocks)].map(([key, amount]) => [key, formatMoney(amount)]));
+              expect(new Map([...figures.revenue(stream, clocks)].map(([key, ore]) => [key, formatOre(ore)]))).toEqual(reference);
+              if (facts.grant !== null) compared += 1;
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('views with the same stream-view key see the same events, so what is kept under a key is theirs', () => {
+    let shared = 0;
+    fc.assert(
+      fc.property(sequence, fc.integer({ min: 0, max: 40 }), ([first, rest], grownAt) => {
+        const { recorded } = run([first, ...rest]);
+        const views = new StreamViews<null>((event) => businessDateOf(event as RecordedEvent));
+        const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
+        const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
+        const knownAts = [undefined, '2021-12-31T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
+        // The index first sees part of the stream, then the whole of it, as a growing stream does.
+        for (const stream of [recorded.slice(0, Math.min(grownAt, recorded.length)), recorded]) {
+          const seenByKey = new Map<string, string>();
+          for (const asOf of asOfs) {
+            for (const knownAt of knownAts) {
+              const clocks: Clocks = { ...(asOf === undefined ? {} : { asOf }), ...(knownAt === undefined ? {} : { knownAt }) };
+              const seen = visibleEvents(stream, clocks, (event: GrantEvent) => grantBusinessDate(event)).map((event) => (event as unknown as RecordedEvent).eventId).join();
+              const view = views.viewOf(stream, clocks);
+              if (view === null) {
+                expect(seen).toBe('');
+                continue;
+              }
+              const earlier = seenByKey.get(view.key);
+              if (earlier !== undefined) {
+                shared += 1;
+                expect(seen).toBe(earlier);
+              } else seenByKey.set(view.key, seen);
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(shared).toBeGreaterThan(1000);
   });
 
   it('the generator reaches every kind of event, so the properties above mean something', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBudgetEvent, decodeGrantEvent, UndecodableEventError, type StoredEvent } from '../../src/domain/storedEvent.js';
+import { decodeBudgetEvent, decodeGrantEvent, shareSnapshotGrantEvents, UndecodableEventError, type StoredEvent } from '../../src/domain/storedEvent.js';
 import { foldGrantEvents, INITIAL_GRANT_FACTS } from '../../src/domain/grant/state.js';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
 
@@ -73,5 +73,24 @@ describe('upcasting on decode', () => {
 
   it('refuses a version-2 report without final: only version 1 gets the default', () => {
     expect(() => decodeGrantEvent(stored('GrantReportSubmitted', report, { schemaVersion: 2 }))).toThrow(/lacks final/);
+  });
+});
+
+describe('compact events', () => {
+  it('gives the events of one command (one recordedAt) one metadata object, and every other event its own', () => {
+    const first = decodeGrantEvent(stored('FundsSpent', { ...spent }));
+    const second = decodeGrantEvent(stored('FundsSpent', { ...spent, voucher: 'V2' }));
+    const later = decodeGrantEvent(stored('FundsSpent', { ...spent }, { recordedAt: '2024-03-02T08:00:00.000Z' }));
+    expect(second.metadata).toBe(first.metadata);
+    expect(later.metadata).not.toBe(first.metadata);
+    expect(later.metadata).toEqual({ recordedAt: '2024-03-02T08:00:00.000Z' });
+  });
+
+  it('reads a snapshot\'s events back with every field as written', () => {
+    const events = [decodeGrantEvent(stored('FundsSpent', { ...spent })), decodeGrantEvent(stored('FundsSpent', { ...spent, voucher: 'V2' }, { recordedAt: '2024-03-02T08:00:00.000Z' }))];
+    const json = JSON.stringify(events);
+    const read = shareSnapshotGrantEvents(JSON.parse(json) as typeof events);
+    expect(read).toEqual(events);
+    expect(JSON.stringify(read)).toBe(json);
   });
 });

@@ -34,7 +34,7 @@ describe('SQLite store specifics', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     // synchronous is per connection: read it through the store's own connection.
-    expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(2);
+    expect((store as unknown as { session: { db: Database.Database } }).session.db.pragma('synchronous', { simple: true })).toBe(2);
     await store.close();
   });
 

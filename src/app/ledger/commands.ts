@@ -3,12 +3,12 @@ import { grantStreamName } from '../../domain/grant/events.js';
 import type { GrantCommand } from '../../domain/grant/commands.js';
 import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import type { BudgetCommand } from '../../domain/budget/commands.js';
-import { formatMoney, ZERO, type Money } from '../../domain/money.js';
+import { formatMoney, ZERO } from '../../domain/money.js';
 import { CommandHandler, type CommandContext, type CommandOutcome } from '../commandHandler.js';
 import { budgetDeciderWith, grantDeciderWith } from '../deciders.js';
 import { KeyedReadWriteLock } from '../keyedMutex.js';
 import type { LedgerReadModel } from '../readModel/index.js';
-import { addRevenue, revenueKeyOf } from '../../../projections/committeeResults.js';
+import { RevenueTotals, revenueKeyOf } from '../../../projections/committeeResults.js';
 
 /**
  * The write side: commands go through the deciders to the store, under the committee's period
@@ -74,9 +74,9 @@ export class LedgerCommands {
     this.assertWritable();
     return this.periods.exclusive(key.committee, async () => {
       await this.catchUp();
-      const revenue = new Map<string, Money>();
-      for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) addRevenue(revenue, this.readModel.grantRevenue(grantId, {}));
-      const yearRevenue = revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
+      const revenue = new RevenueTotals();
+      for (const grantId of this.readModel.grantIdsOfCommittee(key.committee)) revenue.add(this.readModel.grantRevenue(grantId, {}));
+      const yearRevenue = revenue.toMoney().get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO;
       const command: BudgetCommand = { type: 'CloseFiscalYear', budget: key, data: closeData, grantRevenue: formatMoney(yearRevenue) };
       return this.settled(await this.watchingStore(this.handler.handle(budgetStreamName(key), budgetDeciderWith(this.readModel), command, context)));
     });

@@ -1,24 +1,22 @@
-import type { Decimal } from 'decimal.js';
 import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { grantStreamName } from '../../domain/grant/events.js';
 import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import type { IsoDate } from '../../domain/dates.js';
-import { formatMoney, ZERO, type Money } from '../../domain/money.js';
+import { formatOre, oreOf } from '../../domain/money.js';
 import type { LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
 import { activitiesOf } from '../ledgerReports.js';
 import type { ActivitiesReport } from '../../../projections/activities.js';
-import { grantSummaryOf, grantViewOf, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
+import { grantViewOf, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
 import {
   AT_RISK_WITHIN_DAYS_DEFAULT,
   isAtRisk,
-  unusedGrantRowOf,
   unusedGrantsReport,
   type ReportableGrant,
   type UnusedGrantsFilter,
   type UnusedGrantsReport,
 } from '../../../projections/unusedGrants.js';
-import { addRevenue, committeeResultsOf, type BudgetInView, type CommitteeResultRow } from '../../../projections/committeeResults.js';
+import { RevenueTotals, committeeResultsOf, type BudgetInView, type CommitteeResultRow } from '../../../projections/committeeResults.js';
 import { earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../../projections/earlyWarning.js';
 import { viewDateOf, type Clocks } from '../../../projections/clocks.js';
 
@@ -36,7 +34,7 @@ export interface GrantList {
 }
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
-  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => formatMoney(rows.reduce((total: Decimal, row) => total.plus(row[field]), ZERO));
+  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => formatOre(rows.reduce((total, row) => total + oreOf(row[field]), 0n));
   return { received: sum('received'), spent: sum('spent'), returned: sum('returned'), unused: sum('unused') };
 }
 
@@ -148,8 +146,7 @@ export class LedgerQueries {
   private unusedGrantsIn(clocks: Clocks, viewDate: IsoDate): UnusedGrantsReport {
     const rows: ReportableGrant[] = [];
     for (const grantId of this.readModel.grantIds()) {
-      const facts = this.readModel.grantFacts(grantId, clocks);
-      const row = facts ? unusedGrantRowOf(facts, viewDate) : null;
+      const row = this.readModel.grantSummary(grantId, clocks, viewDate);
       if (row) rows.push(row);
     }
     return unusedGrantsReport(rows, {}, viewDate);
@@ -159,10 +156,10 @@ export class LedgerQueries {
     this.readModel.assertRunning();
     const viewDate = viewDateOf(clocks, this.today());
     const compute = (committee: string | undefined) => {
-      const revenue = new Map<string, Money>();
+      const revenue = new RevenueTotals();
       const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
-      for (const grantId of grantIds) addRevenue(revenue, this.readModel.grantRevenue(grantId, clocks));
-      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue, viewDate, committee === undefined ? {} : { committee });
+      for (const grantId of grantIds) revenue.add(this.readModel.grantRevenue(grantId, clocks));
+      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.toMoney(), viewDate, committee === undefined ? {} : { committee });
     };
     if (isCurrent(clocks)) return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => compute(filter.committee));
     const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () => compute(undefined));
@@ -191,12 +188,7 @@ export class LedgerQueries {
     const all = this.historicalViews.get(`grants ${viewDate} ${clockKey(clocks)}`, () => {
       const rows: GrantSummary[] = [];
       for (const grantId of this.readModel.grantIds()) {
-        let summary: GrantSummary | null;
-        if (isCurrent(clocks)) summary = this.readModel.currentGrantRow(grantId, viewDate);
-        else {
-          const facts = this.readModel.grantFacts(grantId, clocks);
-          summary = facts ? grantSummaryOf(facts, viewDate) : null;
-        }
+        const summary = this.readModel.grantSummary(grantId, clocks, viewDate);
         if (summary) rows.push(summary);
       }
       return { rows, totals: totalsOf(rows) };

@@ -4,6 +4,8 @@ import { budgetBusinessDate, type BudgetFacts } from '../../domain/budget/state.
 import { budgetFactsAt, type BudgetInView, type BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ProjectionError } from './core.js';
+import { cutOf, StreamViews } from '../../../projections/streamViews.js';
+import type { IsoDate } from '../../domain/dates.js';
 import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
 import { decodeBudgetEvent } from '../../domain/storedEvent.js';
 
@@ -16,7 +18,11 @@ interface BudgetEntry extends StreamExtent {
   readonly key: BudgetKey;
   readonly events: ProjectedEvent[];
   current: BudgetFacts | null;
+  /** Facts of historical views that cut the stream, by the events they see (kept as it grows). */
+  views?: StreamViews<BudgetFacts>;
 }
+
+const budgetDateOf = (event: ProjectedEvent): IsoDate | null => budgetBusinessDate(asBudgetEvent(event));
 
 /** The budget streams (budget-<committee>-<year>): their events by committee, and each year's current facts. */
 export class BudgetProjection {
@@ -89,10 +95,21 @@ export class BudgetProjection {
     for (const entry of entries) {
       const coverage = coverageOf(entry, clocks);
       if (coverage === 'none') continue;
-      const facts = coverage === 'all' ? (entry.current ??= budgetFactsAt(entry.events, {})) : budgetFactsAt(entry.events, clocks);
-      budgets.push({ key: entry.key, facts });
+      const facts = coverage === 'all' ? (entry.current ??= budgetFactsAt(entry.events, {})) : BudgetProjection.factsInView(entry, clocks);
+      if (facts !== null) budgets.push({ key: entry.key, facts });
     }
     return budgets;
+  }
+
+  /** The facts of a view that cuts the stream, kept under the key of the events it sees (see StreamViews). */
+  private static factsInView(entry: BudgetEntry, clocks: Clocks): BudgetFacts | null {
+    const views = (entry.views ??= new StreamViews(budgetDateOf));
+    const view = views.viewOf(entry.events, clocks);
+    if (view === null) return null;
+    return views.valueAt(view.key, () => {
+      const cut = cutOf(entry.events, view);
+      return budgetFactsAt(cut.events, cut.clocks);
+    });
   }
 
   /** Whether a committee's year has a budget, and whether it is closed, as the log stands now. */

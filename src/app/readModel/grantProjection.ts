@@ -2,14 +2,14 @@ import type { RecordedEvent } from '../../store/port.js';
 import type { GrantEvent } from '../../domain/grant/events.js';
 import { grantBusinessDate, type GrantFacts } from '../../domain/grant/state.js';
 import type { IsoDate } from '../../domain/dates.js';
-import type { Money } from '../../domain/money.js';
-import { unusedGrantRowOf, type ReportableGrant } from '../../../projections/unusedGrants.js';
-import { grantRevenueByCommitteeYear } from '../../../projections/committeeResults.js';
+import type { Ore } from '../../domain/money.js';
+import { grantRevenueByCommitteeYear, revenueInOre } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
-import { grantFactsAt } from '../../../projections/grantView.js';
+import { grantFactsAt, GrantSummaries, type GrantSummary } from '../../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
+import { GrantFigures } from '../../../projections/grantFigures.js';
 import { ProjectionError } from './core.js';
-import { coverageOf, decodedOrStop, extendBy, unfitness, type StreamExtent } from './streams.js';
+import { coverageOf, decodedOrStop, extendBy, grantEventsFromSnapshot, unfitness, type StreamExtent } from './streams.js';
 import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
 
@@ -27,9 +27,11 @@ interface GrantEntry extends StreamExtent {
   /** Allocation ids, so a spending or release on an unknown one is caught on arrival (null while unread). */
   allocationIds: Set<string> | null;
   /** Derived from the current view, dropped when the grant gets a new event. */
-  current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Money>; row?: { viewDate: IsoDate; row: ReportableGrant | null } } | null;
+  current: { facts: GrantFacts; revenue?: ReadonlyMap<string, Ore>; summaries?: GrantSummaries } | null;
   /** Facts of its stream's prefixes, made at the first historical view that cuts it (kept as it grows). */
   prefix?: GrantPrefixIndex;
+  /** Its events' figures in öre, made at the first historical report that cuts it (kept as it grows). */
+  figures?: GrantFigures;
 }
 
 /** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
@@ -109,7 +111,7 @@ export class GrantProjection {
   private eventsOf(entry: GrantEntry): ProjectedEvent[] {
     if (entry.loaded === null) {
       const unread = entry.unread!;
-      const events = JSON.parse(unread.bytes().toString('utf8')) as ProjectedEvent[];
+      const events = grantEventsFromSnapshot(unread.bytes().toString('utf8'));
       entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
       entry.loaded = events;
       unread.done();
@@ -233,34 +235,52 @@ export class GrantProjection {
         return this.currentFacts(grantId)!;
       case 'none':
         return null;
-      case 'some': {
-        const events = this.eventsOf(entry);
-        return (entry.prefix ??= new GrantPrefixIndex()).factsAt(events, clocks) ?? grantFactsAt(events, clocks);
-      }
+      case 'some':
+        return this.foldedFacts(entry, clocks);
     }
   }
 
-  /** The grant's row of the unused-grants report in the current view, kept for the day. */
-  currentRow(grantId: string, viewDate: IsoDate): ReportableGrant | null {
+  private foldedFacts(entry: GrantEntry, clocks: Clocks): GrantFacts {
+    const events = this.eventsOf(entry);
+    return (entry.prefix ??= new GrantPrefixIndex()).factsAt(events, clocks) ?? grantFactsAt(events, clocks);
+  }
+
+  /** The grant's summary (its row in the lists and the unused-grants report) in the current view. */
+  currentRow(grantId: string, viewDate: IsoDate): GrantSummary | null {
     const facts = this.currentFacts(grantId);
     const entry = this.grants.get(grantId);
     if (!facts || !entry?.current) return null;
-    if (entry.current.row?.viewDate !== viewDate) entry.current.row = { viewDate, row: unusedGrantRowOf(facts, viewDate) };
-    return entry.current.row.row;
+    return (entry.current.summaries ??= new GrantSummaries(() => facts)).of(viewDate);
+  }
+
+  /** The grant's summary in a view judged on viewDate; null when the view does not see the grant. */
+  summary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
+    const entry = this.grants.get(grantId);
+    if (!entry) return null;
+    switch (coverageOf(entry, clocks)) {
+      case 'all':
+        return this.currentRow(grantId, viewDate);
+      case 'none':
+        return null;
+      case 'some':
+        return (entry.figures ??= new GrantFigures()).summary(this.eventsOf(entry), clocks, viewDate);
+    }
   }
 
   /** The grant's revenue per committee-year in a view (see grantRevenueByCommitteeYear). */
-  revenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Money> {
+  revenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Ore> {
     const entry = this.grants.get(grantId);
-    if (!entry) return new Map();
+    if (!entry) return NO_REVENUE;
     switch (coverageOf(entry, clocks)) {
       case 'all':
         this.currentFacts(grantId);
-        return (entry.current!.revenue ??= grantRevenueByCommitteeYear([this.eventsOf(entry)], {}));
+        return (entry.current!.revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {})));
       case 'none':
-        return new Map();
+        return NO_REVENUE;
       case 'some':
-        return grantRevenueByCommitteeYear([this.eventsOf(entry)], clocks);
+        return (entry.figures ??= new GrantFigures()).revenue(this.eventsOf(entry), clocks);
     }
   }
 }
+
+const NO_REVENUE: ReadonlyMap<string, Ore> = new Map();

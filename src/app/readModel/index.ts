@@ -1,9 +1,9 @@
 import type { EventStore, RecordedEvent, Subscription } from '../../store/port.js';
 import type { Role } from '../../domain/access.js';
 import type { IsoDate } from '../../domain/dates.js';
-import type { Money } from '../../domain/money.js';
+import type { Ore } from '../../domain/money.js';
 import type { GrantFacts } from '../../domain/grant/state.js';
-import type { ReportableGrant } from '../../../projections/unusedGrants.js';
+import type { GrantSummary } from '../../../projections/grantView.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
@@ -172,11 +172,17 @@ export class LedgerReadModel {
     return this.grants.facts(grantId, clocks);
   }
 
-  currentGrantRow(grantId: string, viewDate: IsoDate): ReportableGrant | null {
+  currentGrantRow(grantId: string, viewDate: IsoDate): GrantSummary | null {
     return this.grants.currentRow(grantId, viewDate);
   }
 
-  grantRevenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Money> {
+  /** A grant's summary in a view judged on viewDate (kept for the events the view sees); null when the view does not see it. */
+  grantSummary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
+    return this.grants.summary(grantId, clocks, viewDate);
+  }
+
+  /** A grant's revenue per committee-year in a view, in öre (see RevenueTotals). */
+  grantRevenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Ore> {
     return this.grants.revenue(grantId, clocks);
   }
 

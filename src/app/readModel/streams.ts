@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { UndecodableEventError } from '../../domain/storedEvent.js';
+import { shareSnapshotGrantEvents, UndecodableEventError } from '../../domain/storedEvent.js';
 import { ProjectionError } from './core.js';
 import type { IsoDate } from '../../domain/dates.js';
 import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
@@ -32,6 +32,15 @@ export function extendBy(entry: StreamExtent, event: ProjectedEvent, businessDat
   entry.firstRecordedAt ??= event.metadata.recordedAt;
   entry.lastRecordedAt = event.metadata.recordedAt;
   if (businessDate !== null && (entry.maxBusinessDate === null || businessDate > entry.maxBusinessDate)) entry.maxBusinessDate = businessDate;
+}
+
+/**
+ * A grant's events as a snapshot holds them (a JSON array), read back as compact as replayed ones:
+ * the type's name, dates, amounts and the like shared across events (see shareSnapshotGrantEvents).
+ */
+export function grantEventsFromSnapshot(json: string): ProjectedEvent[] {
+  type Parsed = { type: string; data: unknown; metadata: { recordedAt: string } };
+  return shareSnapshotGrantEvents(JSON.parse(json) as Parsed[]) as unknown as ProjectedEvent[];
 }
 
 /** Stored events enter the read model through the domain's one decoding; one that does not decode stops it. */
