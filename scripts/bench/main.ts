@@ -58,6 +58,8 @@ results.push(...workload('replay-ledger'));
 results.push(...workload('replay-ceiling'));
 results.push(...workload('restart-log'));
 results.push(...workload('restart-snapshot'));
+results.push(...workload('restart-signed-log'));
+results.push(...workload('restart-signed-snapshot'));
 results.push(...workload('reports', plan.queries));
 results.push(...workload('pages', plan.pages));
 results.push(...workload('backtest', plan.backtestGrants));
@@ -73,6 +75,8 @@ const ledger = find('commands', 'grantledger');
 const replay = find('replay', 'grantledger');
 const restartFromLog = find('restart', 'start from the log');
 const restartFromSnapshot = find('restart', 'start from the snapshot');
+const signedRestartFromLog = find('restart', 'signed: start from the log');
+const signedRestartFromSnapshot = find('restart', 'signed: start from the snapshot');
 const ratios = {
   commandsVsPeer: ratio(ledger, find('commands', 'peer')),
   commandsVsBatchedCeiling: ratio(ledger, find('commands', 'ceiling: raw inserts, 64')),
@@ -84,6 +88,10 @@ const ratios = {
   restartSnapshotVsLog: restartFromLog && restartFromSnapshot ? round2(restartFromLog.seconds / restartFromSnapshot.seconds) : null,
   /** Seconds to /health ok from the snapshot, against the 1 s target at 1 000 000 events. */
   restartSecondsVsTarget: restartFromSnapshot ? round2(restartFromSnapshot.seconds / 1) : null,
+  /** With a signing key (as served): a start from the snapshot against one from the log. */
+  signedRestartSnapshotVsLog: signedRestartFromLog && signedRestartFromSnapshot ? round2(signedRestartFromLog.seconds / signedRestartFromSnapshot.seconds) : null,
+  /** With a signing key: seconds to /health ok from the snapshot, against the 1 s target. */
+  signedRestartSecondsVsTarget: signedRestartFromSnapshot ? round2(signedRestartFromSnapshot.seconds / 1) : null,
   /** Peak RSS with the whole log loaded (replay), against the 300 MiB target. */
   peakRssVsTarget: replay ? round2(replay.peakRssMiB / 300) : null,
   /** Historical report p99 (the worse of the two), against the 20 ms target. */
@@ -97,6 +105,7 @@ const targets = {
   'commands ≥ 50 % of batched ceiling': ratios.commandsVsBatchedCeiling === null ? null : ratios.commandsVsBatchedCeiling >= 0.5,
   'replay ≥ 60 % of parse ceiling': ratios.replayVsParseCeiling === null ? null : ratios.replayVsParseCeiling >= 0.6,
   'restart from the snapshot ≤ 1 s (/health ok)': restartFromSnapshot === undefined ? null : restartFromSnapshot.seconds <= 1,
+  'signed restart from the snapshot ≤ 1 s (/health ok)': signedRestartFromSnapshot === undefined ? null : signedRestartFromSnapshot.seconds <= 1,
   'peak RSS < 300 MiB with the log loaded': replay === undefined ? null : replay.peakRssMiB < 300,
   'historical reports p99 < 20 ms': results.filter((r) => r.workload === 'reports' && r.variant.endsWith('historical')).every((r) => (r.p99Ms ?? Infinity) < 20),
   'replay ≥ 300 000 events/s': (replay?.throughputPerS ?? 0) >= 300_000,

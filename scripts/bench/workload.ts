@@ -7,7 +7,7 @@ import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
 import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
-import { restart, restartFromLog, restartFromSnapshot } from './restartWorkload.js';
+import { restart, restartFromLog, restartFromSnapshot, restartSignedFromLog, restartSignedFromSnapshot } from './restartWorkload.js';
 import { pageRequests } from './pageWorkload.js';
 import { generateSie, importSieWorkload, readSie } from './sieWorkload.js';
 import { earlyWarningBacktest } from './backtestWorkload.js';
@@ -29,6 +29,8 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   restart: () => restart(directory!),
   'restart-log': () => restartFromLog(directory!),
   'restart-snapshot': () => restartFromSnapshot(directory!),
+  'restart-signed-log': () => restartSignedFromLog(directory!),
+  'restart-signed-snapshot': () => restartSignedFromSnapshot(directory!),
   reports: () => reportQueries(directory!, size),
   pages: () => pageRequests(directory!, size),
   'sie-generate': () => generateSie(directory!, size),

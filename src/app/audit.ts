@@ -10,6 +10,7 @@ import {
   verifyConsistency,
   verifyInclusion,
   type LogDigest,
+  type MerkleFrontier,
 } from '../domain/merkle.js';
 import { verifyTreeHead, type SignedTreeHead } from '../store/treeHeads.js';
 import { Yielder } from './yielder.js';
@@ -113,16 +114,24 @@ export interface LogReport extends ChainReport {
  * behind the ledger's back, even with every chain recomputed, changes the root; one appended
  * without the key lies beyond every signed head and is reported unsigned.
  */
-export async function verifyLog(store: EventStore, onEvent?: (count: number) => void): Promise<LogReport> {
+export async function verifyLog(
+  store: EventStore,
+  onEvent?: (count: number) => void,
+  /** Given the whole log's Merkle tree and its last event once read (the ledger keeps it when the log verified). */
+  onTree?: (tree: VerifiedTree) => void,
+): Promise<LogReport> {
   const signer = store.signer;
   if (!signer || !store.latestTreeHead) return verifyChains(store, onEvent);
   const head = await store.latestTreeHead();
   const root = new StreamingMerkleRoot();
   let rootAtHead: string | null = head && head.size === 0 ? root.root().toString('hex') : null;
+  let last = { position: 0, hash: '' };
   const chains = await verifyChains(store, (count) => onEvent?.(count), 100, (event) => {
     root.push(leafOf(event));
+    last = { position: event.position, hash: event.metadata.hash };
     if (head && root.size === head.size) rootAtHead = root.root().toString('hex');
   });
+  onTree?.({ tree: root, ...last });
   let covering = head;
   // Commits made while the log was read are signed by heads newer than the one read first.
   if (head && chains.events > head.size && store.treeHeadOfSize) {
@@ -146,6 +155,75 @@ export async function verifyLog(store: EventStore, onEvent?: (count: number) => 
   const ok = signatureValid && rootMatches && chains.events >= covering.size && unsignedEvents === 0;
   const treeHead = { ok, head: covering, signatureValid, rootMatches: rootMatches && chains.events >= covering.size, unsignedEvents, detail };
   return { ...chains, ok: chains.ok && ok, treeHead };
+}
+
+/** A log's Merkle tree (its frontier) as far as the event at `position`, whose stored hash is `hash`. */
+export interface VerifiedTree {
+  readonly tree: StreamingMerkleRoot;
+  readonly position: number;
+  readonly hash: string;
+}
+
+/** Where a start checked the log: the tail after a snapshot, or, when that could not decide, nothing yet (verify the whole log). */
+export type TailCheck =
+  | { readonly kind: 'matches'; readonly head: SignedTreeHead; readonly tailEvents: number; readonly tree: VerifiedTree }
+  | { readonly kind: 'undecided'; readonly reason: string };
+
+/**
+ * The signed start's fast path: the log's tail after a snapshot, checked against the latest
+ * signed head from the snapshot's Merkle frontier (O(log n) hashes) instead of from every event.
+ *
+ * 1. The frontier is bound to the signed head of exactly its size: its root must be that head's
+ *    root, and the head's signature valid. A frontier forged by someone who can write the
+ *    snapshot file therefore needs a head signed with the key, which they do not hold.
+ * 2. The events after the snapshot's position are read and added to it; the result must be the
+ *    latest signed head (same size, same root, valid signature), and no event may lie beyond it.
+ *
+ * What this does NOT check, and the full `verify` (CLI and HTTP) does: that the log's events up
+ * to the snapshot's position still hash to that frontier. Someone who edits those rows (with
+ * every chain recomputed) is not noticed by this start, only by the next verify, which reports
+ * that the first n events do not have the signed root. The snapshot itself (figures and
+ * frontier alike) is trusted as it is trusted without a signer: whoever can write it can make a
+ * start serve wrong figures until the next rebuild, though not sign them. The caller (the
+ * ledger's start) trusts a snapshot only when the log still holds its last event with its hash.
+ *
+ * Anything else (no frontier, no head of its size, a tail beyond the latest head, a mismatch) is
+ * `undecided`, with why, and the caller verifies the whole log as before.
+ */
+export async function checkTailAgainstTreeHead(store: EventStore, saved: { readonly frontier: MerkleFrontier; readonly position: number; readonly hash: string }): Promise<TailCheck> {
+  const signer = store.signer;
+  if (!signer || !store.latestTreeHead || !store.treeHeadOfSize) return { kind: 'undecided', reason: 'the store signs no tree heads' };
+  let tree: StreamingMerkleRoot;
+  try {
+    tree = StreamingMerkleRoot.ofFrontier(saved.frontier);
+  } catch (error) {
+    return { kind: 'undecided', reason: `the snapshot's Merkle frontier is malformed (${(error as Error).message})` };
+  }
+  const bound = await store.treeHeadOfSize(tree.size);
+  if (bound === null) return { kind: 'undecided', reason: `no signed tree head of exactly ${tree.size} events to bind the snapshot's Merkle frontier to` };
+  if (!verifyTreeHead(bound, signer.publicKey) || bound.root !== tree.root().toString('hex')) {
+    return { kind: 'undecided', reason: `the snapshot's Merkle frontier does not have the root of the signed tree head of ${tree.size} events` };
+  }
+  let last = { position: saved.position, hash: saved.hash };
+  const startSize = tree.size;
+  // Commits by another process while the tail is read are signed by later heads: read on (bounded).
+  for (let round = 0; round < 3; round += 1) {
+    let read = 0;
+    for await (const event of pagedLog(store, last.position)) {
+      tree.push(leafOf(event));
+      last = { position: event.position, hash: event.metadata.hash };
+      read += 1;
+    }
+    const latest = await store.latestTreeHead();
+    if (latest === null) return { kind: 'undecided', reason: 'the store has no signed tree head' };
+    if (latest.size > tree.size && read === 0) return { kind: 'undecided', reason: `the log holds ${tree.size} events, fewer than the ${latest.size} of its latest signed tree head` };
+    if (latest.size > tree.size) continue;
+    if (latest.size < tree.size) return { kind: 'undecided', reason: `${tree.size - latest.size} event(s) lie beyond the latest signed tree head` };
+    if (latest.root !== tree.root().toString('hex')) return { kind: 'undecided', reason: `the log's tail with the snapshot's frontier does not have the root of the latest signed tree head (${latest.size} events)` };
+    if (!verifyTreeHead(latest, signer.publicKey)) return { kind: 'undecided', reason: `the latest signed tree head (${latest.size} events) does not carry a valid signature` };
+    return { kind: 'matches', head: latest, tailEvents: tree.size - startSize, tree: { tree, ...last } };
+  }
+  return { kind: 'undecided', reason: 'the log kept growing while its tail was read' };
 }
 
 function leafOf(event: RecordedEvent): Buffer {

@@ -4,14 +4,15 @@ import type { GrantCommand } from '../domain/grant/commands.js';
 import type { BudgetKey } from '../domain/budget/events.js';
 import type { BudgetCommand } from '../domain/budget/commands.js';
 import { dateOfMoment, type IsoDate } from '../domain/dates.js';
-import type { LogDigest } from '../domain/merkle.js';
+import type { LogDigest, MerkleFrontier } from '../domain/merkle.js';
 import type { TokenRegistry, Authentication } from './tokens.js';
 import type { CommandContext, CommandOutcome } from './commandHandler.js';
 import { followStore, LedgerReadModel } from './readModel/index.js';
 import { loadSnapshot, removeUnfinishedSnapshots, writeSnapshot, type PreviousReadModel } from './readModel/snapshotFile.js';
 import { buildReadModel, type RebuildProgress } from './readModel/rebuild.js';
 import { ReadModelRebuildingError } from './errors.js';
-import { checkDigest, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport } from './audit.js';
+import { checkDigest, checkTailAgainstTreeHead, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport, type VerifiedTree } from './audit.js';
+import type { LogCheckpoint } from './readModel/core.js';
 import type { EventFilter } from '../store/port.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../store/treeHeads.js';
 import type { GrantView } from '../../projections/grantView.js';
@@ -98,6 +99,11 @@ export class Ledger {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private snapshotWriting: Promise<void> | null = null;
   private snapshotSaved = { position: 0, at: Date.now() };
+  /**
+   * With a signer: the last snapshot saved or loaded lacks the Merkle frontier (it was written
+   * before the start's verify had the log's tree), so one is saved again as soon as the tree is known.
+   */
+  private snapshotLacksFrontier = false;
   private readonly rebuildInBackground: boolean;
   private readonly beforeRebuildChunk: LedgerOptions['beforeRebuildChunk'];
   private readonly rebuildChunkEvents: number | undefined;
@@ -144,11 +150,75 @@ export class Ledger {
     await this.verifyAgainstTreeHead();
   }
 
+  /**
+   * Where the store signs tree heads, a start checks the log against the latest one. From a
+   * snapshot that carries its Merkle frontier, only the tail after it is read and hashed (see
+   * checkTailAgainstTreeHead for what that proves and what it leaves to `verify`); otherwise, or
+   * when that cannot decide, the whole log is verified as before.
+   */
   private async verifyAgainstTreeHead(): Promise<void> {
-    if (this.store.signer) {
-      const report = await this.verify();
-      if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
+    if (!this.store.signer) return;
+    const saved = this.snapshotFrontier;
+    this.snapshotFrontier = null;
+    if (saved !== null) {
+      const started = Date.now();
+      const check = await checkTailAgainstTreeHead(this.store, saved);
+      if (check.kind === 'matches') {
+        this.merkleTree = check.tree;
+        this.log(
+          `grantledger: the log's ${check.tailEvents} event(s) after the snapshot, with its Merkle frontier, match the signed tree head of ${check.head.size} events (checked in ${((Date.now() - started) / 1000).toFixed(2)} s); the events before it are checked by verify`,
+        );
+        return;
+      }
+      this.log(`grantledger: the whole log is verified against its signed tree head at start: ${check.reason}`);
     }
+    const report = await this.verify();
+    if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
+  }
+
+  /** The Merkle frontier a loaded snapshot carried, for the start's check; null once used. */
+  private snapshotFrontier: { frontier: MerkleFrontier; position: number; hash: string } | null = null;
+  /**
+   * With a signer: the log's Merkle tree (its frontier, O(log n) hashes) up to an event, known to
+   * match a signed head (from a verify that passed, or the start's tail check). Snapshots carry
+   * it at their checkpoint; it is advanced from the store only as far as a snapshot needs.
+   */
+  private merkleTree: VerifiedTree | null = null;
+  private merkleTreeWork: Promise<unknown> = Promise.resolve();
+
+  /** The saved snapshot lacks the frontier, and the log's tree is now known as far as it: save again (a start from it would verify the whole log). */
+  private frontierDue(): boolean {
+    return this.snapshotLacksFrontier && this.merkleTree !== null && this.merkleTree.position <= this.readModel.position;
+  }
+
+  /** The Merkle frontier of the log up to a snapshot's checkpoint, or null when it is not known. */
+  private merkleFrontierAt(checkpoint: LogCheckpoint): Promise<MerkleFrontier | null> {
+    if (!this.store.signer) return Promise.resolve(null);
+    const work = this.merkleTreeWork.then(() => this.advanceMerkleTree(checkpoint));
+    this.merkleTreeWork = work.catch(() => undefined);
+    return work;
+  }
+
+  private async advanceMerkleTree(checkpoint: LogCheckpoint): Promise<MerkleFrontier | null> {
+    const known = this.merkleTree;
+    if (known === null || checkpoint.position < known.position) return null;
+    let { position, hash } = known;
+    if (position < checkpoint.position) {
+      for await (const event of this.store.readAll({ after: position })) {
+        if (event.position > checkpoint.position) break;
+        known.tree.push(Buffer.from(event.metadata.hash, 'hex'));
+        ({ position } = event);
+        hash = event.metadata.hash;
+        if (position === checkpoint.position) break;
+      }
+      this.merkleTree = { tree: known.tree, position, hash };
+    }
+    if (position !== checkpoint.position || hash !== checkpoint.lastHash) {
+      // The log and the read model disagree about the event at the checkpoint: keep no frontier.
+      this.merkleTree = null;
+      return null;
+    }
+    return known.tree.frontier();
   }
 
   /**
@@ -237,6 +307,7 @@ export class Ledger {
   }
 
   private verifying: { position: number; report: Promise<LogReport> } | null = null;
+  private keepVerifiedTree: VerifiedTree | null = null;
   private verified: { position: number; report: LogReport } | null = null;
 
   /**
@@ -254,7 +325,13 @@ export class Ledger {
         await running.report.catch(() => undefined);
         continue;
       }
-      const report = verifyLog(this.store).then((result) => {
+      const report = verifyLog(this.store, undefined, (tree) => {
+        if (this.store.signer && (this.merkleTree === null || tree.position > this.merkleTree.position)) this.keepVerifiedTree = tree;
+      }).then((result) => {
+        // Only a log that matched its signed head gives the frontier snapshots carry.
+        const tree = this.keepVerifiedTree;
+        this.keepVerifiedTree = null;
+        if (tree && result.ok && (this.merkleTree === null || tree.position > this.merkleTree.position)) this.merkleTree = tree;
         this.verified = { position, report: result };
         return result;
       });
@@ -313,7 +390,7 @@ export class Ledger {
     this.subscription = null;
     await this.snapshotWriting;
     // A read model still being rebuilt is another version's (or none): it is never saved as this one.
-    if (this.snapshotPath !== null && !this.readModel.failure && this.rebuildStatus === null && this.readModel.position !== this.snapshotSaved.position) await this.saveSnapshot();
+    if (this.snapshotPath !== null && !this.readModel.failure && this.rebuildStatus === null && (this.readModel.position !== this.snapshotSaved.position || this.frontierDue())) await this.saveSnapshot();
   }
 
   /** Loads the snapshot; when there is one that cannot be used, says why (and hands back another version's if the log still matches it). */
@@ -328,6 +405,8 @@ export class Ledger {
     if (loaded.kind !== 'loaded') return null;
     this.readModel.adopt(loaded.readModel);
     this.snapshotSaved = { position: loaded.position, at: Date.now() };
+    this.snapshotLacksFrontier = this.store.signer !== undefined && loaded.merkle === undefined;
+    if (loaded.merkle) this.snapshotFrontier = { frontier: loaded.merkle, position: loaded.position, hash: loaded.lastHash };
     this.log(`grantledger: loaded the read-model snapshot ${path} at position ${loaded.position} in ${loaded.seconds.toFixed(2)} s; folding the log after it`);
     return null;
   }
@@ -350,6 +429,10 @@ export class Ledger {
   private async saveSnapshotIfDue(): Promise<void> {
     if (this.snapshotWriting || this.readModel.failure || this.rebuildStatus) return;
     const fresh = this.readModel.position - this.snapshotSaved.position;
+    if (this.frontierDue()) {
+      await this.saveSnapshot();
+      return;
+    }
     if (fresh <= 0) return;
     if (fresh < this.snapshotEveryEvents && Date.now() - this.snapshotSaved.at < SNAPSHOT_MAX_AGE_MS) return;
     await this.saveSnapshot();
@@ -360,9 +443,16 @@ export class Ledger {
     if (this.snapshotPath === null || this.rebuildStatus) return;
     await this.snapshotWriting;
     const path = this.snapshotPath;
-    const writing = writeSnapshot(this.readModel, path).then(
+    let withFrontier = false;
+    const merkleFrontierAt = async (checkpoint: LogCheckpoint) => {
+      const frontier = await this.merkleFrontierAt(checkpoint);
+      withFrontier = frontier !== null;
+      return frontier;
+    };
+    const writing = writeSnapshot(this.readModel, path, { merkleFrontierAt }).then(
       (checkpoint) => {
         this.snapshotSaved = { position: checkpoint.position, at: Date.now() };
+        this.snapshotLacksFrontier = this.store.signer !== undefined && !withFrontier;
       },
       (error: unknown) => this.log(`grantledger: could not write the read-model snapshot ${path}: ${error instanceof Error ? error.message : String(error)}`),
     );

@@ -71,6 +71,31 @@ describe('RFC 6962 Merkle tree', () => {
     }
   });
 
+  it('continues a tree from its frontier (one hash per set bit of its size) to the same root as the whole tree, for every split up to 40', () => {
+    const leaves = leavesOf(40);
+    for (let cut = 0; cut <= 40; cut += 1) {
+      const prefix = new StreamingMerkleRoot();
+      for (const leaf of leaves.slice(0, cut)) prefix.push(leaf);
+      const frontier = prefix.frontier();
+      expect(frontier.size).toBe(cut);
+      expect(frontier.hashes.length).toBe(cut.toString(2).split('').filter((bit) => bit === '1').length);
+      const continued = StreamingMerkleRoot.ofFrontier(JSON.parse(JSON.stringify(frontier)));
+      expect(continued.root().equals(naiveRoot(leaves.slice(0, cut)))).toBe(true);
+      for (const leaf of leaves.slice(cut)) continued.push(leaf);
+      expect(continued.size).toBe(40);
+      expect(continued.root().equals(naiveRoot(leaves))).toBe(true);
+    }
+  });
+
+  it('refuses a frontier whose hashes do not fit its size', () => {
+    const prefix = new StreamingMerkleRoot();
+    for (const leaf of leavesOf(5)) prefix.push(leaf);
+    const { hashes } = prefix.frontier();
+    expect(() => StreamingMerkleRoot.ofFrontier({ size: 7, hashes })).toThrow(/needs 3 hashes/);
+    expect(() => StreamingMerkleRoot.ofFrontier({ size: 5, hashes: [hashes[0]!, 'zz'] })).toThrow(/64 hex digits/);
+    expect(() => StreamingMerkleRoot.ofFrontier({ size: -1, hashes: [] })).toThrow(/size/);
+  });
+
   it('gives the same roots and proofs when built from leaf hashes and precomputed in steps, for every size up to 70', () => {
     const leaves = leavesOf(70);
     for (let n = 0; n <= 70; n += 1) {

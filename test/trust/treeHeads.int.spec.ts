@@ -77,6 +77,39 @@ describe('signed tree heads in the SQLite store', () => {
     await store.close();
   });
 
+  it('two processes on one file take turns: each checks the head the other signed, and every head is over the whole log', async () => {
+    const path = freshPath();
+    const first = new SqliteEventStore(path, { signer });
+    const second = new SqliteEventStore(path, { signer });
+    for (let round = 0; round < 6; round += 1) {
+      const writer = round % 3 === 2 ? second : first;
+      await writer.appendToStream(`s-${round}`, [event(round), event(round + 100)], { expectedRevision: 'any' });
+    }
+    const head = (await second.latestTreeHead())!;
+    expect(head.size).toBe(12);
+    expect(head.root).toBe((await logDigest(first))!.rootHex);
+    const report = await verifyLog(first);
+    expect(report.treeHead).toMatchObject({ ok: true, unsignedEvents: 0 });
+    await first.close();
+    await second.close();
+  });
+
+  it('refuses to sign on when the head it signed itself was edited in the file (the fast path compares every field)', async () => {
+    const path = freshPath();
+    const store = new SqliteEventStore(path, { signer });
+    await store.appendToStream('s', [event(1)], { expectedRevision: 'no_stream' });
+    await store.appendToStream('s', [event(2)], { expectedRevision: 'any' });
+    const intruder = new Database(path);
+    intruder.exec('DROP TRIGGER tree_heads_are_never_updated');
+    // The root of the head this process signed last is replaced by that of a shorter log.
+    const earlier = intruder.prepare('SELECT root FROM tree_heads WHERE size = 1').get() as { root: string };
+    intruder.prepare('UPDATE tree_heads SET root = ? WHERE size = 2').run(earlier.root);
+    intruder.close();
+    await expect(store.appendToStream('s', [event(3)], { expectedRevision: 'any' })).rejects.toThrow(/does not match its latest signed tree head/);
+    expect(await store.headPosition()).toBe(2);
+    await store.close();
+  });
+
   it('adopts a log written before tokenIds and heads existed (schema 1), and its old hashes still verify', async () => {
     const path = freshPath();
     const legacy = new Database(path);

@@ -6,6 +6,7 @@ import type { EventStore } from '../../store/port.js';
 import type { LogCheckpoint } from './core.js';
 import { LedgerReadModel, PROJECTION_VERSION, type GrantIndexLine, type UnreadEvents } from './index.js';
 import type { TokenProjectionSnapshot } from './tokenProjection.js';
+import type { MerkleFrontier } from '../../domain/merkle.js';
 
 /**
  * The read model saved beside the store, so a start folds only the events after it.
@@ -30,6 +31,13 @@ interface Header {
   readonly checkpoint: LogCheckpoint;
   readonly tokens: TokenProjectionSnapshot;
   readonly writtenAt: string;
+  /**
+   * Where the store signs tree heads: the Merkle frontier of the log's events up to the
+   * checkpoint (see Ledger.merkleFrontierAt), so a start checks only the tail against the latest
+   * signed head. Optional: a snapshot without it (older, or unsigned) makes a signing start
+   * verify the whole log, as before; nothing else reads it, so the format stays the same.
+   */
+  readonly merkle?: MerkleFrontier;
 }
 
 /** A grant's line in the index: where its events are in the file. */
@@ -48,7 +56,7 @@ interface Trailer {
 
 /** Why a snapshot could not be used: said once in the log, and the read model is rebuilt from the log. */
 export type SnapshotLoad =
-  | { readonly kind: 'loaded'; readonly readModel: LedgerReadModel; readonly position: number; readonly seconds: number }
+  | { readonly kind: 'loaded'; readonly readModel: LedgerReadModel; readonly position: number; readonly lastHash: string; readonly seconds: number; readonly merkle?: MerkleFrontier }
   | { readonly kind: 'none' }
   | { readonly kind: 'ignored'; readonly reason: string; readonly previous?: PreviousReadModel };
 
@@ -82,14 +90,20 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * its events are); a JSON trailer line saying where the index starts and how many lines it has.
  * A start reads the header, the trailer and the index only; a grant's events when needed.
  */
-export async function writeSnapshot(readModel: LedgerReadModel, path: string): Promise<LogCheckpoint> {
+export async function writeSnapshot(
+  readModel: LedgerReadModel,
+  path: string,
+  options: { readonly merkleFrontierAt?: (checkpoint: LogCheckpoint) => Promise<MerkleFrontier | null> } = {},
+): Promise<LogCheckpoint> {
   const snapshot = readModel.snapshot();
+  const merkle = (await options.merkleFrontierAt?.(snapshot.checkpoint)) ?? null;
   const header: Header = {
     format: FORMAT,
     projectionVersion: snapshot.projectionVersion,
     checkpoint: snapshot.checkpoint,
     tokens: snapshot.tokens,
     writtenAt: new Date().toISOString(),
+    ...(merkle === null ? {} : { merkle }),
   };
   // Unique per write: two ledgers on one store (in one process or two) never write the same file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -287,7 +301,14 @@ export async function loadSnapshot(path: string, store: EventStore): Promise<Sna
       const previous = { readModel, projectionVersion: header.projectionVersion, release: () => events.close() };
       return { kind: 'ignored', reason: otherVersion, previous };
     }
-    return { kind: 'loaded', readModel, position: header.checkpoint.position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    return {
+      kind: 'loaded',
+      readModel,
+      position: header.checkpoint.position,
+      lastHash: header.checkpoint.lastHash,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      ...(header.merkle === undefined ? {} : { merkle: header.merkle }),
+    };
   } finally {
     if (!keep) events.close();
   }

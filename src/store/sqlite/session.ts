@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError, type AppendResult, type ExpectedRevision, type NewEvent, type RecordedEvent } from '../port.js';
 import type { StreamingMerkleRoot } from '../../domain/merkle.js';
-import type { TreeHeadSigner } from '../treeHeads.js';
+import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 import { openConnection, type Statements } from './connection.js';
 import { translate } from './faults.js';
 
@@ -59,10 +59,13 @@ export class SqliteSession {
   flushScheduled = false;
   closed = false;
   /**
-   * The Merkle tree of the log as far as this process has seen it, built on the first commit.
-   * null until then, and again after a commit failed (it is rebuilt from the file).
+   * The Merkle tree of the log as far as this process has seen it, built on the first commit and
+   * kept incrementally (the right edge of the tree: O(log n) hashes, see StreamingMerkleRoot).
+   * null until then, and again after a commit failed (it is rebuilt from the file). `signed` is
+   * the head this process signed over exactly this tree, as it wrote it: while the file's latest
+   * head is still that row, the next commit's catch-up has nothing to hash or verify.
    */
-  merkle: { root: StreamingMerkleRoot; position: number } | null = null;
+  merkle: { root: StreamingMerkleRoot; position: number; signed: SignedTreeHead | null } | null = null;
   /** Why this log may not be signed any more: it differs from its own latest signed head. */
   treeHeadFault: StoreUnavailableError | null = null;
   /** The last commit that failed for a fault of the file; cleared by the next durable commit. */

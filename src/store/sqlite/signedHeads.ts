@@ -57,7 +57,7 @@ export function catchUpSignedLog(session: SqliteSession): void {
   const signer = session.signer!;
   const latestRow = session.statements.latestTreeHead.get();
   const latest = latestRow ? toTreeHead(latestRow) : null;
-  if (session.merkle === null) session.merkle = { root: new StreamingMerkleRoot(), position: 0 };
+  if (session.merkle === null) session.merkle = { root: new StreamingMerkleRoot(), position: 0, signed: null };
   const merkle = session.merkle;
   const fault = (problem: string) => {
     session.merkle = null;
@@ -74,6 +74,17 @@ export function catchUpSignedLog(session: SqliteSession): void {
     return;
   }
   if (latest.size < merkle.root.size) throw fault(`its latest signed tree head covers ${latest.size} events, fewer than the ${merkle.root.size} signed before`);
+  if (merkle.signed !== null && merkle.root.size === latest.size && sameHead(latest, merkle.signed)) {
+    // The latest head is the very row this process signed over this tree in its last commit:
+    // its root is this tree's and its signature is ours, so hashing the root again and
+    // verifying the signature (a third of the signing cost per commit) would prove nothing
+    // new. A head another process signed, or one edited in the file, differs in some field
+    // and takes the full check below. Events written after it are still looked for.
+    let beyondOwn = 0;
+    for (const _row of session.statements.hashesAfter.iterate(merkle.position)) beyondOwn += 1;
+    if (beyondOwn > 0) throw fault(`${beyondOwn} event(s) lie beyond the latest signed tree head: they were written behind the ledger's back or without its signing key`);
+    return;
+  }
   let beyond = 0;
   for (const row of session.statements.hashesAfter.iterate(merkle.position)) {
     if (merkle.root.size < latest.size) {
@@ -94,6 +105,12 @@ export function insertSignedHead(session: SqliteSession, time: string): void {
   const merkle = session.merkle!;
   const head = session.signer!.sign({ size: merkle.root.size, root: merkle.root.root().toString('hex'), time });
   session.statements.insertTreeHead.run(head.size, head.root, head.time, head.signature, head.keyId);
+  merkle.signed = head;
+}
+
+/** Every field equal: the same row (Ed25519 is deterministic, so the same key signs a head one way). */
+function sameHead(a: SignedTreeHead, b: SignedTreeHead): boolean {
+  return a.size === b.size && a.root === b.root && a.time === b.time && a.signature === b.signature && a.keyId === b.keyId;
 }
 
 /** The latest signed tree head, or null when the store keeps none (yet). */
