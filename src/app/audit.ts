@@ -341,8 +341,9 @@ export async function proveInclusion(store: EventStore, eventId: string, digest:
   const { tree, wanted } = await treeOf(store, digest.treeSize, eventId);
   assertRoot(tree, digest);
   if (wanted === null) throw new ProofUnavailableError(`event ${eventId} is not among the ${digest.treeSize} events of the digest`);
-  let recorded: RecordedEvent | undefined;
-  for await (const event of store.readAll({ after: wanted.position - 1, maxCount: 1 })) recorded = event;
+  // EventStoreDB positions are byte offsets, and a server refuses a read from inside a record: read there exactly.
+  let recorded: RecordedEvent | undefined = store.eventAt ? ((await store.eventAt(wanted.position)) ?? undefined) : undefined;
+  if (!store.eventAt) for await (const event of store.readAll({ after: wanted.position - 1, maxCount: 1 })) recorded = event;
   if (!recorded) throw new ProofUnavailableError(`event ${eventId} could not be read`);
   return {
     proof: 'inclusion',

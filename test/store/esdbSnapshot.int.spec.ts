@@ -9,6 +9,7 @@ import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
 import type { EventHandler, ReadAllOptions, RecordedEvent, SubscribeOptions, Subscription } from '../../src/store/port.js';
 import type { Clocks } from '../../projections/clocks.js';
 import { EsdbDouble } from '../esdb-double/esdbDouble.js';
+import { checkProof, logDigest, proveInclusion } from '../../src/app/audit.js';
 
 /**
  * The read-model snapshot on EventStoreDB (issue 13), on the double: its checkpoint is the $all
@@ -201,6 +202,28 @@ describe('read-model snapshot on EventStoreDB (double)', () => {
       await source.stop();
       await shifted.stop();
       await shorter.stop();
+    }
+  });
+});
+
+describe('inclusion proofs on EventStoreDB (double)', () => {
+  it('reads the proven event at its own $all position (a read from inside a record is refused, as by a server)', async () => {
+    const double = await EsdbDouble.start();
+    try {
+      const ledger = await started(double, null);
+      await record(ledger, 'prove', 3);
+      const digest = (await logDigest(ledger.store))!;
+      const events: RecordedEvent[] = [];
+      for await (const event of ledger.store.readAll()) events.push(event);
+      // Every event of the log, first, middle and last, has a proof that checks.
+      for (const wanted of [events[0]!, events[Math.floor(events.length / 2)]!, events.at(-1)!]) {
+        const proof = await proveInclusion(ledger.store, wanted.eventId, digest);
+        expect(proof.event.eventId).toBe(wanted.eventId);
+        expect(checkProof(proof)).toMatchObject({ ok: true });
+      }
+      await stopped(ledger);
+    } finally {
+      await double.stop();
     }
   });
 });
