@@ -1,6 +1,5 @@
-import { Decimal } from 'decimal.js';
 import type { PageLedger as Ledger } from '../reports.js';
-import { formatMoney, ZERO } from '../../domain/money.js';
+import { formatOre, oreOf, type Ore } from '../../domain/money.js';
 import { viewDateOf } from '../../../projections/clocks.js';
 import { isAtRisk, type UnusedGrantRow, type UnusedGrantsReport } from '../../../projections/unusedGrants.js';
 import type { CommitteeResultRow } from '../../../projections/committeeResults.js';
@@ -14,11 +13,12 @@ type ResultRow = CommitteeResultRow;
 
 interface CommitteeSummary {
   readonly committee: string;
-  unused: Decimal;
-  readonly byGrantor: Map<string, { unused: Decimal; count: number }>;
+  /** Sums in whole öre: thousands of rows add up without a Decimal parsed for each. */
+  unused: Ore;
+  readonly byGrantor: Map<string, { unused: Ore; count: number }>;
   readonly atRisk: UnusedGrantRow[];
   readonly toRepay: Array<{ row: UnusedGrantRow; amount: string }>;
-  toRepayTotal: Decimal;
+  toRepayTotal: Ore;
 }
 
 function daysUntilYearEnd(viewDate: string): number {
@@ -40,17 +40,18 @@ function summarise(report: UnusedGrantsReport, viewDate: string): Map<string, Co
   for (const row of report.rows) {
     let summary = result.get(row.committee);
     if (!summary) {
-      summary = { committee: row.committee, unused: ZERO, byGrantor: new Map(), atRisk: [], toRepay: [], toRepayTotal: ZERO };
+      summary = { committee: row.committee, unused: 0n, byGrantor: new Map(), atRisk: [], toRepay: [], toRepayTotal: 0n };
       result.set(row.committee, summary);
     }
-    summary.unused = summary.unused.plus(row.unused);
-    const grantor = summary.byGrantor.get(row.grantor) ?? { unused: ZERO, count: 0 };
-    summary.byGrantor.set(row.grantor, { unused: grantor.unused.plus(row.unused), count: grantor.count + 1 });
+    const unused = oreOf(row.unused);
+    summary.unused += unused;
+    const grantor = summary.byGrantor.get(row.grantor) ?? { unused: 0n, count: 0 };
+    summary.byGrantor.set(row.grantor, { unused: grantor.unused + unused, count: grantor.count + 1 });
     if (isAtRisk(row, viewDate, within)) summary.atRisk.push(row);
-    const toRepay = row.toRepay;
-    if (new Decimal(toRepay).gt(0)) {
-      summary.toRepay.push({ row, amount: toRepay });
-      summary.toRepayTotal = summary.toRepayTotal.plus(toRepay);
+    const toRepay = oreOf(row.toRepay);
+    if (toRepay > 0n) {
+      summary.toRepay.push({ row, amount: row.toRepay });
+      summary.toRepayTotal += toRepay;
     }
   }
   byDate.set(viewDate, result);
@@ -87,14 +88,14 @@ function committeeSection(
 ): Html {
   const headingId = `nämnd-${index}`;
   const thisYear = results.find((row) => row.fiscalYear === year);
-  const grantors = summary ? [...summary.byGrantor.entries()].sort((a, b) => b[1].unused.comparedTo(a[1].unused)) : [];
+  const grantors = summary ? [...summary.byGrantor.entries()].sort((a, b) => (b[1].unused > a[1].unused ? 1 : b[1].unused < a[1].unused ? -1 : 0)) : [];
   const listHref = hrefWith('/statsbidrag', { ...params, committee });
   return html`<section class="card" aria-labelledby="${headingId}">
     <h2 id="${headingId}">${committee}</h2>
     <div class="card-grid"><div>
     <dl class="figures">
-      <div><dt>Outnyttjade riktade medel</dt><dd>${kr(formatMoney(summary?.unused ?? ZERO))}</dd></div>
-      <div><dt>Att återbetala</dt><dd>${kr(formatMoney(summary?.toRepayTotal ?? ZERO))}</dd></div>
+      <div><dt>Outnyttjade riktade medel</dt><dd>${kr(formatOre(summary?.unused ?? 0n))}</dd></div>
+      <div><dt>Att återbetala</dt><dd>${kr(formatOre(summary?.toRepayTotal ?? 0n))}</dd></div>
       <div><dt>Årets resultat ${year}${thisYear?.monthsReported !== undefined ? ` (${thisYear.monthsReported} mån)` : ''}</dt><dd>${thisYear ? kr(thisYear.result) : '–'}</dd></div>
       <div><dt>Senaste prognos${thisYear?.latestForecast ? ` efter ${thisYear.latestForecast.afterPeriod}` : ''}</dt><dd>${thisYear?.latestForecast ? kr(thisYear.latestForecast.deviation) : 'ingen'}</dd></div>
     </dl>
@@ -103,7 +104,7 @@ function committeeSection(
       ? html`<p>Inga riktade statsbidrag.</p>`
       : tableRegion(`Outnyttjat per bidragsgivare, ${committee}`, html`<table>
       <thead><tr><th scope="col">Bidragsgivare</th><th scope="col" class="num">Bidrag</th><th scope="col" class="num">Outnyttjat</th></tr></thead>
-      <tbody>${grantors.map(([grantor, figures]) => html`<tr><th scope="row"><a href="${hrefWith('/statsbidrag', { ...params, committee, grantor })}">${grantor}</a></th><td class="num">${figures.count}</td><td class="num">${kr(formatMoney(figures.unused))}</td></tr>`)}</tbody>
+      <tbody>${grantors.map(([grantor, figures]) => html`<tr><th scope="row"><a href="${hrefWith('/statsbidrag', { ...params, committee, grantor })}">${grantor}</a></th><td class="num">${figures.count}</td><td class="num">${kr(formatOre(figures.unused))}</td></tr>`)}</tbody>
     </table>`)}
     </div><div>
     <h3>I riskzonen före årsskiftet</h3>
@@ -175,8 +176,8 @@ function summaryTable(committees: readonly string[], byCommittee: Map<string, Co
       const rows = resultsOf.get(committee) ?? [];
       const thisYear = rows.find((row) => row.fiscalYear === year);
       return html`<tr><th scope="row"><a href="${hrefWith('/', { ...params, committee })}">${committee}</a></th>
-        <td class="num">${kr(formatMoney(summary?.unused ?? ZERO))}</td><td class="num">${summary?.atRisk.length ?? 0}</td>
-        <td class="num">${kr(formatMoney(summary?.toRepayTotal ?? ZERO))}</td><td class="num">${thisYear ? kr(thisYear.result) : '–'}</td>
+        <td class="num">${kr(formatOre(summary?.unused ?? 0n))}</td><td class="num">${summary?.atRisk.length ?? 0}</td>
+        <td class="num">${kr(formatOre(summary?.toRepayTotal ?? 0n))}</td><td class="num">${thisYear ? kr(thisYear.result) : '–'}</td>
         <td>${thisYear?.latestForecast ? `${kr(thisYear.latestForecast.deviation)} (${thisYear.latestForecast.afterPeriod})` : '–'}</td>
         <td class="num">${kr(thisYear?.cumulativeResult ?? rows[rows.length - 1]?.cumulativeResult)}</td></tr>`;
     })}</tbody>
