@@ -7,7 +7,7 @@ import { foldBudgetFacts } from '../src/domain/budget/decide.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
-import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
+import { visibleEvents, type Clocks, type GrantStreamEvent, type BudgetStreamEvent } from './clocks.js';
 import { forecastViewOf, grantRevenueByCommitteeYear, revenueKeyOf, type ForecastView } from './committeeResults.js';
 
 /**
@@ -76,8 +76,8 @@ const COMMITTEE = '';
 export function activitiesReport(
   committee: string,
   year: number,
-  budgetStream: readonly ProjectedEvent[],
-  grantStreams: Iterable<readonly ProjectedEvent[]>,
+  budgetStream: readonly BudgetStreamEvent[],
+  grantStreams: Iterable<readonly GrantStreamEvent[]>,
   clocks: Clocks,
   viewDate: IsoDate,
 ): ActivitiesReport {

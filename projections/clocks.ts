@@ -1,17 +1,23 @@
 import { dateOfMoment, type IsoDate } from '../src/domain/dates.js';
+import type { Decoded } from '../src/domain/storedEvent.js';
+import type { GrantEvent } from '../src/domain/grant/events.js';
+import type { BudgetEvent } from '../src/domain/budget/events.js';
+
+/** Any domain event: a type and its data. */
+export interface EventShape {
+  readonly type: string;
+  readonly data: unknown;
+}
 
 /**
- * What a projection needs of a stored event. A RecordedEvent is one; the read model keeps only
- * this much of each event, so a log of millions fits in memory.
+ * What a projection keeps of a stored event: the domain event, decoded by the one decoder
+ * (src/domain/storedEvent.ts) and so of the current shape, with its place in the log. The read
+ * model keeps only this much of each event, so a log of millions fits in memory. Typed by its
+ * stream's events (ProjectedEvent<GrantEvent>), a projection reads it as the domain event it is.
  */
-export interface ProjectedEvent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly revision: number;
-  readonly position: number;
-  readonly data: unknown;
-  readonly metadata: { readonly recordedAt: string };
-}
+export type ProjectedEvent<E extends EventShape = EventShape> = Decoded<E>;
+export type GrantStreamEvent = ProjectedEvent<GrantEvent>;
+export type BudgetStreamEvent = ProjectedEvent<BudgetEvent>;
 
 /**
  * The two clocks of every report (DOMAIN.md, "Two clocks"):
@@ -34,11 +40,11 @@ export function viewDateOf(clocks: Clocks, today: IsoDate): IsoDate {
  * The domain events of one stream that a view sees, in stream order: known by knownAt, not
  * reversed by a reversal known by knownAt, and dated on or before asOf.
  */
-export function visibleEvents<E extends { type: string }>(
-  stream: readonly ProjectedEvent[],
+export function visibleEvents<E extends EventShape>(
+  stream: readonly ProjectedEvent<E>[],
   clocks: Clocks,
   businessDate: (event: E) => IsoDate | null,
-): E[] {
+): readonly E[] {
   // A stream is in log order and recordedAt never decreases along the log, so the events known
   // at a moment are a prefix of it.
   let known = stream.length;
@@ -48,17 +54,16 @@ export function visibleEvents<E extends { type: string }>(
   }
   let reversed: Set<string> | null = null;
   for (let index = 0; index < known; index += 1) {
-    const event = stream[index]!;
-    if (event.type === 'EntryReversed') (reversed ??= new Set()).add((event.data as { reversedEventId: string }).reversedEventId);
+    const event: EventShape = stream[index]!;
+    if (isReversal(event)) (reversed ??= new Set()).add(event.data.reversedEventId);
   }
   // A stored event is already a {type, data}: the common view (no asOf, nothing reversed) takes
   // the events as they are, without copying a million of them.
-  if (reversed === null && clocks.asOf === undefined) return (known === stream.length ? stream : stream.slice(0, known)) as unknown as E[];
+  if (reversed === null && clocks.asOf === undefined) return known === stream.length ? stream : stream.slice(0, known);
   const visible: E[] = [];
   for (let index = 0; index < known; index += 1) {
-    const recorded = stream[index]!;
-    if (recorded.type === 'EntryReversed' || reversed?.has(recorded.eventId)) continue;
-    const event = recorded as unknown as E;
+    const event = stream[index]!;
+    if (event.type === 'EntryReversed' || reversed?.has(event.eventId)) continue;
     if (clocks.asOf !== undefined) {
       const date = businessDate(event);
       if (date !== null && date > clocks.asOf) continue;
@@ -66,4 +71,9 @@ export function visibleEvents<E extends { type: string }>(
     visible.push(event);
   }
   return visible;
+}
+
+/** A reversal (EntryReversed), which grant and budget streams alike may hold. */
+export function isReversal(event: EventShape): event is { readonly type: 'EntryReversed'; readonly data: { readonly reversedEventId: string } } {
+  return event.type === 'EntryReversed' && typeof (event.data as { reversedEventId?: unknown }).reversedEventId === 'string';
 }

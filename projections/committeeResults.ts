@@ -15,7 +15,7 @@ import {
 } from '../src/domain/budget/state.js';
 import { foldBudgetFacts } from '../src/domain/budget/decide.js';
 import { asCorrected } from '../src/domain/grant/decide.js';
-import { viewDateOf, visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
+import { viewDateOf, visibleEvents, type Clocks, type GrantStreamEvent, type BudgetStreamEvent } from './clocks.js';
 
 /**
  * Committee results (resultat, budgetavvikelse) per fiscal year, and the cumulative result
@@ -71,7 +71,7 @@ export function forecastViewOf(period: ForecastPeriod): ForecastView {
 
 export interface BudgetStream {
   readonly key: BudgetKey;
-  readonly events: readonly ProjectedEvent[];
+  readonly events: readonly BudgetStreamEvent[];
 }
 
 /** The key of a committee-year in grant revenue maps. */
@@ -81,7 +81,7 @@ export const revenueKeyOf = (committee: string, year: number): string => `${comm
  * grantRevenue per committee and year: Σ FundsSpent of riktade grants spent in the year,
  * + retained of grants closed in the year, + Σ generella grants received in the year.
  */
-export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly ProjectedEvent[]>, clocks: Clocks): Map<string, Money> {
+export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly GrantStreamEvent[]>, clocks: Clocks): Map<string, Money> {
   const revenue = new Map<string, Money>();
   for (const stream of grantStreams) {
     // An amendment corrects the receipt: the committee and kind are the corrected ones.
@@ -123,7 +123,7 @@ export interface BudgetInView {
   readonly facts: BudgetFacts;
 }
 
-export function budgetFactsAt(events: readonly ProjectedEvent[], clocks: Clocks): BudgetFacts {
+export function budgetFactsAt(events: readonly BudgetStreamEvent[], clocks: Clocks): BudgetFacts {
   return foldBudgetFacts(visibleEvents<BudgetEvent>(events, clocks, budgetBusinessDate));
 }
 
@@ -162,7 +162,7 @@ export interface CommitteeResultsOptions {
  */
 export function committeeResultsReport(
   budgets: Iterable<BudgetStream>,
-  grantStreams: Iterable<readonly ProjectedEvent[]>,
+  grantStreams: Iterable<readonly GrantStreamEvent[]>,
   clocks: Clocks,
   options: CommitteeResultsOptions = {},
 ): { rows: CommitteeResultRow[] } {

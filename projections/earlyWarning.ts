@@ -4,7 +4,7 @@ import { addMonths, lastDayOfPeriod, type IsoDate, type Period } from '../src/do
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate, unusedOf, type GrantFacts } from '../src/domain/grant/state.js';
 import { asCorrected, foldGrantFacts } from '../src/domain/grant/decide.js';
-import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
+import { visibleEvents, type Clocks, type GrantStreamEvent } from './clocks.js';
 
 /**
  * Early warning (tidig varning): which earmarked money will be left unused at useBy if spending
@@ -55,7 +55,7 @@ function lastWholeMonth(viewDate: IsoDate): Period {
 }
 
 /** One grant's projection from its events in a view; null unless an open riktat grant. */
-export function earlyWarningRowOf(stream: readonly ProjectedEvent[], clocks: Clocks, viewDate: IsoDate): EarlyWarningRow | null {
+export function earlyWarningRowOf(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): EarlyWarningRow | null {
   const events = asCorrected(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
   const facts = foldGrantFacts(events);
   return earlyWarningFromFacts(facts, events, viewDate);

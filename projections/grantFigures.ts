@@ -2,7 +2,7 @@ import { yearOf, type IsoDate } from '../src/domain/dates.js';
 import { formatOre, oreOf, type Ore } from '../src/domain/money.js';
 import type { GrantEvent, GrantEventOf } from '../src/domain/grant/events.js';
 import { amendedReceipt, grantBusinessDate } from '../src/domain/grant/state.js';
-import type { Clocks, ProjectedEvent } from './clocks.js';
+import type { Clocks, GrantStreamEvent } from './clocks.js';
 import type { GrantSummary, GrantViewStatus } from './grantView.js';
 import { revenueKeyOf } from './committeeResults.js';
 
@@ -66,10 +66,10 @@ export class GrantFigures {
   private readonly byEventId = new Map<string, number>();
 
   /** Indexes the events the stream gained since the last call (a stream only grows). */
-  private extend(stream: readonly ProjectedEvent[]): void {
+  private extend(stream: readonly GrantStreamEvent[]): void {
     for (let index = this.figures.length; index < stream.length; index += 1) {
       const recorded = stream[index]!;
-      const event = recorded as unknown as GrantEvent;
+      const event: GrantEvent = recorded;
       const date = grantBusinessDate(event);
       this.figures.push({ event, date, recordedAt: recorded.metadata.recordedAt, year: date === null ? 0 : yearOf(date), ore: oreOfEvent(event), reversedAt: Infinity });
       this.byEventId.set(recorded.eventId, index);
@@ -81,7 +81,7 @@ export class GrantFigures {
   }
 
   /** @param byYear whether to add up what makes revenue per year (the revenue needs it, the summary does not) */
-  private sumsOf(stream: readonly ProjectedEvent[], clocks: Clocks, byYear: boolean): Sums {
+  private sumsOf(stream: readonly GrantStreamEvent[], clocks: Clocks, byYear: boolean): Sums {
     this.extend(stream);
     const figures = this.figures;
     let known = figures.length;
@@ -177,7 +177,7 @@ export class GrantFigures {
   }
 
   /** The grant's summary in the view, judged on viewDate; null when the view does not hold its receipt. */
-  summary(stream: readonly ProjectedEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
+  summary(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     const sums = this.sumsOf(stream, clocks, false);
     const grant = correctedReceipt(sums);
     if (grant === null) return null;
@@ -214,7 +214,7 @@ export class GrantFigures {
   }
 
   /** The grant's revenue per committee-year in the view, in öre (the rules of grantRevenueByCommitteeYear). */
-  revenue(stream: readonly ProjectedEvent[], clocks: Clocks): Map<string, Ore> {
+  revenue(stream: readonly GrantStreamEvent[], clocks: Clocks): Map<string, Ore> {
     const sums = this.sumsOf(stream, clocks, true);
     const grant = correctedReceipt(sums);
     const revenue = new Map<string, Ore>();

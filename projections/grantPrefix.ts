@@ -1,7 +1,6 @@
 import type { IsoDate } from '../src/domain/dates.js';
-import type { GrantEvent } from '../src/domain/grant/events.js';
 import { foldGrantEvents, grantBusinessDate, INITIAL_GRANT_FACTS, type GrantFacts } from '../src/domain/grant/state.js';
-import type { Clocks, ProjectedEvent } from './clocks.js';
+import type { Clocks, GrantStreamEvent } from './clocks.js';
 
 /** A checkpoint of a grant's facts every this many events: a view folds at most this many more. */
 export const CHECKPOINT_EVERY = 16;
@@ -23,7 +22,7 @@ export class GrantPrefixIndex {
   private firstReversal = Infinity;
 
   /** The facts of the view, or null when the view is not a prefix of the stream (fold it instead). */
-  factsAt(stream: readonly ProjectedEvent[], clocks: Clocks): GrantFacts | null {
+  factsAt(stream: readonly GrantStreamEvent[], clocks: Clocks): GrantFacts | null {
     this.extend(stream);
     const known = clocks.knownAt === undefined ? stream.length : knownCount(stream, clocks.knownAt);
     if (this.firstReversal < known) return null;
@@ -32,7 +31,7 @@ export class GrantPrefixIndex {
       // Events dated after asOf at the end of what is known drop off the prefix; one before them,
       // or one without a date among them (an amendment, a plan: in every view), means no prefix.
       while (end > 0) {
-        const date = grantBusinessDate(asGrantEvent(stream[end - 1]!));
+        const date = grantBusinessDate(stream[end - 1]!);
         if (date === null || date <= clocks.asOf) break;
         end -= 1;
       }
@@ -41,15 +40,15 @@ export class GrantPrefixIndex {
     const checkpoint = Math.floor(end / CHECKPOINT_EVERY);
     while (this.checkpoints.length <= checkpoint) {
       const from = (this.checkpoints.length - 1) * CHECKPOINT_EVERY;
-      this.checkpoints.push(foldGrantEvents(this.checkpoints[this.checkpoints.length - 1]!, stream.slice(from, from + CHECKPOINT_EVERY).map(asGrantEvent)));
+      this.checkpoints.push(foldGrantEvents(this.checkpoints[this.checkpoints.length - 1]!, stream.slice(from, from + CHECKPOINT_EVERY)));
     }
     const from = checkpoint * CHECKPOINT_EVERY;
-    return from === end ? this.checkpoints[checkpoint]! : foldGrantEvents(this.checkpoints[checkpoint]!, stream.slice(from, end).map(asGrantEvent));
+    return from === end ? this.checkpoints[checkpoint]! : foldGrantEvents(this.checkpoints[checkpoint]!, stream.slice(from, end));
   }
 
-  private extend(stream: readonly ProjectedEvent[]): void {
+  private extend(stream: readonly GrantStreamEvent[]): void {
     for (let index = this.latestDateBefore.length - 1; index < stream.length; index += 1) {
-      const event = asGrantEvent(stream[index]!);
+      const event = stream[index]!;
       if (event.type === 'EntryReversed' && this.firstReversal === Infinity) this.firstReversal = index;
       const date: IsoDate | null = grantBusinessDate(event);
       const before = this.latestDateBefore[index]!;
@@ -59,7 +58,7 @@ export class GrantPrefixIndex {
 }
 
 /** How many of the stream's events were recorded by the moment: recordedAt never decreases along it. */
-function knownCount(stream: readonly ProjectedEvent[], knownAt: string): number {
+function knownCount(stream: readonly GrantStreamEvent[], knownAt: string): number {
   let low = 0;
   let high = stream.length;
   while (low < high) {
@@ -68,9 +67,4 @@ function knownCount(stream: readonly ProjectedEvent[], knownAt: string): number 
     else high = middle;
   }
   return low;
-}
-
-/** A projected grant event is a grant event: the read model admits only those into a grant stream. */
-function asGrantEvent(event: ProjectedEvent): GrantEvent {
-  return event as unknown as GrantEvent;
 }

@@ -3,7 +3,7 @@ import type { IsoDate } from '../src/domain/dates.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
-import { visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
+import { visibleEvents, type Clocks, type GrantStreamEvent } from './clocks.js';
 import { grantViewOf, type AllocationView, type GrantView } from './grantView.js';
 
 /**
@@ -29,7 +29,7 @@ export interface GrantStatement {
 const byDate = <T>(dateOf: (item: T) => string) => (a: T, b: T) => (dateOf(a) < dateOf(b) ? -1 : dateOf(a) > dateOf(b) ? 1 : 0);
 
 /** The statement of one grant in a view; null when the view does not see the grant. */
-export function grantStatementOf(stream: readonly ProjectedEvent[], clocks: Clocks, viewDate: IsoDate): GrantStatement | null {
+export function grantStatementOf(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantStatement | null {
   const events = visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate);
   const facts = foldGrantFacts(events);
   const view = grantViewOf(facts, viewDate);

@@ -12,7 +12,7 @@ import {
   type GrantFacts,
 } from '../src/domain/grant/state.js';
 import { foldGrantFacts } from '../src/domain/grant/decide.js';
-import { viewDateOf, visibleEvents, type Clocks, type ProjectedEvent } from './clocks.js';
+import { viewDateOf, visibleEvents, type Clocks, type GrantStreamEvent } from './clocks.js';
 
 /**
  * open; expired on or after useBy with earmarked money unused; settled on or after useBy with
@@ -71,7 +71,7 @@ export function grantStatusOf(facts: GrantFacts, viewDate: IsoDate): GrantViewSt
   return unusedOf(facts).gt(0) ? 'expired' : 'settled';
 }
 
-export function grantFactsAt(stream: readonly ProjectedEvent[], clocks: Clocks): GrantFacts {
+export function grantFactsAt(stream: readonly GrantStreamEvent[], clocks: Clocks): GrantFacts {
   return foldGrantFacts(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
 }
 
@@ -160,6 +160,6 @@ export function grantViewOf(facts: GrantFacts, viewDate: IsoDate): GrantView | n
   };
 }
 
-export function grantView(stream: readonly ProjectedEvent[], clocks: Clocks, today: IsoDate): GrantView | null {
+export function grantView(stream: readonly GrantStreamEvent[], clocks: Clocks, today: IsoDate): GrantView | null {
   return grantViewOf(grantFactsAt(stream, clocks), viewDateOf(clocks, today));
 }

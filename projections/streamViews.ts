@@ -17,7 +17,7 @@ const EVERY_DATE = '*';
  * ten thousand grants cost ten thousand binary searches, not a million events. The key is exact:
  * events appended later never change what an earlier prefix holds.
  */
-export class StreamViews<V> {
+export class StreamViews<V, E extends ProjectedEvent = ProjectedEvent> {
   private readonly recordedAt: string[] = [];
   /** The stream's distinct business dates, ascending. */
   private readonly dates: IsoDate[] = [];
@@ -25,14 +25,14 @@ export class StreamViews<V> {
   private readonly latestDateBefore: string[] = [''];
   private readonly kept = new Map<string, V>();
 
-  constructor(private readonly businessDate: (event: ProjectedEvent) => IsoDate | null) {}
+  constructor(private readonly businessDate: (event: E) => IsoDate | null) {}
 
   /**
    * What the view sees of the stream: its key, and the same events as a prefix and a date (the
    * events known, those dated after the date left out), which stay what they are however the
    * stream grows. Null when the view sees none of its events.
    */
-  viewOf(stream: readonly ProjectedEvent[], clocks: Clocks): StreamView | null {
+  viewOf(stream: readonly E[], clocks: Clocks): StreamView | null {
     this.extend(stream);
     const known = clocks.knownAt === undefined ? stream.length : upperBound(this.recordedAt, clocks.knownAt);
     if (known === 0) return null;
@@ -52,7 +52,7 @@ export class StreamViews<V> {
     return value;
   }
 
-  private extend(stream: readonly ProjectedEvent[]): void {
+  private extend(stream: readonly E[]): void {
     for (let index = this.recordedAt.length; index < stream.length; index += 1) {
       const event = stream[index]!;
       this.recordedAt.push(event.metadata.recordedAt);
@@ -74,7 +74,7 @@ export interface StreamView {
 }
 
 /** The view's events: its prefix of the stream, and the clocks that cut it as the view does. */
-export function cutOf(stream: readonly ProjectedEvent[], view: StreamView): { readonly events: readonly ProjectedEvent[]; readonly clocks: Clocks } {
+export function cutOf<E extends ProjectedEvent>(stream: readonly E[], view: StreamView): { readonly events: readonly E[]; readonly clocks: Clocks } {
   // A copy, even of the whole stream: the stream grows, the view's events do not.
   return { events: stream.slice(0, view.known), clocks: view.asOf === undefined ? {} : { asOf: view.asOf } };
 }

@@ -6,7 +6,7 @@
 import { Decimal } from 'decimal.js';
 import { addMonths, lastDayOfPeriod } from '../../src/domain/dates.js';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
-import type { ProjectedEvent } from '../../projections/clocks.js';
+import type { GrantStreamEvent } from '../../projections/clocks.js';
 import { earlyWarningRowOf } from '../../projections/earlyWarning.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import { unusedOf } from '../../src/domain/grant/state.js';
@@ -24,7 +24,7 @@ const kronor = (value: number) => `${Math.max(0, Math.round(value))}.00`;
  * until the last four months, then most of it), bursts (two or three large spends at random
  * months) or none (a trickle at most).
  */
-export function generatedGrant(index: number, pattern: Pattern, random: () => number): ProjectedEvent[] {
+export function generatedGrant(index: number, pattern: Pattern, random: () => number): GrantStreamEvent[] {
   const amount = 100_000 + Math.floor(random() * 49) * 100_000;
   const receivedMonth = addMonths('2019-01', Math.floor(random() * 48));
   const months = 12 + Math.floor(random() * 13);
@@ -62,7 +62,7 @@ export function generatedGrant(index: number, pattern: Pattern, random: () => nu
   });
   return events.map((event, position) => {
     const date = event.type === 'FundsSpent' ? event.data.spentOn : `${receivedMonth}-01`;
-    return { eventId: `${grantId}-${position}`, type: event.type, revision: position, position, data: event.data, metadata: { recordedAt: `${date}T12:00:00.000Z` } };
+    return { ...event, eventId: `${grantId}-${position}`, revision: position, position, metadata: { recordedAt: `${date}T12:00:00.000Z` } };
   });
 }
 

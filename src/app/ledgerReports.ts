@@ -2,7 +2,7 @@ import type { ReadSide } from './ledger/readSide.js';
 import type { IsoDate } from '../domain/dates.js';
 import type { GrantFacts } from '../domain/grant/state.js';
 import { budgetStreamName } from '../domain/budget/events.js';
-import { viewDateOf, type Clocks, type ProjectedEvent } from '../../projections/clocks.js';
+import { viewDateOf, type Clocks, type GrantStreamEvent } from '../../projections/clocks.js';
 import { activitiesReport, type ActivitiesReport } from '../../projections/activities.js';
 import { grantStatementOf, type GrantStatement } from '../../projections/grantStatement.js';
 import { reportsDueReport, type ReportsDueReport } from '../../projections/reportsDue.js';
@@ -30,7 +30,7 @@ function grantFactsIn(ledger: ReadSide, clocks: Clocks, committee: string | unde
 export function activitiesOf(ledger: ReadSide, query: { committee: string; year: number }, clocks: Clocks): ActivitiesReport {
   ledger.readModel.assertRunning();
   const budget = ledger.readModel.budgetStream(budgetStreamName({ committee: query.committee, fiscalYear: query.year }));
-  const grantStreams: Array<readonly ProjectedEvent[]> = [];
+  const grantStreams: Array<readonly GrantStreamEvent[]> = [];
   for (const grantId of ledger.readModel.grantIdsOfCommittee(query.committee)) {
     const stream = ledger.readModel.grantStream(grantId);
     if (stream) grantStreams.push(stream);

@@ -15,7 +15,7 @@ import { StreamViews } from '../../projections/streamViews.js';
 import { grantSummaryOf } from '../../projections/grantView.js';
 import { grantRevenueByCommitteeYear } from '../../projections/committeeResults.js';
 import { visibleEvents } from '../../projections/clocks.js';
-import type { Clocks } from '../../projections/clocks.js';
+import type { Clocks, GrantStreamEvent } from '../../projections/clocks.js';
 
 /**
  * Random command sequences on one grant, each decided against the state so far and, when
@@ -150,7 +150,7 @@ function checkInvariants(facts: GrantFacts): void {
 
 interface Run {
   readonly state: GrantState;
-  readonly recorded: RecordedEvent[];
+  readonly recorded: Array<RecordedEvent & GrantStreamEvent>;
   readonly accepted: number;
 }
 
@@ -158,7 +158,7 @@ const businessDateOf = (event: RecordedEvent) => grantBusinessDate({ type: event
 
 function run(steps: readonly Step[]): Run {
   let state = INITIAL_GRANT_STATE;
-  const recorded: RecordedEvent[] = [];
+  const recorded: Array<RecordedEvent & GrantStreamEvent> = [];
   let accepted = 0;
   for (const [index, current] of steps.entries()) {
     let command: GrantCommand;
@@ -183,12 +183,11 @@ function run(steps: readonly Step[]): Run {
       const eventId = id(index + 1);
       state = evolveGrant(state, { eventId, event });
       recorded.push({
+        ...event,
         eventId,
         streamId: 'grant-g-1',
-        type: event.type,
         revision: recorded.length,
         position: recorded.length + 1,
-        data: event.data,
         metadata: {
           actor: 'test',
           commandId: eventId,

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
-import type { ProjectedEvent } from '../../projections/clocks.js';
+import type { GrantStreamEvent } from '../../projections/clocks.js';
 import { earlyWarningReport, earlyWarningRowOf } from '../../projections/earlyWarning.js';
 
 /** A stream recorded one minute apart, each event with an id of its index. */
-function streamOf(events: readonly GrantEvent[]): ProjectedEvent[] {
+function streamOf(events: readonly GrantEvent[]): GrantStreamEvent[] {
   return events.map((event, index) => ({
+    ...event,
     eventId: `00000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`,
-    type: event.type,
     revision: index,
     position: index + 1,
-    data: event.data,
     metadata: { recordedAt: new Date(Date.UTC(2021, 0, 15, 8, index)).toISOString() },
   }));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProjectedEvent, Clocks } from '../../projections/clocks.js';
+import type { BudgetStreamEvent, Clocks, GrantStreamEvent, ProjectedEvent } from '../../projections/clocks.js';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
 import type { BudgetEvent } from '../../src/domain/budget/events.js';
 import { money } from '../../src/domain/money.js';
@@ -17,9 +17,13 @@ import { budgetFactsAt } from '../../projections/committeeResults.js';
  */
 let position = 0;
 let counter = 0;
-type Entry = (GrantEvent | BudgetEvent) & { recordedAt?: string; eventId?: string };
+type Extra = { recordedAt?: string; eventId?: string };
+type GrantEntry = GrantEvent & Extra;
+type BudgetEntry = BudgetEvent & Extra;
 
-function stream(entries: readonly Entry[]): ProjectedEvent[] {
+function stream(entries: readonly GrantEntry[]): GrantStreamEvent[];
+function stream(entries: readonly BudgetEntry[]): BudgetStreamEvent[];
+function stream(entries: readonly (GrantEntry | BudgetEntry)[]): ProjectedEvent[] {
   return entries.map(({ recordedAt, eventId, ...event }, revision) => ({
     eventId: eventId ?? `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`,
     type: event.type,
@@ -30,7 +34,7 @@ function stream(entries: readonly Entry[]): ProjectedEvent[] {
   }));
 }
 
-const received = (grantId: string, over: Partial<Extract<GrantEvent, { type: 'GrantReceived' }>['data']> = {}): Entry => ({
+const received = (grantId: string, over: Partial<Extract<GrantEvent, { type: 'GrantReceived' }>['data']> = {}): GrantEntry => ({
   type: 'GrantReceived',
   data: {
     grantId,
@@ -46,14 +50,14 @@ const received = (grantId: string, over: Partial<Extract<GrantEvent, { type: 'Gr
     ...over,
   },
 });
-const allocated = (allocationId: string, activity: string, amount: string, allocatedOn: string): Entry => ({ type: 'FundsAllocated', data: { allocationId, activity, amount, allocatedOn } });
-const spent = (allocationId: string, amount: string, spentOn: string, voucher = 'V-1'): Entry => ({ type: 'FundsSpent', data: { allocationId, amount, spentOn, voucher } });
-const granted = (amount: string, activity?: string): Entry => ({
+const allocated = (allocationId: string, activity: string, amount: string, allocatedOn: string): GrantEntry => ({ type: 'FundsAllocated', data: { allocationId, activity, amount, allocatedOn } });
+const spent = (allocationId: string, amount: string, spentOn: string, voucher = 'V-1'): GrantEntry => ({ type: 'FundsSpent', data: { allocationId, amount, spentOn, voucher } });
+const granted = (amount: string, activity?: string): BudgetEntry => ({
   type: 'AppropriationGranted',
   data: { committee: 'socialnamnden', fiscalYear: 2022, amount, decidedOn: '2021-11-15', decisionRef: 'KF 2021-11-15 §12', ...(activity ? { activity } : {}) },
 });
-const outcome = (period: string, activity: string, costs: string, revenues: string): Entry => ({ type: 'OutcomeRecorded', data: { period, activity, costs, revenues } });
-const forecast = (afterPeriod: string, deviation: string, activity?: string): Entry => ({ type: 'ForecastRecorded', data: { afterPeriod, deviation, ...(activity ? { activity } : {}) } });
+const outcome = (period: string, activity: string, costs: string, revenues: string): BudgetEntry => ({ type: 'OutcomeRecorded', data: { period, activity, costs, revenues } });
+const forecast = (afterPeriod: string, deviation: string, activity?: string): BudgetEntry => ({ type: 'ForecastRecorded', data: { afterPeriod, deviation, ...(activity ? { activity } : {}) } });
 
 describe('per verksamhet (activities)', () => {
   const budget = stream([
@@ -227,9 +231,9 @@ describe('grant statement (bidragsredovisning)', () => {
 });
 
 describe('reports due', () => {
-  const facts = (entries: Entry[], clocks: Clocks = {}) => grantFactsAt(stream(entries), clocks);
-  const report = (over: Partial<Extract<GrantEvent, { type: 'GrantReportSubmitted' }>['data']> & { submittedOn: string }): Entry => ({ type: 'GrantReportSubmitted', data: { reference: 'Rapport', final: true, ...over } });
-  const g2Entries: Entry[] = [
+  const facts = (entries: GrantEntry[], clocks: Clocks = {}) => grantFactsAt(stream(entries), clocks);
+  const report = (over: Partial<Extract<GrantEvent, { type: 'GrantReportSubmitted' }>['data']> & { submittedOn: string }): GrantEntry => ({ type: 'GrantReportSubmitted', data: { reference: 'Rapport', final: true, ...over } });
+  const g2Entries: GrantEntry[] = [
     received('g2', { reportDue: '2022-02-28' }),
     { ...report({ submittedOn: '2022-03-10' }), recordedAt: '2022-03-10T12:00:00.000Z' },
   ];
@@ -308,7 +312,7 @@ describe('year-end balances (bokslutsposter)', () => {
 });
 
 describe('result fund (resultatfond)', () => {
-  const closing = (closedOn: string, result: string, carriedForward: string, recordedAt?: string): Entry => ({
+  const closing = (closedOn: string, result: string, carriedForward: string, recordedAt?: string): BudgetEntry => ({
     type: 'FiscalYearClosed',
     data: { closedOn, grantRevenue: '0.00', result, carriedForward },
     ...(recordedAt ? { recordedAt } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clocks, ProjectedEvent } from '../../projections/clocks.js';
+import type { BudgetStreamEvent, Clocks, GrantStreamEvent, ProjectedEvent } from '../../projections/clocks.js';
 import type { GrantEvent } from '../../src/domain/grant/events.js';
 import type { BudgetEvent } from '../../src/domain/budget/events.js';
 import { activitiesReport } from '../../projections/activities.js';
@@ -28,10 +28,14 @@ import { budgetFactsAt } from '../../projections/committeeResults.js';
  */
 let position = 0;
 let counter = 0;
-type Entry = (GrantEvent | BudgetEvent) & { at: string; eventId?: string };
+type Extra = { at: string; eventId?: string };
+type GrantEntry = GrantEvent & Extra;
+type BudgetEntry = BudgetEvent & Extra;
 const at = (date: string) => `${date}T12:00:00.000Z`;
 
-function stream(entries: readonly Entry[]): ProjectedEvent[] {
+function stream(entries: readonly GrantEntry[]): GrantStreamEvent[];
+function stream(entries: readonly BudgetEntry[]): BudgetStreamEvent[];
+function stream(entries: readonly (GrantEntry | BudgetEntry)[]): ProjectedEvent[] {
   return entries.map(({ at: recordedAt, eventId, ...event }, revision) => ({
     eventId: eventId ?? `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`,
     type: event.type,
@@ -66,11 +70,11 @@ const g3 = stream([
 ]);
 const grants = [g1, g2, g3];
 
-const granted = (fiscalYear: number, amount: string, decidedOn: string): Entry => ({
+const granted = (fiscalYear: number, amount: string, decidedOn: string): BudgetEntry => ({
   type: 'AppropriationGranted', data: { committee: 'socialnamnden', fiscalYear, activity: 'AO', amount, decidedOn, decisionRef: 'KF' }, at: at(decidedOn),
 });
-const outcome = (period: string, costs: string, revenues: string, recorded: string): Entry => ({ type: 'OutcomeRecorded', data: { period, activity: 'AO', costs, revenues }, at: at(recorded) });
-const closing = (closedOn: string, grantRevenue: string, result: string, carriedForward: string, eventId?: string): Entry => ({
+const outcome = (period: string, costs: string, revenues: string, recorded: string): BudgetEntry => ({ type: 'OutcomeRecorded', data: { period, activity: 'AO', costs, revenues }, at: at(recorded) });
+const closing = (closedOn: string, grantRevenue: string, result: string, carriedForward: string, eventId?: string): BudgetEntry => ({
   type: 'FiscalYearClosed', data: { closedOn, grantRevenue, result, carriedForward }, at: at(closedOn), ...(eventId ? { eventId } : {}),
 });
 const FIRST_2022_CLOSE = '00000000-0000-4000-8000-0000000c1053';

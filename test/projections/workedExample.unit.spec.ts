@@ -6,7 +6,7 @@ import { INITIAL_GRANT_STATE, decideGrant, evolveGrant } from '../../src/domain/
 import { grantView, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { committeeResultsReport, grantRevenueByCommitteeYear, type BudgetStream } from '../../projections/committeeResults.js';
-import type { Clocks } from '../../projections/clocks.js';
+import type { BudgetStreamEvent, Clocks, GrantStreamEvent } from '../../projections/clocks.js';
 
 /**
  * DOMAIN.md's worked example, end to end through the pure projections, with RecordedEvents built
@@ -16,22 +16,23 @@ let position = 0;
 let eventCounter = 0;
 const TODAY = '2022-06-30';
 
-interface Recording {
-  readonly event: GrantEvent | BudgetEvent;
+interface Recording<E extends GrantEvent | BudgetEvent = GrantEvent | BudgetEvent> {
+  readonly event: E;
   readonly recordedAt: string;
   readonly eventId?: string;
 }
 
 const newEventId = () => `00000000-0000-4000-8000-${String(++eventCounter).padStart(12, '0')}`;
 
+function recordedStream(streamId: `grant-${string}`, recordings: readonly Recording<GrantEvent>[]): Array<RecordedEvent & GrantStreamEvent>;
+function recordedStream(streamId: `budget-${string}`, recordings: readonly Recording<BudgetEvent>[]): Array<RecordedEvent & BudgetStreamEvent>;
 function recordedStream(streamId: string, recordings: readonly Recording[]): RecordedEvent[] {
   return recordings.map(({ event, recordedAt, eventId }, revision) => ({
+    ...event,
     eventId: eventId ?? newEventId(),
     streamId,
-    type: event.type,
     revision,
     position: ++position,
-    data: event.data,
     metadata: {
       actor: 'ekonom@kommunen.se',
       commandId: `cmd-${position}`,
@@ -92,7 +93,7 @@ const grantStream = recordedStream('grant-tvv-segregation-2020', [
 ]);
 const grantBeforeReturn = grantStream.slice(0, 1);
 
-const viewOf = (stream: readonly RecordedEvent[], clocks: Clocks): GrantView => {
+const viewOf = (stream: readonly GrantStreamEvent[], clocks: Clocks): GrantView => {
   const view = grantView(stream, clocks, TODAY);
   expect(view).not.toBeNull();
   return view!;
@@ -196,7 +197,7 @@ describe('reversals and the knownAt clock', () => {
 });
 
 describe('cumulativeResult', () => {
-  const year = (committee: string, fiscalYear: number, recordings: Recording[]): BudgetStream => ({
+  const year = (committee: string, fiscalYear: number, recordings: Recording<BudgetEvent>[]): BudgetStream => ({
     key: { committee, fiscalYear },
     events: recordedStream(`budget-${committee}-${fiscalYear}`, recordings),
   });

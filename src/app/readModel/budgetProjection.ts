@@ -1,8 +1,8 @@
 import type { RecordedEvent } from '../../store/port.js';
-import { budgetStreamName, type BudgetEvent, type BudgetKey } from '../../domain/budget/events.js';
+import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import { budgetBusinessDate, type BudgetFacts } from '../../domain/budget/state.js';
 import { budgetFactsAt, type BudgetInView, type BudgetStream } from '../../../projections/committeeResults.js';
-import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
+import type { Clocks, BudgetStreamEvent } from '../../../projections/clocks.js';
 import { ProjectionError } from './core.js';
 import { cutOf, StreamViews } from '../../../projections/streamViews.js';
 import type { IsoDate } from '../../domain/dates.js';
@@ -11,18 +11,16 @@ import { decodeBudgetEvent } from '../../domain/storedEvent.js';
 
 const BUDGET_STREAM = /^budget-([a-z0-9-]{2,64})-(\d{4})$/;
 
-/** A stored budget event as the domain types it (its shape was checked on arrival). */
-const asBudgetEvent = (event: ProjectedEvent): BudgetEvent => event as unknown as BudgetEvent;
 
 interface BudgetEntry extends StreamExtent {
   readonly key: BudgetKey;
-  readonly events: ProjectedEvent[];
+  readonly events: BudgetStreamEvent[];
   current: BudgetFacts | null;
   /** Facts of historical views that cut the stream, by the events they see (kept as it grows). */
-  views?: StreamViews<BudgetFacts>;
+  views?: StreamViews<BudgetFacts, BudgetStreamEvent>;
 }
 
-const budgetDateOf = (event: ProjectedEvent): IsoDate | null => budgetBusinessDate(asBudgetEvent(event));
+const budgetDateOf = (event: BudgetStreamEvent): IsoDate | null => budgetBusinessDate(event);
 
 /** The budget streams (budget-<committee>-<year>): their events by committee, and each year's current facts. */
 export class BudgetProjection {
@@ -41,7 +39,7 @@ export class BudgetProjection {
     this.add(event.streamId, projected);
   }
 
-  private add(streamId: string, projected: ProjectedEvent): void {
+  private add(streamId: string, projected: BudgetStreamEvent): void {
     let entry = this.budgets.get(streamId);
     if (!entry) {
       const match = BUDGET_STREAM.exec(streamId)!;
@@ -53,7 +51,7 @@ export class BudgetProjection {
     }
     entry.events.push(projected);
     entry.current = null;
-    extendBy(entry, projected, budgetBusinessDate(asBudgetEvent(projected)));
+    extendBy(entry, projected, budgetBusinessDate(projected));
   }
 
   /**
@@ -77,7 +75,7 @@ export class BudgetProjection {
   restoreLine(line: string): void {
     const tab = line.indexOf('\t');
     const streamId = line.slice(0, tab);
-    for (const event of JSON.parse(line.slice(tab + 1)) as ProjectedEvent[]) this.add(streamId, event);
+    for (const event of JSON.parse(line.slice(tab + 1)) as BudgetStreamEvent[]) this.add(streamId, event);
   }
 
   stream(streamId: string): BudgetStream | undefined {

@@ -1,10 +1,9 @@
 import type { RecordedEvent } from '../../store/port.js';
-import type { GrantEvent } from '../../domain/grant/events.js';
 import { grantBusinessDate, type GrantFacts } from '../../domain/grant/state.js';
 import type { IsoDate } from '../../domain/dates.js';
 import type { Ore } from '../../domain/money.js';
 import { grantRevenueByCommitteeYear, revenueInOre } from '../../../projections/committeeResults.js';
-import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
+import type { Clocks, GrantStreamEvent } from '../../../projections/clocks.js';
 import { grantFactsAt, GrantSummaries, type GrantSummary } from '../../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../../projections/grantPrefix.js';
 import { GrantFigures } from '../../../projections/grantFigures.js';
@@ -13,12 +12,10 @@ import { coverageOf, decodedOrStop, extendBy, grantEventsFromSnapshot, unfitness
 import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
 
-/** A stored grant event as the domain types it (its shape was checked on arrival). */
-const asGrantEvent = (event: ProjectedEvent): GrantEvent => event as unknown as GrantEvent;
 
 interface GrantEntry extends StreamExtent {
   /** Its events, or null while they are still the snapshot's bytes (see materialised). */
-  loaded: ProjectedEvent[] | null;
+  loaded: GrantStreamEvent[] | null;
   /** The events as a snapshot holds them (a JSON array), until first asked for. */
   unread: UnreadEvents | null;
   committee: string | null;
@@ -80,21 +77,21 @@ export class GrantProjection {
   }
 
   /** Adds an event already checked (on arrival, or before a snapshot was taken). */
-  private add(grantId: string, projected: ProjectedEvent): void {
+  private add(grantId: string, projected: GrantStreamEvent): void {
     let entry = this.grants.get(grantId);
     if (!entry) {
       entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null };
       this.grants.set(grantId, entry);
     }
     const events = this.eventsOf(entry);
-    if (projected.type === 'FundsAllocated') entry.allocationIds!.add((projected.data as { allocationId: string }).allocationId);
+    if (projected.type === 'FundsAllocated') entry.allocationIds!.add(projected.data.allocationId);
     events.push(projected);
     entry.current = null;
-    extendBy(entry, projected, grantBusinessDate(asGrantEvent(projected)));
+    extendBy(entry, projected, grantBusinessDate(projected));
     // A grant amended to another committee stays indexed under the first too: views known
     // before the amendment still show it there, and reports filter on each view's committee.
-    const committee = (projected.data as { committee?: string }).committee;
-    if ((projected.type === 'GrantReceived' || projected.type === 'GrantAmended') && committee !== undefined) {
+    const committee = projected.type === 'GrantReceived' || projected.type === 'GrantAmended' ? projected.data.committee : undefined;
+    if (committee !== undefined) {
       entry.committee = committee;
       if (!entry.committees.includes(committee)) entry.committees.push(committee);
       this.index(grantId, committee);
@@ -108,11 +105,11 @@ export class GrantProjection {
   }
 
   /** A grant's events, parsed from the snapshot's bytes the first time they are needed. */
-  private eventsOf(entry: GrantEntry): ProjectedEvent[] {
+  private eventsOf(entry: GrantEntry): GrantStreamEvent[] {
     if (entry.loaded === null) {
       const unread = entry.unread!;
       const events = grantEventsFromSnapshot(unread.bytes().toString('utf8'));
-      entry.allocationIds = new Set(events.filter((event) => event.type === 'FundsAllocated').map((event) => (event.data as { allocationId: string }).allocationId));
+      entry.allocationIds = new Set(events.flatMap((event) => (event.type === 'FundsAllocated' ? [event.data.allocationId] : [])));
       entry.loaded = events;
       unread.done();
       entry.unread = null;
@@ -170,7 +167,7 @@ export class GrantProjection {
     });
   }
 
-  private static indexOf(grantId: string, events: readonly ProjectedEvent[]): GrantIndexLine {
+  private static indexOf(grantId: string, events: readonly GrantStreamEvent[]): GrantIndexLine {
     const scratch = new GrantProjection();
     for (const event of events) scratch.add(grantId, event);
     const entry = scratch.grants.get(grantId)!;
@@ -195,12 +192,12 @@ export class GrantProjection {
     for (const committee of entry.committees) this.index(index.grantId, committee);
   }
 
-  stream(grantId: string): readonly ProjectedEvent[] | undefined {
+  stream(grantId: string): readonly GrantStreamEvent[] | undefined {
     const entry = this.grants.get(grantId);
     return entry ? this.eventsOf(entry) : undefined;
   }
 
-  streams(): IterableIterator<readonly ProjectedEvent[]> {
+  streams(): IterableIterator<readonly GrantStreamEvent[]> {
     return [...this.grants.values()].map((entry) => this.eventsOf(entry))[Symbol.iterator]();
   }
 

@@ -5,7 +5,7 @@ import type { Ore } from '../../domain/money.js';
 import type { GrantFacts } from '../../domain/grant/state.js';
 import type { GrantSummary } from '../../../projections/grantView.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
-import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
+import type { Clocks, GrantStreamEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
 import { GrantProjection, type GrantIndexLine, type GrantSnapshotEntry, type UnreadEvents } from './grantProjection.js';
 import { BudgetProjection } from './budgetProjection.js';
@@ -144,11 +144,11 @@ export class LedgerReadModel {
 
   // Grants
 
-  grantStream(grantId: string): readonly ProjectedEvent[] | undefined {
+  grantStream(grantId: string): readonly GrantStreamEvent[] | undefined {
     return this.grants.stream(grantId);
   }
 
-  grantStreams(): IterableIterator<readonly ProjectedEvent[]> {
+  grantStreams(): IterableIterator<readonly GrantStreamEvent[]> {
     return this.grants.streams();
   }
 

@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../../store/port.js';
 import { shareSnapshotGrantEvents, UndecodableEventError } from '../../domain/storedEvent.js';
 import { ProjectionError } from './core.js';
 import type { IsoDate } from '../../domain/dates.js';
-import type { Clocks, ProjectedEvent } from '../../../projections/clocks.js';
+import type { Clocks, GrantStreamEvent, ProjectedEvent } from '../../../projections/clocks.js';
 
 /**
  * How much of a stream a view sees: everything (its current facts serve), nothing, or some of it
@@ -38,9 +38,10 @@ export function extendBy(entry: StreamExtent, event: ProjectedEvent, businessDat
  * A grant's events as a snapshot holds them (a JSON array), read back as compact as replayed ones:
  * the type's name, dates, amounts and the like shared across events (see shareSnapshotGrantEvents).
  */
-export function grantEventsFromSnapshot(json: string): ProjectedEvent[] {
-  type Parsed = { type: string; data: unknown; metadata: { recordedAt: string } };
-  return shareSnapshotGrantEvents(JSON.parse(json) as Parsed[]) as unknown as ProjectedEvent[];
+export function grantEventsFromSnapshot(json: string): GrantStreamEvent[] {
+  // Decoded before the snapshot was written, so of the current shape (a snapshot is trusted only
+  // when its projection version and last event match the log).
+  return shareSnapshotGrantEvents(JSON.parse(json) as GrantStreamEvent[]);
 }
 
 /** Stored events enter the read model through the domain's one decoding; one that does not decode stops it. */
