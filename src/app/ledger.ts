@@ -83,6 +83,9 @@ export { hashToken, newToken } from './tokens.js';
  * (./ledger/tokenWiring.ts). Every command waits until the read model has seen its events, so a
  * client reads its own writes. Routes call the ledger only, never its read model or store.
  */
+/** Grants warmed per turn of the event loop after a start (about 10 ms of folding). */
+const WARM_UP_SLICE = 50;
+
 export class Ledger {
   readonly readModel = new LedgerReadModel();
   private readonly clock: () => Date;
@@ -142,8 +145,8 @@ export class Ledger {
     }
     this.subscription = followStore(this.store, this.readModel);
     await this.catchUp();
+    this.warmUp();
     if (this.snapshotPath !== null) {
-      if (this.readModel.grants.unread > 0) this.warmUp();
       this.snapshotTimer = setInterval(() => void this.saveSnapshotIfDue(), SNAPSHOT_CHECK_MS);
       this.snapshotTimer.unref();
     }
@@ -412,13 +415,22 @@ export class Ledger {
   }
 
   /**
-   * A grant loaded from a snapshot keeps its events unread until asked for; here they are read a
-   * few at a time in the background, so the first report after a start need not read them all.
+   * After a start, every grant's events (unread while they are a snapshot's bytes) are read and its
+   * current facts and summary folded, a slice at a time in the background: the first report then
+   * finds them ready rather than folding ten thousand grants while its caller waits, and no slice
+   * holds the event loop for long.
    */
   private warmUp(): void {
     const step = () => {
       if (this.stopping) return;
-      if (this.readModel.grants.warmUp(100) > 0) setImmediate(step);
+      let more: boolean;
+      try {
+        more = this.readModel.grants.warmUp(WARM_UP_SLICE, this.today());
+      } catch {
+        // A history that cannot be folded is reported by the first query that folds it, not here.
+        return;
+      }
+      if (more) setImmediate(step);
     };
     setImmediate(step);
   }

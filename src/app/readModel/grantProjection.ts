@@ -123,16 +123,19 @@ export class GrantProjection {
     return this.unreadCount;
   }
 
-  /** Reads up to `count` grants' events from the snapshot's bytes; resolves how many are left. */
-  warmUp(count: number): number {
+  /**
+   * Warms up to `count` grants: reads their events from the snapshot's bytes and folds their
+   * current facts and summary, so the first report after a start need not do it for ten thousand
+   * grants at once. Resolves whether any grant is left cold.
+   */
+  warmUp(count: number, today: IsoDate): boolean {
     for (const entry of this.grants.values()) {
-      if (count <= 0 || this.unreadCount === 0) break;
-      if (entry.loaded === null) {
-        this.eventsOf(entry);
-        count -= 1;
-      }
+      if (entry.loaded !== null && entry.current?.summaries !== undefined) continue;
+      if (count <= 0) return true;
+      this.currentRowOf(entry, today);
+      count -= 1;
     }
-    return this.unreadCount;
+    return false;
   }
 
   /**
