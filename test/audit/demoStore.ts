@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { eventHash } from '../../src/store/hashChain.js';
+import type { EventRow } from '../../src/store/sqlite/rows.js';
 
 /** Loads the demo (the built scripts/demo.js) into a fresh SQLite file; returns its path. */
 export function loadDemo(path: string): string {
@@ -17,23 +18,8 @@ export function copyStore(from: string, to: string): string {
   return to;
 }
 
-interface Row {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  actor: string;
-  command_id: string;
-  correlation_id: string;
-  request_hash: string | null;
-  token_id: string | null;
-  schema_version: number | null;
-  recorded_at: string;
-  prev_hash: string;
-  hash: string;
-}
+/** A row as the embedded store keeps it (the store's own type: a tamper edits what the product reads). */
+type Row = EventRow;
 
 /**
  * Opens the file as an attacker with write access would: the product's triggers refuse UPDATE
