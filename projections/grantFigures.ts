@@ -96,6 +96,10 @@ export class GrantFigures {
     }
     const sums: Sums = { receipt: null, amendments: [], installments: 0n, spent: 0n, returned: 0n, netAllocated: 0n, demanded: 0n, firstDemandOn: null, closed: false, retained: 0n, returns: [], years: byYear ? new Map() : null };
     const asOf = clocks.asOf;
+    // Every grant stream starts with its receipt: dated after asOf, the view holds no grant at
+    // all, whatever else it knows (a view of a past date skips every later grant at once).
+    const receipt = figures[0];
+    if (receipt !== undefined && asOf !== undefined && receipt.date !== null && receipt.date > asOf) known = 0;
     let year: YearSums | undefined;
     let yearOf = 0;
     // Most of a grant's events fall in one year: the year's sums are looked up when it changes.
