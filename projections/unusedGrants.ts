@@ -1,7 +1,7 @@
 import { formatOre, oreOf } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
 import { textKey } from '../src/domain/schema.js';
-import { grantSummaryOf, type GrantSummary, type GrantViewStatus } from './grantView.js';
+import type { GrantSummary, GrantViewStatus } from './grantView.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -64,8 +64,6 @@ export interface UnusedGrantsReport {
 /** What the report reads of a grant: a whole GrantView, or only its summary. */
 export type ReportableGrant = GrantSummary;
 
-/** The report's row of one grant straight from its facts; null for a grant not yet received. */
-export const unusedGrantRowOf = grantSummaryOf;
 
 /** @param viewDate the date the views are judged on (for 'at-risk'). */
 export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {

@@ -130,7 +130,8 @@ export class GrantProjection {
    */
   warmUp(count: number, today: IsoDate): boolean {
     for (const entry of this.grants.values()) {
-      if (entry.loaded !== null && entry.current?.summaries !== undefined) continue;
+      // Summaries are made from current facts, which are folded from the events once read.
+      if (entry.current?.summaries !== undefined) continue;
       if (count <= 0) return true;
       this.currentRowOf(entry, today);
       count -= 1;
@@ -256,12 +257,6 @@ export class GrantProjection {
   private currentRowOf(entry: GrantEntry, viewDate: IsoDate): GrantSummary | null {
     const current = this.currentOf(entry);
     return (current.summaries ??= new GrantSummaries(() => current.facts)).of(viewDate);
-  }
-
-  /** The grant's summary in a view judged on viewDate; null when the view does not see the grant. */
-  summary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
-    const entry = this.grants.get(grantId);
-    return entry ? this.summaryOf(entry, clocks, viewDate) : null;
   }
 
   /** Every grant's summary in a view judged on viewDate, in the order grants were first received. */

@@ -181,11 +181,6 @@ export class LedgerReadModel {
     return this.grants.summaries(clocks, viewDate);
   }
 
-  /** A grant's summary in a view judged on viewDate (kept for the events the view sees); null when the view does not see it. */
-  grantSummary(grantId: string, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
-    return this.grants.summary(grantId, clocks, viewDate);
-  }
-
   /** A grant's revenue per committee-year in a view, in öre (see RevenueTotals). */
   grantRevenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Ore> {
     return this.grants.revenue(grantId, clocks);
