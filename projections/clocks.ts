@@ -1,5 +1,6 @@
 import { dateOfMoment, type IsoDate } from '../src/domain/dates.js';
 import type { Decoded } from '../src/domain/storedEvent.js';
+import { isReversal } from '../src/domain/history.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import type { BudgetEvent } from '../src/domain/budget/events.js';
 
@@ -63,7 +64,7 @@ export function visibleEvents<E extends EventShape>(
   const visible: E[] = [];
   for (let index = 0; index < known; index += 1) {
     const event = stream[index]!;
-    if (event.type === 'EntryReversed' || reversed?.has(event.eventId)) continue;
+    if (isReversal(event) || reversed?.has(event.eventId)) continue;
     if (clocks.asOf !== undefined) {
       const date = businessDate(event);
       if (date !== null && date > clocks.asOf) continue;
@@ -71,9 +72,4 @@ export function visibleEvents<E extends EventShape>(
     visible.push(event);
   }
   return visible;
-}
-
-/** A reversal (EntryReversed), which grant and budget streams alike may hold. */
-export function isReversal(event: EventShape): event is { readonly type: 'EntryReversed'; readonly data: { readonly reversedEventId: string } } {
-  return event.type === 'EntryReversed' && typeof (event.data as { reversedEventId?: unknown }).reversedEventId === 'string';
 }

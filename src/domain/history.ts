@@ -25,12 +25,13 @@ export function entriesOf<E>(history: History<E> | null): Entry<E>[] {
   return entries.reverse();
 }
 
-interface Reversal {
+/** A reversal (EntryReversed), which grant and budget streams alike may hold. */
+export interface Reversal {
   readonly type: 'EntryReversed';
   readonly data: { readonly reversedEventId: string };
 }
 
-function isReversal(event: { type: string }): event is Reversal {
+export function isReversal(event: { type: string }): event is Reversal {
   return event.type === 'EntryReversed';
 }
 
