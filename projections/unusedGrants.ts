@@ -1,4 +1,4 @@
-import { formatOre, oreOf } from '../src/domain/money.js';
+import { oreOf, sumOfAmounts } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
 import { textKey } from '../src/domain/schema.js';
 import type { GrantSummary, GrantViewStatus } from './grantView.js';
@@ -100,7 +100,7 @@ export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: Unu
   }
   rows.sort((a, b) => (a.useBy === b.useBy ? a.grantId.localeCompare(b.grantId) : a.useBy < b.useBy ? -1 : 1));
   // Whole öre: thousands of rows add up exactly, without parsing a Decimal for each.
-  const total = (field: 'received' | 'spent' | 'returned' | 'unused' | 'toRepay') => formatOre(rows.reduce((sum, row) => sum + oreOf(row[field]), 0n));
+  const total = (field: 'received' | 'spent' | 'returned' | 'unused' | 'toRepay') => sumOfAmounts(rows.map((row) => row[field]));
   return {
     rows,
     totals: { received: total('received'), spent: total('spent'), returned: total('returned'), unused: total('unused'), toRepay: total('toRepay') },

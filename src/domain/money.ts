@@ -101,6 +101,13 @@ export function formatOre(ore: Ore): string {
   return `${negative ? '-' : ''}${whole / 100n}.${cents < 10n ? '0' : ''}${cents}`;
 }
 
+/** The exact sum of amounts given as money strings, as a money string: added in öre, none parsed as a Decimal. */
+export function sumOfAmounts(amounts: Iterable<string>): string {
+  let total = 0n;
+  for (const amount of amounts) total += oreOf(amount);
+  return formatOre(total);
+}
+
 export function sum(values: Iterable<Money>): Money {
   let total = ZERO;
   for (const value of values) total = total.plus(value);

@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { grantStreamName } from '../../domain/grant/events.js';
 import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import type { IsoDate } from '../../domain/dates.js';
-import { formatOre, oreOf } from '../../domain/money.js';
+import { sumOfAmounts } from '../../domain/money.js';
 import type { LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
 import { activitiesOf } from '../ledgerReports.js';
@@ -34,7 +34,7 @@ export interface GrantList {
 }
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
-  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => formatOre(rows.reduce((total, row) => total + oreOf(row[field]), 0n));
+  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => sumOfAmounts(rows.map((row) => row[field]));
   return { received: sum('received'), spent: sum('spent'), returned: sum('returned'), unused: sum('unused') };
 }
 
