@@ -95,17 +95,10 @@ export function oreOf(text: string): Ore {
 
 /** The boundary form of öre, as formatMoney gives it: two decimals, zero unsigned. */
 export function formatOre(ore: Ore): string {
-  const negative = ore < 0n;
-  const whole = negative ? -ore : ore;
-  const cents = whole % 100n;
-  return `${negative ? '-' : ''}${whole / 100n}.${cents < 10n ? '0' : ''}${cents}`;
-}
-
-/** The exact sum of amounts given as money strings, as a money string: added in öre, none parsed as a Decimal. */
-export function sumOfAmounts(amounts: Iterable<string>): string {
-  let total = 0n;
-  for (const amount of amounts) total += oreOf(amount);
-  return formatOre(total);
+  if (ore === 0n) return '0.00';
+  // One conversion to digits and a dot put in: no BigInt division (reports format thousands).
+  const digits = (ore < 0n ? -ore : ore).toString().padStart(3, '0');
+  return `${ore < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
 export function sum(values: Iterable<Money>): Money {

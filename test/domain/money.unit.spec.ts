@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IsoDate, NonNegativeAmount, Period, PositiveAmount, SignedAmount, SignedNonZeroAmount } from '../../src/domain/schema.js';
-import { checkMoney, formatMoney, money } from '../../src/domain/money.js';
+import { checkMoney, formatMoney, formatOre, money, oreOf } from '../../src/domain/money.js';
 
 const SCHEMAS = { PositiveAmount, NonNegativeAmount, SignedAmount, SignedNonZeroAmount } as const;
 const ALL = Object.entries(SCHEMAS);
@@ -121,5 +122,34 @@ describe('sums beyond one amount', () => {
   it('stay exact to the öre far past 20 significant digits', () => {
     const total = money('9999999999999.99').times(100_000_000).plus(money('0.01'));
     expect(formatMoney(total)).toBe('999999999999999000000.01');
+  });
+});
+
+describe('money in whole öre', () => {
+  it.each([
+    [0n, '0.00'],
+    [1n, '0.01'],
+    [-1n, '-0.01'],
+    [10n, '0.10'],
+    [-99n, '-0.99'],
+    [100n, '1.00'],
+    [800000000n, '8000000.00'],
+    [-3000000000n, '-30000000.00'],
+    [99999999999999999999999n, '999999999999999999999.99'],
+  ])('%s öre is %s, as formatMoney writes it', (ore, text) => {
+    expect(formatOre(ore)).toBe(text);
+    expect(formatMoney(money(text))).toBe(text);
+    expect(oreOf(text)).toBe(ore);
+  });
+
+  it('formats any öre as formatMoney formats the same amount, and reads back', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 22n), max: 10n ** 22n }), (ore) => {
+        const text = formatOre(ore);
+        expect(text).toBe(formatMoney(money(ore.toString()).dividedBy(100)));
+        expect(oreOf(text)).toBe(ore);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
