@@ -1,4 +1,3 @@
-import { Decimal } from 'decimal.js';
 import { formatMoney, formatOre, money, oreOf, ZERO, type Money, type Ore } from '../src/domain/money.js';
 import { dateOfMoment, yearOf, type IsoDate } from '../src/domain/dates.js';
 import type { GrantEvent, GrantEventOf } from '../src/domain/grant/events.js';
@@ -138,6 +137,11 @@ export class RevenueTotals {
     for (const [key, ore] of part) this.byKey.set(key, (this.byKey.get(key) ?? 0n) + ore);
   }
 
+  /** The totals in öre, keyed as revenueKeyOf keys them. */
+  inOre(): ReadonlyMap<string, Ore> {
+    return this.byKey;
+  }
+
   /** The totals as money, keyed as revenueKeyOf keys them. */
   toMoney(): Map<string, Money> {
     return new Map([...this.byKey].map(([key, ore]) => [key, money(formatOre(ore))]));
@@ -169,11 +173,11 @@ export function committeeResultsReport(
   const inView: BudgetInView[] = [];
   for (const { key, events } of budgets) inView.push({ key, facts: budgetFactsAt(events, clocks) });
   const viewDate = viewDateOf(clocks, options.today ?? dateOfMoment(new Date()));
-  return committeeResultsOf(inView, grantRevenueByCommitteeYear(grantStreams, clocks), viewDate, options);
+  return committeeResultsOf(inView, revenueInOre(grantRevenueByCommitteeYear(grantStreams, clocks)), viewDate, options);
 }
 
-/** A committee-year's row before the running sums over the committee's years. */
-type YearRow = Omit<CommitteeResultRow, 'cumulativeResult' | 'carriedIn'> & { readonly carried: Money | null; readonly resultValue: Money };
+/** A committee-year's row before the running sums over the committee's years, with its result and carryover in öre. */
+type YearRow = Omit<CommitteeResultRow, 'cumulativeResult' | 'carriedIn'> & { readonly carried: Ore | null; readonly resultValue: Ore };
 
 /**
  * Rows already made from a budget's facts, by the grant revenue and months reported they were
@@ -185,16 +189,17 @@ const rowsMade = new WeakMap<BudgetFacts, Map<string, YearRow>>();
 /** An open year's facts serve views with other grant revenue: only the latest few rows are kept. */
 const ROWS_MADE_PER_FACTS = 8;
 
-function yearRowOf(key: BudgetKey, facts: BudgetFacts, revenue: ReadonlyMap<string, Money>, viewDate: IsoDate): YearRow {
+function yearRowOf(key: BudgetKey, facts: BudgetFacts, revenue: ReadonlyMap<string, Ore>, viewDate: IsoDate): YearRow {
   const closing = facts.closing;
-  // A closed year shows the result as adopted at closing; an open one, as the figures stand.
-  const grantRevenue = closing ? money(closing.grantRevenue) : (revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? ZERO);
+  const revenueOre = closing ? 0n : (revenue.get(revenueKeyOf(key.committee, key.fiscalYear)) ?? 0n);
   const monthsReported = closing ? 12 : monthsReportedOf(facts, key.fiscalYear, viewDate);
-  const made = rowsMade.get(facts) ?? new Map<string, YearRow>();
-  rowsMade.set(facts, made);
-  const madeKey = closing ? '' : `${grantRevenue.toFixed(2)} ${monthsReported}`;
+  let made = rowsMade.get(facts);
+  if (made === undefined) rowsMade.set(facts, (made = new Map<string, YearRow>()));
+  const madeKey = closing ? '' : `${revenueOre} ${monthsReported}`;
   const kept = made.get(madeKey);
   if (kept !== undefined && kept.committee === key.committee && kept.fiscalYear === key.fiscalYear) return kept;
+  // A closed year shows the result as adopted at closing; an open one, as the figures stand.
+  const grantRevenue = closing ? money(closing.grantRevenue) : money(formatOre(revenueOre));
   const budgetToDate = budgetToDateOf(facts, monthsReported);
   const result = closing ? money(closing.result) : budgetToDate.minus(facts.costs).plus(facts.revenues).plus(grantRevenue);
   const forecast = latestForecastOf(facts);
@@ -213,18 +218,24 @@ function yearRowOf(key: BudgetKey, facts: BudgetFacts, revenue: ReadonlyMap<stri
     closedOn: closing?.closedOn ?? null,
     carriedForward: closing ? closing.carriedForward : null,
     latestForecast: forecast ? forecastViewOf(forecast) : null,
-    carried: closing ? money(closing.carriedForward) : null,
-    resultValue: result,
+    carried: closing ? oreOf(closing.carriedForward) : null,
+    resultValue: oreOf(formatMoney(result)),
   };
   if (made.size >= ROWS_MADE_PER_FACTS) made.delete(made.keys().next().value!);
   made.set(madeKey, row);
   return row;
 }
 
-/** The committee results from budgets already folded and grant revenue already summed. */
+/**
+ * The rows shown, by the year row and the carryover into it they were made with: in a view much
+ * like one seen before, most committee-years are shown as they were, not formatted again.
+ */
+const rowsShown = new WeakMap<YearRow, { readonly carriedIn: Ore; readonly row: CommitteeResultRow }>();
+
+/** The committee results from budgets already folded and grant revenue already summed (in öre). */
 export function committeeResultsOf(
   budgets: Iterable<BudgetInView>,
-  revenue: ReadonlyMap<string, Money>,
+  revenue: ReadonlyMap<string, Ore>,
   viewDate: IsoDate,
   filter: { readonly committee?: string } = {},
 ): { rows: CommitteeResultRow[] } {
@@ -238,16 +249,40 @@ export function committeeResultsOf(
   // Sorted by committee and year, one row per committee-year: a running sum of what the council
   // carried over from earlier closed years gives each year's carriedIn in one pass.
   let committee: string | null = null;
-  let carriedIn: Decimal = ZERO;
-  const rows = years.map(({ carried, resultValue, ...row }) => {
-    if (row.committee !== committee) {
-      committee = row.committee;
-      carriedIn = ZERO;
+  let carriedIn: Ore = 0n;
+  const rows = years.map((year) => {
+    if (year.committee !== committee) {
+      committee = year.committee;
+      carriedIn = 0n;
     }
-    const cumulative = carriedIn.plus(carried ?? resultValue);
-    const shown = { ...row, carriedIn: formatMoney(carriedIn), cumulativeResult: formatMoney(cumulative) };
-    if (carried !== null) carriedIn = carriedIn.plus(carried);
-    return shown;
+    let shown = rowsShown.get(year);
+    if (shown === undefined || shown.carriedIn !== carriedIn) {
+      shown = { carriedIn, row: shownRowOf(year, carriedIn) };
+      rowsShown.set(year, shown);
+    }
+    if (year.carried !== null) carriedIn += year.carried;
+    return shown.row;
   });
   return { rows };
+}
+
+function shownRowOf(year: YearRow, carriedIn: Ore): CommitteeResultRow {
+  return {
+    committee: year.committee,
+    fiscalYear: year.fiscalYear,
+    budget: year.budget,
+    monthsReported: year.monthsReported,
+    budgetToDate: year.budgetToDate,
+    costs: year.costs,
+    revenues: year.revenues,
+    grantRevenue: year.grantRevenue,
+    result: year.result,
+    expectedResult: year.expectedResult,
+    closed: year.closed,
+    closedOn: year.closedOn,
+    carriedForward: year.carriedForward,
+    latestForecast: year.latestForecast,
+    carriedIn: formatOre(carriedIn),
+    cumulativeResult: formatOre(carriedIn + (year.carried ?? year.resultValue)),
+  };
 }

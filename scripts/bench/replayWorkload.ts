@@ -131,7 +131,7 @@ export async function replayLedger(directory: string): Promise<WorkloadResult> {
   const unused = unusedGrantsReport(views, {});
   const revenue = new RevenueTotals();
   for (const grantId of readModel.grantIds()) revenue.add(readModel.grantRevenue(grantId, {}));
-  const results = committeeResultsOf(readModel.budgetsIn({}), revenue.toMoney(), today);
+  const results = committeeResultsOf(readModel.budgetsIn({}), revenue.inOre(), today);
   const seconds = (nowMs() - started) / 1000;
   await store.close();
   return {

@@ -2,12 +2,12 @@ import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { grantStreamName } from '../../domain/grant/events.js';
 import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import type { IsoDate } from '../../domain/dates.js';
-import { sumOfAmounts } from '../../domain/money.js';
+import { formatOre } from '../../domain/money.js';
 import type { LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
 import { activitiesOf } from '../ledgerReports.js';
 import type { ActivitiesReport } from '../../../projections/activities.js';
-import { grantViewOf, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
+import { grantViewOf, oreOfSummary, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
 import {
   AT_RISK_WITHIN_DAYS_DEFAULT,
   isAtRisk,
@@ -34,8 +34,19 @@ export interface GrantList {
 }
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
-  const sum = (field: 'received' | 'spent' | 'returned' | 'unused') => sumOfAmounts(rows.map((row) => row[field]));
-  return { received: sum('received'), spent: sum('spent'), returned: sum('returned'), unused: sum('unused') };
+  // Whole öre, from amounts kept with the summaries: thousands of rows add up exactly without parsing.
+  let received = 0n;
+  let spent = 0n;
+  let returned = 0n;
+  let unused = 0n;
+  for (const row of rows) {
+    const ore = oreOfSummary(row);
+    received += ore.received;
+    spent += ore.spent;
+    returned += ore.returned;
+    unused += ore.unused;
+  }
+  return { received: formatOre(received), spent: formatOre(spent), returned: formatOre(returned), unused: formatOre(unused) };
 }
 
 const isCurrent = (clocks: Clocks) => clocks.asOf === undefined && clocks.knownAt === undefined;
@@ -154,7 +165,7 @@ export class LedgerQueries {
       const revenue = new RevenueTotals();
       const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
       for (const grantId of grantIds) revenue.add(this.readModel.grantRevenue(grantId, clocks));
-      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.toMoney(), viewDate, committee === undefined ? {} : { committee });
+      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.inOre(), viewDate, committee === undefined ? {} : { committee });
     };
     if (isCurrent(clocks)) return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => compute(filter.committee));
     const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () => compute(undefined));
