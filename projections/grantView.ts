@@ -1,5 +1,5 @@
 import type { IsoDate } from '../src/domain/dates.js';
-import { formatMoney } from '../src/domain/money.js';
+import { formatMoney, oreOf, type Ore } from '../src/domain/money.js';
 import type { GrantEvent } from '../src/domain/grant/events.js';
 import {
   allocatedRemainingOf,
@@ -81,6 +81,59 @@ export type GrantSummary = Pick<
   | 'grantId' | 'grantor' | 'title' | 'committee' | 'kind' | 'received' | 'spent' | 'returned' | 'unused' | 'unallocated'
   | 'allocatedRemaining' | 'useBy' | 'reportDue' | 'status' | 'repaymentRequired' | 'repaymentOutstanding' | 'toRepay'
 >;
+
+/** The amounts of a summary that reports add up, in whole öre. */
+export interface SummaryOre {
+  readonly received: Ore;
+  readonly spent: Ore;
+  readonly returned: Ore;
+  readonly unused: Ore;
+  readonly toRepay: Ore;
+}
+
+const oreOfSummaries = new WeakMap<GrantSummary, SummaryOre>();
+
+/**
+ * A summary's amounts in öre, for totals over thousands of rows: summaries are kept and shared,
+ * so each is parsed once at most, and one made from öre (GrantFigures) is never parsed at all.
+ */
+export function oreOfSummary(summary: GrantSummary): SummaryOre {
+  let ore = oreOfSummaries.get(summary);
+  if (ore === undefined) {
+    ore = { received: oreOf(summary.received), spent: oreOf(summary.spent), returned: oreOf(summary.returned), unused: oreOf(summary.unused), toRepay: oreOf(summary.toRepay) };
+    oreOfSummaries.set(summary, ore);
+  }
+  return ore;
+}
+
+/** Keeps the öre a summary was formatted from, so that totals never parse it back. */
+export function withOre(summary: GrantSummary, ore: SummaryOre): GrantSummary {
+  oreOfSummaries.set(summary, ore);
+  return summary;
+}
+
+/** The summary's fields of a whole view. */
+export function summaryOfView(view: GrantView): GrantSummary {
+  return {
+    grantId: view.grantId,
+    grantor: view.grantor,
+    title: view.title,
+    committee: view.committee,
+    kind: view.kind,
+    received: view.received,
+    spent: view.spent,
+    returned: view.returned,
+    unused: view.unused,
+    unallocated: view.unallocated,
+    allocatedRemaining: view.allocatedRemaining,
+    useBy: view.useBy,
+    reportDue: view.reportDue,
+    status: view.status,
+    repaymentRequired: view.repaymentRequired,
+    repaymentOutstanding: view.repaymentOutstanding,
+    toRepay: view.toRepay,
+  };
+}
 
 /**
  * A grant's summary straight from its facts, without formatting its allocations; null when the

@@ -1,7 +1,7 @@
-import { oreOf, sumOfAmounts } from '../src/domain/money.js';
+import { formatOre } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
 import { textKey } from '../src/domain/schema.js';
-import type { GrantSummary, GrantViewStatus } from './grantView.js';
+import { oreOfSummary, type GrantSummary, type GrantViewStatus } from './grantView.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -30,7 +30,7 @@ export function isAtRisk(view: ReportableGrant, viewDate: IsoDate, within: numbe
   return (
     view.kind === 'riktat' &&
     view.status === 'open' &&
-    oreOf(view.unused) > 0n &&
+    oreOfSummary(view).unused > 0n &&
     view.useBy >= viewDate &&
     view.useBy <= addDays(viewDate, within)
   );
@@ -61,9 +61,17 @@ export interface UnusedGrantsReport {
   readonly totals: { readonly received: string; readonly spent: string; readonly returned: string; readonly unused: string; readonly toRepay: string };
 }
 
-/** What the report reads of a grant: a whole GrantView, or only its summary. */
+/**
+ * What the report reads of a grant: its summary, which becomes its row as it is (a whole
+ * GrantView would bring its allocations along: pass summaryOfView(view)).
+ */
 export type ReportableGrant = GrantSummary;
 
+
+/** A riktat grant's summary is its row in the report, as it is (summaries are immutable, and shared). */
+function isRiktat(view: ReportableGrant): view is UnusedGrantRow {
+  return view.kind === 'riktat';
+}
 
 /** @param viewDate the date the views are judged on (for 'at-risk'). */
 export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: UnusedGrantsFilter, viewDate?: IsoDate): UnusedGrantsReport {
@@ -71,38 +79,32 @@ export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: Unu
   // Grantors compare as normalised text: one typed with a decomposed "ä" (as older events may hold) is the same grantor.
   const grantorKey = filter.grantor === undefined ? undefined : textKey(filter.grantor);
   for (const view of views) {
-    if (view.kind !== 'riktat') continue;
+    if (!isRiktat(view)) continue;
     if (filter.committee !== undefined && view.committee !== filter.committee) continue;
     if (grantorKey !== undefined && textKey(view.grantor) !== grantorKey) continue;
     if (filter.status === 'at-risk') {
       if (viewDate === undefined) throw new Error('the at-risk filter needs the view date');
       if (!isAtRisk(view, viewDate, filter.within ?? AT_RISK_WITHIN_DAYS_DEFAULT)) continue;
     } else if (filter.status !== undefined && view.status !== filter.status) continue;
-    rows.push({
-      grantId: view.grantId,
-      grantor: view.grantor,
-      title: view.title,
-      committee: view.committee,
-      kind: 'riktat',
-      received: view.received,
-      spent: view.spent,
-      returned: view.returned,
-      unused: view.unused,
-      unallocated: view.unallocated,
-      allocatedRemaining: view.allocatedRemaining,
-      useBy: view.useBy,
-      reportDue: view.reportDue,
-      status: view.status,
-      repaymentRequired: view.repaymentRequired,
-      repaymentOutstanding: view.repaymentOutstanding,
-      toRepay: view.toRepay,
-    });
+    rows.push(view);
   }
   rows.sort((a, b) => (a.useBy === b.useBy ? a.grantId.localeCompare(b.grantId) : a.useBy < b.useBy ? -1 : 1));
-  // Whole öre: thousands of rows add up exactly, without parsing a Decimal for each.
-  const total = (field: 'received' | 'spent' | 'returned' | 'unused' | 'toRepay') => sumOfAmounts(rows.map((row) => row[field]));
+  // Whole öre: thousands of rows add up exactly, from amounts kept with their summaries.
+  let received = 0n;
+  let spent = 0n;
+  let returned = 0n;
+  let unused = 0n;
+  let toRepay = 0n;
+  for (const row of rows) {
+    const ore = oreOfSummary(row);
+    received += ore.received;
+    spent += ore.spent;
+    returned += ore.returned;
+    unused += ore.unused;
+    toRepay += ore.toRepay;
+  }
   return {
     rows,
-    totals: { received: total('received'), spent: total('spent'), returned: total('returned'), unused: total('unused'), toRepay: total('toRepay') },
+    totals: { received: formatOre(received), spent: formatOre(spent), returned: formatOre(returned), unused: formatOre(unused), toRepay: formatOre(toRepay) },
   };
 }

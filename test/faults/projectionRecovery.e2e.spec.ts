@@ -4,7 +4,7 @@ import { followStore, LedgerReadModel } from '../../src/app/readModel.js';
 import { dateOfMoment } from '../../src/domain/dates.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { committeeResultsReport } from '../../projections/committeeResults.js';
-import { grantView, type GrantView } from '../../projections/grantView.js';
+import { grantView, summaryOfView, type GrantView } from '../../projections/grantView.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { segregationGrant, sqliteBackend, startTestServer, type Backend, type TestServer } from '../support/server.js';
 
@@ -17,7 +17,7 @@ import { segregationGrant, sqliteBackend, startTestServer, type Backend, type Te
 const reportsOf = (model: LedgerReadModel) => {
   const today = dateOfMoment(new Date());
   const views = [...model.grantStreams()].map((stream) => grantView(stream, {}, today)).filter((view): view is GrantView => view !== null);
-  return { unused: unusedGrantsReport(views, {}), results: committeeResultsReport(model.budgetStreams(), model.grantStreams(), {}, {}) };
+  return { unused: unusedGrantsReport(views.map(summaryOfView), {}), results: committeeResultsReport(model.budgetStreams(), model.grantStreams(), {}, {}) };
 };
 
 describe('projection recovery', () => {

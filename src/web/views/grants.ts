@@ -1,7 +1,7 @@
 import type { PageLedger as Ledger } from '../reports.js';
 import { STATUS_WORDS } from '../../app/swedish.js';
 import { viewDateOf } from '../../../projections/clocks.js';
-import type { GrantSummary as UnusedGrantRow } from '../../../projections/grantView.js';
+import { oreOfSummary, type GrantSummary as UnusedGrantRow } from '../../../projections/grantView.js';
 import type { GrantList as UnusedGrantsReport, GrantListFilter } from '../reports.js';
 import type { EarlyWarningRow } from '../../../projections/earlyWarning.js';
 import { html, type Html } from '../html.js';
@@ -16,9 +16,9 @@ const SORTS = {
   title: { label: 'Benämning', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => a.title.localeCompare(b.title, 'sv') },
   grantor: { label: 'Bidragsgivare', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => a.grantor.localeCompare(b.grantor, 'sv') },
   committee: { label: 'Nämnd', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => a.committee.localeCompare(b.committee, 'sv') },
-  received: { label: 'Erhållet', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => Number(a.received) - Number(b.received) },
-  spent: { label: 'Förbrukat', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => Number(a.spent) - Number(b.spent) },
-  unused: { label: 'Outnyttjat', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => Number(a.unused) - Number(b.unused) },
+  received: { label: 'Erhållet', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => compareOre(oreOfSummary(a).received, oreOfSummary(b).received) },
+  spent: { label: 'Förbrukat', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => compareOre(oreOfSummary(a).spent, oreOfSummary(b).spent) },
+  unused: { label: 'Outnyttjat', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => compareOre(oreOfSummary(a).unused, oreOfSummary(b).unused) },
   status: { label: 'Status', compare: (a: UnusedGrantRow, b: UnusedGrantRow) => a.status.localeCompare(b.status) },
 } as const;
 type SortKey = keyof typeof SORTS;
@@ -59,6 +59,11 @@ export function grantListQueryOf(query: Record<string, unknown>): { list: GrantL
 }
 
 /** Sorted rows, kept with the report they came from (the current report is memoised by the ledger). */
+/** Amounts compare as whole öre, exactly (never as JS numbers). */
+function compareOre(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 const sortedRows = new WeakMap<UnusedGrantsReport, Map<string, readonly UnusedGrantRow[]>>();
 
 function sorted(report: UnusedGrantsReport, sort: SortKey, order: 'asc' | 'desc'): readonly UnusedGrantRow[] {

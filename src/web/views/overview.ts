@@ -1,7 +1,8 @@
 import type { PageLedger as Ledger } from '../reports.js';
-import { formatOre, oreOf, type Ore } from '../../domain/money.js';
+import { formatOre, type Ore } from '../../domain/money.js';
 import { viewDateOf } from '../../../projections/clocks.js';
 import { isAtRisk, type UnusedGrantRow, type UnusedGrantsReport } from '../../../projections/unusedGrants.js';
+import { oreOfSummary } from '../../../projections/grantView.js';
 import type { CommitteeResultRow } from '../../../projections/committeeResults.js';
 import { html, type Html } from '../html.js';
 import { clockParams, hrefWith, type ParsedClocks } from '../clocks.js';
@@ -43,12 +44,12 @@ function summarise(report: UnusedGrantsReport, viewDate: string): Map<string, Co
       summary = { committee: row.committee, unused: 0n, byGrantor: new Map(), atRisk: [], toRepay: [], toRepayTotal: 0n };
       result.set(row.committee, summary);
     }
-    const unused = oreOf(row.unused);
+    const unused = oreOfSummary(row).unused;
     summary.unused += unused;
     const grantor = summary.byGrantor.get(row.grantor) ?? { unused: 0n, count: 0 };
     summary.byGrantor.set(row.grantor, { unused: grantor.unused + unused, count: grantor.count + 1 });
     if (isAtRisk(row, viewDate, within)) summary.atRisk.push(row);
-    const toRepay = oreOf(row.toRepay);
+    const toRepay = oreOfSummary(row).toRepay;
     if (toRepay > 0n) {
       summary.toRepay.push({ row, amount: row.toRepay });
       summary.toRepayTotal += toRepay;
