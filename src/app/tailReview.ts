@@ -57,7 +57,7 @@ const ACCESS_TYPES = new Set(['TokenIssued']);
 /**
  * Reads the whole log and describes its unsigned tail. Refuses (TailNotSignableError) when there
  * is nothing a tail review can make right: no key, no head, a head that does not verify with the
- * key, a log that no longer has the head's root under it, or a broken hash chain in the tail.
+ * key, a log that no longer has the head's root under it, or a broken hash chain anywhere.
  */
 export async function reviewUnsignedTail(store: EventStore): Promise<TailReview> {
   const signer = store.signer;
@@ -79,8 +79,8 @@ export async function reviewUnsignedTail(store: EventStore): Promise<TailReview>
     const failure = chains.check(event);
     tree.push(Buffer.from(event.metadata.hash, 'hex'));
     if (tree.size === head.size) rootAtHead = tree.root().toString('hex');
-    if (tree.size <= head.size) continue;
     if (failure) failures.push(failure);
+    if (tree.size <= head.size) continue;
     const m = event.metadata;
     events.push({
       index: tree.size,
@@ -99,7 +99,7 @@ export async function reviewUnsignedTail(store: EventStore): Promise<TailReview>
     throw new TailNotSignableError(`the first ${head.size} events do not have the root of the latest signed tree head: events under it were inserted, changed or removed; sign-tail signs only events beyond it`);
   }
   const broken = failures.filter((failure) => failure.problem !== 'recorded-before-previous-event');
-  if (broken.length > 0) throw new TailNotSignableError(`the unsigned tail has a ${describeChainFailure(broken[0]!)}: it was not written by the ledger`);
+  if (broken.length > 0) throw new TailNotSignableError(`the log has a ${describeChainFailure(broken[0]!)}: a tail is signed only over sound chains; examine the log (grantledger verify)`);
   const warnings = failures.map(describeChainFailure);
   for (const event of events) {
     if (ACCESS_TYPES.has(event.type)) warnings.push(`event ${event.index} (${event.streamId} revision ${event.revision}) issues a token: signing it makes the token valid`);
