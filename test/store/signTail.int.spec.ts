@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyLog } from '../../src/app/audit.js';
+import { Ledger } from '../../src/app/ledger.js';
+import { cliContext } from '../support/grantWithSpendings.js';
 import { reviewUnsignedTail, TailNotSignableError } from '../../src/app/tailReview.js';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
 import { TREE_HEADS_STREAM } from '../../src/store/esdb/ledgerEvents.js';
@@ -148,5 +150,38 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     await expect(reviewUnsignedTail(writer)).rejects.toBeInstanceOf(TailNotSignableError);
     await expect(writer.signReviewedTail({ fromSize: 2, size: tail.size, root: tail.root, by: 'cli:ops', reason: 'x' })).rejects.toMatchObject({ kind: 'unsignable' });
     expect(headsIn(server)).toBe(1);
+  });
+
+  it('a running ledger that stopped writing (503, health failing) serves commands again once the tail is signed, without a restart', async () => {
+    const server = await double();
+    const store = open(server.connectionString);
+    const ledger = new Ledger(store, { log: () => undefined });
+    cleanups.push(() => ledger.stop());
+    await ledger.start();
+    const receive = (grantId: string, on = ledger) =>
+      on.executeGrant(
+        grantId,
+        {
+          type: 'ReceiveGrant',
+          data: { grantId, grantor: 'Skolverket', title: 'Läxhjälp', purpose: 'Läxhjälp', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
+        },
+        cliContext(),
+      );
+    await receive('g1');
+    // Another server's command, whose process was killed before it appended the head.
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    await expect(receive('g2')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(receive('g3')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect((await ledger.health()).status).toBe('failing');
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    expect(review.events.map((tail) => tail.streamId)).toEqual(['grant-g9', 'grant-g2']);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    await receive('g3');
+    expect((await ledger.health()).status).toBe('ok');
+    expect(await ledger.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0 } });
   });
 });

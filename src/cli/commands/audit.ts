@@ -41,6 +41,9 @@ export const verifyCommand: CliCommand = {
         const head = chains.treeHead;
         lines.push(`signed tree head: ${head.ok ? 'ok' : 'FAILED'}: ${head.detail}`);
         if (head.unsignedEvents > 0) lines.push(`unsigned events: ${head.unsignedEvents}`);
+        if (head.unsignedEvents > 0 && head.rootMatches && head.signatureValid && store.signReviewedTail) {
+          lines.push('  a writer may have stopped between its events and their head: review them with grantledger tree-head sign-tail');
+        }
       } else {
         lines.push('signed tree head: none (this store has no signing key)');
       }
