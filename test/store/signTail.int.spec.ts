@@ -176,6 +176,11 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     await expect(receive('g2')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(receive('g3')).rejects.toBeInstanceOf(StoreUnavailableError);
     expect((await ledger.health()).status).toBe('failing');
+    // A server restarted now refuses to serve the log: it does not match its signed head.
+    const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect((await restarted.health()).problem).toMatch(/2 event\(s\) beyond the latest signed tree head are unsigned/);
     const operator = open(server.connectionString);
     const review = await reviewUnsignedTail(operator);
     expect(review.events.map((tail) => tail.streamId)).toEqual(['grant-g9', 'grant-g2']);
@@ -183,5 +188,11 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     await receive('g3');
     expect((await ledger.health()).status).toBe('ok');
     expect(await ledger.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0 } });
+    // ...and one started after the signing serves it.
+    const again = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => again.stop());
+    await again.start();
+    expect((await again.health()).status).toBe('ok');
+    expect(again.grant('g9', {})).not.toBeNull();
   });
 });
