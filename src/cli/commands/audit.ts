@@ -13,6 +13,7 @@ import { Text } from '../../domain/schema.js';
 import { reviewUnsignedTail, TailNotSignableError, type TailReview } from '../../app/tailReview.js';
 import { cliActor } from '../../app/tokens.js';
 import { TailSigningRefusedError } from '../../store/port.js';
+import { verifyReview } from '../../store/treeHeads.js';
 import { withStore } from '../storeSession.js';
 import { checkOutPath, digestOption, Output, Progress } from '../output.js';
 import { CheckFailed, parseOptions, UsageError, type CliCommand } from '../usage.js';
@@ -130,7 +131,10 @@ export const treeHeadCommand: CliCommand = {
       const digest = formatDigest({ treeSize: head.size, rootHex: head.root, time: head.time });
       if (values.json) return JSON.stringify({ ...head, digest });
       const lines = [`size: ${head.size}`, `root: ${head.root}`, `time: ${head.time}`, `keyId: ${head.keyId}`, `signature: ${head.signature}`, `digest: ${digest}`];
-      if (head.review) lines.push(`signed after review of events ${head.review.fromSize + 1} to ${head.size} by ${head.review.by} at ${head.review.at}: ${head.review.reason}`);
+      if (head.review) {
+        const record = verifyReview(head, store.signer.publicKey) ? 'record signed' : 'RECORD SIGNATURE INVALID';
+        lines.push(`signed after review of events ${head.review.fromSize + 1} to ${head.size} by ${head.review.by} at ${head.review.at} (${record}): ${head.review.reason}`);
+      }
       return lines.join('\n');
     });
     process.stdout.write(`${text}\n`);
