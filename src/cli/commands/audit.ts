@@ -142,6 +142,8 @@ export const treeHeadCommand: CliCommand = {
 };
 
 const REASON = Text(500);
+/** Events listed one a line; a tail longer than a killed writer's few events is listed whole by --json. */
+const REVIEW_LINES_MAX = 200;
 
 /** The review in words: what sign-tail would sign, and the command that signs exactly that. */
 function describeReview(review: TailReview): string {
@@ -149,9 +151,10 @@ function describeReview(review: TailReview): string {
   const { head, events } = review;
   if (events.length === 0) return `nothing to sign: the signed tree head of ${head.size} events covers the whole log`;
   lines.push(`unsigned tail: ${events.length} event(s) beyond the signed tree head of ${head.size} events (events ${head.size + 1} to ${review.size})`);
-  for (const event of events) {
+  for (const event of events.slice(0, REVIEW_LINES_MAX)) {
     lines.push(`  ${event.index}  position ${event.position}  ${event.streamId} revision ${event.revision}  ${event.type}  recorded ${event.recordedAt}  by ${event.actor}  token ${event.tokenId ?? '(none)'}  event ${event.eventId}`);
   }
+  if (events.length > REVIEW_LINES_MAX) lines.push(`  … and ${events.length - REVIEW_LINES_MAX} more (--json lists every one)`);
   for (const warning of review.warnings) lines.push(`warning: ${warning}`);
   lines.push(`the log now: size ${review.size}, root ${review.root}`);
   lines.push('after reviewing these events (grantledger log shows their data), sign exactly this log with:');
