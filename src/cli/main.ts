@@ -12,7 +12,7 @@ import {
   reportUnusedGrantsCommand,
   reportYearEndCommand,
 } from './commands/report.js';
-import { checkProofCommand, digestCommand, proveCommand, treeHeadCommand, verifyCommand } from './commands/audit.js';
+import { checkProofCommand, digestCommand, proveCommand, treeHeadCommand, treeHeadSignTailCommand, verifyCommand } from './commands/audit.js';
 import { replayCommand } from './commands/replay.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { logCommand } from './commands/log.js';
@@ -38,6 +38,7 @@ const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   digestCommand,
   treeHeadCommand,
+  treeHeadSignTailCommand,
   proveCommand,
   checkProofCommand,
   exportCommand,

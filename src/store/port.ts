@@ -142,6 +142,39 @@ export interface EventStore {
   latestTreeHead?(): Promise<SignedTreeHead | null>;
   /** With a signer: the signed head of exactly this many events, if one was signed. */
   treeHeadOfSize?(size: number): Promise<SignedTreeHead | null>;
+  /**
+   * Optional capability, where a head follows its events rather than being stored with them
+   * (EventStoreDB: a writer killed between the two leaves its events unsigned, and every writer
+   * then stops): signs a head over the whole log once an operator has reviewed the unsigned tail
+   * (grantledger tree-head sign-tail), with a record of who did it, and lets writes go on. Signs
+   * nothing, with TailSigningRefusedError, unless the latest signed head is still the one of
+   * `fromSize` events and matches the log, and the log holds exactly `size` events with `root`:
+   * an event appended or changed after the review is never signed unseen.
+   */
+  signReviewedTail?(reviewed: ReviewedTail): Promise<SignedTreeHead>;
+}
+
+/** What an operator reviewed and now signs: the log as it stood, and who they are. */
+export interface ReviewedTail {
+  /** The size of the latest signed head when the tail was reviewed. */
+  readonly fromSize: number;
+  /** The number of events in the log when reviewed. */
+  readonly size: number;
+  /** The RFC 6962 root of those events, lowercase hex. */
+  readonly root: string;
+  readonly by: string;
+  readonly reason: string;
+}
+
+/**
+ * signReviewedTail signed nothing: `stale` when the log or its heads moved on since the review
+ * (review again), `unsignable` when the log does not match its signed heads or nothing is unsigned.
+ */
+export class TailSigningRefusedError extends Error {
+  override readonly name = 'TailSigningRefusedError';
+  constructor(readonly kind: 'stale' | 'unsignable', message: string) {
+    super(message);
+  }
 }
 
 /** One stream's part of a multi-stream append. */

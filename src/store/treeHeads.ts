@@ -22,6 +22,47 @@ export interface SignedTreeHead extends TreeHead {
   readonly signature: string;
   /** The first 16 hex digits of SHA-256 over the public key (SPKI DER): which key signed it. */
   readonly keyId: string;
+  /**
+   * Present only on a head an operator signed over a reviewed unsigned tail (grantledger
+   * tree-head sign-tail): who did it, when and why. Kept with the head, never rewritten.
+   */
+  readonly review?: TailReviewRecord;
+}
+
+/**
+ * Who signed a head over events that no writer had signed (a writer killed between its events and
+ * their head), after reviewing them: kept beside the head in its append-only store, with its own
+ * signature, so the record cannot be changed or moved to another head without the key.
+ */
+export interface TailReviewRecord {
+  /** The size of the signed head the reviewed tail followed: events fromSize+1 .. size were reviewed. */
+  readonly fromSize: number;
+  /** Who ran it: `cli:<user>` (the command line acts with access to the store and the key). */
+  readonly by: string;
+  /** Why, in the operator's words. */
+  readonly reason: string;
+  /** When it was signed, ISO-8601 UTC. */
+  readonly at: string;
+  /** Ed25519 over `grantledger-tail-review\n` + the record's fields and the head's digest, base64. */
+  readonly signature: string;
+}
+
+const REVIEW_PREFIX = 'grantledger-tail-review\n';
+
+/** The exact bytes a review record's signature covers: its fields and the head it goes with. */
+export function reviewBytes(head: TreeHead, review: Omit<TailReviewRecord, 'signature'>): Buffer {
+  const digest = formatDigest({ treeSize: head.size, rootHex: head.root, time: head.time });
+  return Buffer.from(`${REVIEW_PREFIX}${JSON.stringify([digest, review.fromSize, review.by, review.reason, review.at])}`, 'utf8');
+}
+
+/** Checks a review record's signature, against the head it is kept with. */
+export function verifyReview(head: SignedTreeHead, publicKey: KeyObject): boolean {
+  if (!head.review) return false;
+  try {
+    return verify(null, reviewBytes(head, head.review), publicKey, Buffer.from(head.review.signature, 'base64'));
+  } catch {
+    return false;
+  }
 }
 
 const SIGNED_PREFIX = 'grantledger-tree-head\n';
@@ -57,6 +98,12 @@ export class TreeHeadSigner {
 
   sign(head: TreeHead): SignedTreeHead {
     return { ...head, signature: sign(null, signedBytes(head), this.privateKey).toString('base64'), keyId: this.keyId };
+  }
+
+  /** Signs a head with the record of the operator's review of the tail it covers (sign-tail). */
+  signReviewed(head: TreeHead, review: Omit<TailReviewRecord, 'signature'>): SignedTreeHead {
+    const signed = this.sign(head);
+    return { ...signed, review: { ...review, signature: sign(null, reviewBytes(head, review), this.privateKey).toString('base64') } };
   }
 
   verify(head: SignedTreeHead): boolean {

@@ -8,6 +8,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  ReviewedTail,
   SubscribeOptions,
   Subscription,
 } from '../port.js';
@@ -19,7 +20,7 @@ import { readAll } from './readAll.js';
 import { readStream } from './readStream.js';
 import { EsdbSession, type EsdbStoreOptions } from './session.js';
 import { subscribeToAll } from './subscribe.js';
-import { latestTreeHead, treeHeadOfSize } from './treeHeads.js';
+import { latestTreeHead, signReviewedTail, treeHeadOfSize } from './treeHeads.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../treeHeads.js';
 
 export type { EsdbStoreOptions } from './session.js';
@@ -50,6 +51,11 @@ export class EsdbEventStore implements EventStore {
 
   treeHeadOfSize(size: number): Promise<SignedTreeHead | null> {
     return treeHeadOfSize(this.session, size);
+  }
+
+  /** Signs a head over an unsigned tail an operator reviewed (treeHeads.ts, grantledger tree-head sign-tail). */
+  signReviewedTail(reviewed: ReviewedTail): Promise<SignedTreeHead> {
+    return signReviewedTail(this.session, reviewed);
   }
 
   appendToStream(streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {

@@ -118,6 +118,11 @@ export class EsdbSession {
   treeHeads: TreeHeadState | null = null;
   /** Why this store may not sign any more: the log differs from its own signed heads. */
   treeHeadFault: StoreUnavailableError | null = null;
+  /**
+   * When the fault is an unsigned tail (events no writer signed, beyond the head of this many
+   * events): a later, bigger head (an operator's sign-tail) ends it. Null for any other fault.
+   */
+  unsignedTailAfter: number | null = null;
   /** Ids of events this process stored and has not signed yet: not another writer's. */
   readonly ownUnsigned = new Set<string>();
   /** Settles when the signing in flight has; see oneSigningAtATime. */

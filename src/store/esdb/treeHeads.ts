@@ -10,8 +10,8 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { StreamingMerkleRoot } from '../../domain/merkle.js';
-import { StoreUnavailableError, type RecordedEvent } from '../port.js';
-import type { SignedTreeHead } from '../treeHeads.js';
+import { StoreUnavailableError, TailSigningRefusedError, type RecordedEvent, type ReviewedTail } from '../port.js';
+import type { SignedTreeHead, TailReviewRecord } from '../treeHeads.js';
 import { translateClientError } from './clientErrors.js';
 import { TREE_HEADS_STREAM } from './ledgerEvents.js';
 import { readAll } from './readAll.js';
@@ -54,11 +54,26 @@ function toSignedTreeHead(resolved: ResolvedEvent): StoredHead | null {
   if (event.type !== TREE_HEAD_EVENT_TYPE || !event.isJson || data === null || typeof data !== 'object') {
     throw new Error(`event ${event.id} in ${TREE_HEADS_STREAM} is not a signed tree head`);
   }
-  const { size, root, time, signature, keyId } = data;
+  const { size, root, time, signature, keyId, review } = data;
   if (!Number.isSafeInteger(size) || typeof root !== 'string' || typeof time !== 'string' || typeof signature !== 'string' || typeof keyId !== 'string') {
     throw new Error(`event ${event.id} in ${TREE_HEADS_STREAM} is not a signed tree head`);
   }
-  return { head: { size: size as number, root, time, signature, keyId }, revision: Number(event.revision) };
+  const head: SignedTreeHead = { size: size as number, root, time, signature, keyId };
+  if (review === undefined) return { head, revision: Number(event.revision) };
+  const record = review as Record<string, unknown> | null;
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    !Number.isSafeInteger(record.fromSize) ||
+    typeof record.by !== 'string' ||
+    typeof record.reason !== 'string' ||
+    typeof record.at !== 'string' ||
+    typeof record.signature !== 'string'
+  ) {
+    throw new Error(`event ${event.id} in ${TREE_HEADS_STREAM} carries a malformed review record`);
+  }
+  const { fromSize, by, reason, at } = record as unknown as TailReviewRecord;
+  return { head: { ...head, review: { fromSize, by, reason, at, signature: record.signature } }, revision: Number(event.revision) };
 }
 
 async function readHeads(session: EsdbSession, from: bigint | typeof END, direction: 'forwards' | 'backwards', maxCount: number): Promise<StoredHead[]> {
@@ -131,8 +146,33 @@ async function logBetween(session: EsdbSession, after: number, through: number):
 
 function fault(session: EsdbSession, problem: string): StoreUnavailableError {
   session.treeHeads = null;
+  session.unsignedTailAfter = null;
   session.treeHeadFault = new StoreUnavailableError(`${session.description}: ${problem}; writes stop until this is examined (grantledger verify)`);
   return session.treeHeadFault;
+}
+
+/**
+ * Events beyond the latest head that no writer signed: writes stop as for any other fault, but
+ * this one ends when a bigger head appears, which only an operator's review can sign
+ * (grantledger tree-head sign-tail, signReviewedTail): the next append then rebuilds its tree
+ * from the log and checks it against that head.
+ */
+function unsignedTailFault(session: EsdbSession, signedSize: number, problem: string): StoreUnavailableError {
+  const error = fault(session, `${problem}; review and sign them with grantledger tree-head sign-tail, or examine them (grantledger verify)`);
+  session.unsignedTailAfter = signedSize;
+  return error;
+}
+
+/** Whether the fault that stopped writes was an unsigned tail that has since been signed. */
+async function unsignedTailSigned(session: EsdbSession): Promise<boolean> {
+  if (session.unsignedTailAfter === null) return false;
+  const latest = await session.retryingUnavailable(() => latestStoredHead(session));
+  if (!latest || latest.head.size <= session.unsignedTailAfter) return false;
+  session.treeHeadFault = null;
+  session.unsignedTailAfter = null;
+  session.treeHeads = null;
+  session.ownUnsigned.clear();
+  return true;
 }
 
 /** Compares the tree, grown to a head's size, with that head: its root and its signature. */
@@ -147,7 +187,7 @@ function matchesHead(session: EsdbSession, root: StreamingMerkleRoot, head: Sign
  * from before heads, or a fresh one) is adopted by the first head.
  */
 export async function ensureTreeHeads(session: EsdbSession): Promise<TreeHeadState> {
-  if (session.treeHeadFault) throw session.treeHeadFault;
+  if (session.treeHeadFault && !(await unsignedTailSigned(session))) throw session.treeHeadFault;
   if (session.treeHeads) return session.treeHeads;
   const latest = await latestStoredHead(session);
   const root = new StreamingMerkleRoot();
@@ -213,7 +253,11 @@ async function signLocked(session: EsdbSession, own: ReadonlyArray<Pick<Recorded
       }
       if (Date.now() >= deadline) {
         const unsigned = foreignSize - state.signedSize;
-        throw fault(session, `${unsigned} event(s) lie beyond the latest signed tree head (${state.signedSize} events) and no head of their writer came within ${session.unsignedGraceMs} ms: they were written behind the ledger's back or without its signing key`);
+        throw unsignedTailFault(
+          session,
+          state.signedSize,
+          `${unsigned} event(s) lie beyond the latest signed tree head (${state.signedSize} events) and no head of their writer came within ${session.unsignedGraceMs} ms: they were written behind the ledger's back, without its signing key, or by a writer that stopped before signing them`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, GRACE_POLL_MS));
     }
@@ -295,4 +339,83 @@ async function appendHead(session: EsdbSession, state: TreeHeadState, time: stri
     }
     state.headRevision = latest.revision;
   }
+}
+
+/**
+ * The operator's way out of an unsigned tail (grantledger tree-head sign-tail): signs a head over
+ * the whole log, with the record of who reviewed it, once the log is exactly what was reviewed.
+ * Inside this process's signing queue, it reads the latest head and the whole log again, and
+ * signs nothing unless the head is still the reviewed one and matches the log, and the log holds
+ * exactly the reviewed size and root (an event appended or changed since the review changes
+ * one). The head is appended at the exact revision after the latest one, so a head appended
+ * meanwhile by another process is not passed over. Writers stopped by the tail go on at their
+ * next append (ensureTreeHeads), each after checking the log against this head.
+ */
+export async function signReviewedTail(session: EsdbSession, reviewed: ReviewedTail): Promise<SignedTreeHead> {
+  session.assertOpen();
+  const signer = session.signer;
+  if (!signer) throw new TailSigningRefusedError('unsignable', `${session.description} is opened without a signing key: it signs no tree heads`);
+  return session.oneSigningAtATime(async () => {
+    try {
+      const latest = await session.retryingUnavailable(() => latestStoredHead(session));
+      if (!latest) throw new TailSigningRefusedError('unsignable', 'the log has no signed tree head yet: its first write signs it whole, there is no tail to review');
+      if (!signer.verify(latest.head)) {
+        throw new TailSigningRefusedError('unsignable', `the latest signed tree head (${latest.head.size} events) does not verify with the key ${signer.keyId}: sign-tail needs the key that signs this ledger's heads`);
+      }
+      if (latest.head.size !== reviewed.fromSize) {
+        throw new TailSigningRefusedError('stale', `the latest signed tree head covers ${latest.head.size} events now, not the ${reviewed.fromSize} it covered when the tail was reviewed: review again`);
+      }
+      // The whole log, read afresh (a retry after a lost connection starts again from the first event).
+      const { root, rootAtHead, lastRecordedAt } = await session.retryingUnavailable(async () => {
+        const tree = new StreamingMerkleRoot();
+        let atHead: string | null = latest.head.size === 0 ? tree.root().toString('hex') : null;
+        let last = '';
+        for await (const event of readAll(session, {})) {
+          tree.push(Buffer.from(event.metadata.hash, 'hex'));
+          last = event.metadata.recordedAt;
+          if (tree.size === latest.head.size) atHead = tree.root().toString('hex');
+        }
+        return { root: tree, rootAtHead: atHead, lastRecordedAt: last };
+      });
+      if (root.size < latest.head.size || rootAtHead !== latest.head.root) {
+        throw new TailSigningRefusedError('unsignable', `the log does not match its latest signed tree head (${latest.head.size} events): events under it were inserted, changed or removed, and sign-tail signs only events beyond it`);
+      }
+      if (root.size !== reviewed.size) {
+        throw new TailSigningRefusedError('stale', `the log holds ${root.size} events now, not the ${reviewed.size} that were reviewed: review again`);
+      }
+      const rootHex = root.root().toString('hex');
+      if (rootHex !== reviewed.root) {
+        throw new TailSigningRefusedError('stale', `the log's ${root.size} events do not have the reviewed root ${reviewed.root} (now ${rootHex}): events changed since the review; review again`);
+      }
+      if (root.size === latest.head.size) throw new TailSigningRefusedError('unsignable', `every event is under the signed tree head of ${root.size} events: there is no unsigned tail to sign`);
+      const head = signer.signReviewed(
+        { size: root.size, root: rootHex, time: lastRecordedAt },
+        { fromSize: latest.head.size, by: reviewed.by, reason: reviewed.reason, at: session.clock().toISOString() },
+      );
+      // One id for every attempt: with an exact revision the server recognises a re-sent append.
+      const id = randomUUID();
+      try {
+        await session.retryingUnavailable(() =>
+          session.client.appendToStream(TREE_HEADS_STREAM, jsonEvent({ id, type: TREE_HEAD_EVENT_TYPE, data: { ...head } }), {
+            expectedRevision: BigInt(latest.revision),
+            ...ON_LEADER,
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ClientWrongExpectedVersionError) {
+          throw new TailSigningRefusedError('stale', 'another tree head was appended while the log was read: nothing was signed; review again');
+        }
+        throw error;
+      }
+      // This process's own writes go on from the new head; other processes at their next append.
+      session.treeHeadFault = null;
+      session.unsignedTailAfter = null;
+      session.treeHeads = null;
+      session.ownUnsigned.clear();
+      return head;
+    } catch (error) {
+      if (error instanceof TailSigningRefusedError) throw error;
+      throw translateClientError(error, session.description);
+    }
+  });
 }

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyLog } from '../../src/app/audit.js';
+import { Ledger } from '../../src/app/ledger.js';
+import { cliContext } from '../support/grantWithSpendings.js';
+import { reviewUnsignedTail, TailNotSignableError } from '../../src/app/tailReview.js';
+import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
+import { TREE_HEADS_STREAM } from '../../src/store/esdb/ledgerEvents.js';
+import { StoreUnavailableError, TailSigningRefusedError, readStreamToArray, type NewEvent } from '../../src/store/port.js';
+import { TreeHeadSigner, verifyReview, verifyTreeHead } from '../../src/store/treeHeads.js';
+import { EsdbDouble, type StoredEvent } from '../esdb-double/esdbDouble.js';
+
+/**
+ * The operator's way out of an unsigned tail on EventStoreDB (grantledger tree-head sign-tail):
+ * a writer killed between appending its events and appending their signed head leaves events no
+ * head covers; every other writer stops after the grace period. The events such a writer leaves
+ * are exactly those of a writer without the key: the ledger's metadata, tokenId and chain, and
+ * no head; the tests write them so.
+ */
+
+const signer = TreeHeadSigner.generate();
+const event = (n: number, tokenId = 'cli'): NewEvent => ({
+  eventId: randomUUID(),
+  type: 'ThingHappened',
+  data: { n },
+  metadata: { actor: 'anna', commandId: randomUUID(), correlationId: randomUUID(), tokenId },
+});
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function double(): Promise<EsdbDouble> {
+  const started = await EsdbDouble.start();
+  cleanups.push(() => started.stop());
+  return started;
+}
+
+/** A store on the double: with the ledger's key, another key, or none (null: what a writer killed before its head leaves looks the same). */
+function open(connectionString: string, key: TreeHeadSigner | null = signer): EsdbEventStore {
+  const store = new EsdbEventStore(connectionString, { signer: key ?? undefined, unsignedGraceMs: 100 });
+  cleanups.push(() => store.close());
+  return store;
+}
+
+const headsIn = (server: EsdbDouble) => server.log.stream(TREE_HEADS_STREAM)?.length ?? 0;
+
+/** A signed log of one event, then a writer that stored its event and died before its head: returns the surviving writer. */
+async function killedWriterTail(server: EsdbDouble): Promise<EsdbEventStore> {
+  const writer = open(server.connectionString);
+  await writer.appendToStream('grant-a', [event(1)], { expectedRevision: 'no_stream' });
+  const killed = open(server.connectionString, null);
+  await killed.appendToStream('grant-b', [event(2, 'token-of-bertil')], { expectedRevision: 'no_stream' });
+  return writer;
+}
+
+describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsigned tail', () => {
+  it('a killed writer\'s tail stops every writer; once the reviewed tail is signed, writes go on and verify says ok', async () => {
+    const server = await double();
+    const writer = await killedWriterTail(server);
+    // The survivor stores its own event, waits the grace period for the dead writer's head, and stops.
+    await expect(writer.appendToStream('grant-c', [event(3)], { expectedRevision: 'no_stream' })).rejects.toThrow(/lie beyond the latest signed tree head.*grantledger tree-head sign-tail/);
+    await expect(writer.appendToStream('grant-d', [event(4)], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(server.log.stream('grant-d')).toBeUndefined();
+    // A second writer that had not met the tail stops too, after the grace period.
+    const other = open(server.connectionString);
+    await expect(other.appendToStream('grant-e', [event(5)], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect((await verifyLog(writer)).treeHead).toMatchObject({ ok: false, unsignedEvents: 3 });
+
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    expect(review.head.size).toBe(1);
+    expect(review.size).toBe(4);
+    expect(review.events.map((tail) => [tail.index, tail.streamId, tail.type, tail.tokenId])).toEqual([
+      [2, 'grant-b', 'ThingHappened', 'token-of-bertil'],
+      [3, 'grant-c', 'ThingHappened', 'cli'],
+      [4, 'grant-e', 'ThingHappened', 'cli'],
+    ]);
+    const [stored] = await readStreamToArray(operator, 'grant-b');
+    expect(review.events[0]).toMatchObject({ position: stored!.position, recordedAt: stored!.metadata.recordedAt, eventId: stored!.eventId, actor: 'anna' });
+
+    const head = await operator.signReviewedTail({ fromSize: 1, size: review.size, root: review.root, by: 'cli:ops', reason: 'writer pod killed at 01:02; events match the request log' });
+    expect(head).toMatchObject({ size: 4, root: review.root, review: { fromSize: 1, by: 'cli:ops', reason: 'writer pod killed at 01:02; events match the request log' } });
+    expect(verifyTreeHead(head, signer.publicKey)).toBe(true);
+    expect(verifyReview(head, signer.publicKey)).toBe(true);
+    // The record is kept with the head, in the append-only heads stream, and read back with it.
+    const latest = (await writer.latestTreeHead())!;
+    expect(latest.review).toEqual(head.review);
+    expect(verifyReview(latest, signer.publicKey)).toBe(true);
+    expect(verifyReview({ ...latest, review: { ...latest.review!, by: 'cli:someone-else' } }, signer.publicKey)).toBe(false);
+    expect(verifyReview({ ...latest, size: 3 }, signer.publicKey)).toBe(false);
+
+    // Both stopped writers go on at their next write, each having checked the log against the new head.
+    await writer.appendToStream('grant-d', [event(6)], { expectedRevision: 'no_stream' });
+    await other.appendToStream('grant-f', [event(7)], { expectedRevision: 'no_stream' });
+    const report = await verifyLog(operator);
+    expect(report).toMatchObject({ ok: true, events: 6, treeHead: { ok: true, unsignedEvents: 0, head: { size: 6 } } });
+    expect((await reviewUnsignedTail(operator)).events).toEqual([]);
+  });
+
+  it('refuses a stale review: an event appended after it, or another root, signs nothing', async () => {
+    const server = await double();
+    await killedWriterTail(server);
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    expect(review.size).toBe(2);
+    // Another event slips in after the review (a forged one, or a writer that had not stopped yet).
+    const late = open(server.connectionString, null);
+    await late.appendToStream('grant-x', [event(9, 'token-of-mallory')], { expectedRevision: 'no_stream' });
+    const heads = headsIn(server);
+    const stale = operator.signReviewedTail({ fromSize: 1, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    await expect(stale).rejects.toBeInstanceOf(TailSigningRefusedError);
+    await expect(stale).rejects.toThrow(/holds 3 events now, not the 2 that were reviewed/);
+    const fresh = await reviewUnsignedTail(operator);
+    await expect(operator.signReviewedTail({ fromSize: 1, size: fresh.size, root: review.root, by: 'cli:ops', reason: 'reviewed' })).rejects.toThrow(/do not have the reviewed root/);
+    await expect(operator.signReviewedTail({ fromSize: 0, size: fresh.size, root: fresh.root, by: 'cli:ops', reason: 'reviewed' })).rejects.toMatchObject({ kind: 'stale' });
+    expect(headsIn(server)).toBe(heads);
+    expect((await verifyLog(operator)).treeHead).toMatchObject({ ok: false, unsignedEvents: 2 });
+  });
+
+  it('cannot be done without the ledger\'s key: another key signs nothing', async () => {
+    const server = await double();
+    await killedWriterTail(server);
+    const stranger = open(server.connectionString, TreeHeadSigner.generate());
+    await expect(reviewUnsignedTail(stranger)).rejects.toMatchObject({ name: 'TailNotSignableError', operatorInput: true });
+    const review = await reviewUnsignedTail(open(server.connectionString));
+    await expect(stranger.signReviewedTail({ fromSize: 1, size: review.size, root: review.root, by: 'cli:mallory', reason: 'trust me' })).rejects.toMatchObject({ kind: 'unsignable' });
+    await expect(open(server.connectionString, null).signReviewedTail({ fromSize: 1, size: review.size, root: review.root, by: 'cli:mallory', reason: 'x' })).rejects.toThrow(/without a signing key/);
+    expect(headsIn(server)).toBe(1);
+  });
+
+  it('never signs over an event changed under the signed head, and has nothing to sign on a signed log', async () => {
+    const server = await double();
+    const writer = open(server.connectionString);
+    await writer.appendToStream('grant-a', [event(1), event(2)], { expectedRevision: 'no_stream' });
+    const review = await reviewUnsignedTail(writer);
+    expect(review.events).toEqual([]);
+    await expect(writer.signReviewedTail({ fromSize: 2, size: 2, root: review.root, by: 'cli:ops', reason: 'x' })).rejects.toThrow(/no unsigned tail/);
+    const killed = open(server.connectionString, null);
+    await killed.appendToStream('grant-b', [event(3)], { expectedRevision: 'no_stream' });
+    const tail = await reviewUnsignedTail(writer);
+    // Someone with the server's files changes the first event's data and its hash.
+    const index = server.log.events.findIndex((stored) => stored.streamId === 'grant-a');
+    const old = server.log.events[index]!;
+    const metadata = { ...JSON.parse(Buffer.from(old.customMetadata).toString('utf8')), hash: 'ab'.repeat(32) };
+    const replacement: StoredEvent = { ...old, data: Buffer.from(JSON.stringify({ n: 100 })), customMetadata: Buffer.from(JSON.stringify(metadata)) };
+    server.log.events[index] = replacement;
+    (server.log.stream('grant-a') as StoredEvent[])[0] = replacement;
+    await expect(reviewUnsignedTail(writer)).rejects.toBeInstanceOf(TailNotSignableError);
+    await expect(writer.signReviewedTail({ fromSize: 2, size: tail.size, root: tail.root, by: 'cli:ops', reason: 'x' })).rejects.toMatchObject({ kind: 'unsignable' });
+    expect(headsIn(server)).toBe(1);
+  });
+
+  it('a running ledger that stopped writing (503, health failing) serves commands again once the tail is signed, without a restart', async () => {
+    const server = await double();
+    const store = open(server.connectionString);
+    const ledger = new Ledger(store, { log: () => undefined });
+    cleanups.push(() => ledger.stop());
+    await ledger.start();
+    const receive = (grantId: string, on = ledger) =>
+      on.executeGrant(
+        grantId,
+        {
+          type: 'ReceiveGrant',
+          data: { grantId, grantor: 'Skolverket', title: 'Läxhjälp', purpose: 'Läxhjälp', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
+        },
+        cliContext(),
+      );
+    await receive('g1');
+    // Another server's command, whose process was killed before it appended the head.
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    await expect(receive('g2')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(receive('g3')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect((await ledger.health()).status).toBe('failing');
+    // A server restarted now refuses to serve the log: it does not match its signed head.
+    const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect((await restarted.health()).problem).toMatch(/2 event\(s\) beyond the latest signed tree head are unsigned/);
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    expect(review.events.map((tail) => tail.streamId)).toEqual(['grant-g9', 'grant-g2']);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    await receive('g3');
+    expect((await ledger.health()).status).toBe('ok');
+    expect(await ledger.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0 } });
+    // ...and one started after the signing serves it.
+    const again = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => again.stop());
+    await again.start();
+    expect((await again.health()).status).toBe('ok');
+    expect(again.grant('g9', {})).not.toBeNull();
+  });
+});
