@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../port.js';
+import type { RecordedEvent, RecordedMetadata } from '../port.js';
 import type { SignedTreeHead } from '../treeHeads.js';
 
 /** The rows of the embedded store's two tables (schema.ts) and how they become the port's types. */
@@ -21,6 +21,12 @@ export interface EventRow {
   hash: string;
 }
 
+/**
+ * A row as the port's event. Replay builds a million of these, so the metadata is one object
+ * literal of a fixed shape in the two usual cases (every optional column set, as the ledger writes
+ * today; none set, as older logs and generated ones have), with the keys in the order the port
+ * lists them; the optional ones are left out, never undefined, when their column is NULL.
+ */
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     eventId: row.event_id,
@@ -29,18 +35,38 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     revision: row.revision,
     position: row.position,
     data: JSON.parse(row.data) as unknown,
-    metadata: {
+    metadata: metadataOf(row),
+  };
+}
+
+function metadataOf(row: EventRow): RecordedMetadata {
+  const requestHash = row.request_hash;
+  const tokenId = row.token_id;
+  const schemaVersion = row.schema_version;
+  if (requestHash !== null && tokenId !== null && schemaVersion !== null) {
+    return {
       actor: row.actor,
       commandId: row.command_id,
       correlationId: row.correlation_id,
-      ...(row.request_hash === null ? {} : { requestHash: row.request_hash }),
-      ...(row.token_id === null ? {} : { tokenId: row.token_id }),
-      ...(row.schema_version === null ? {} : { schemaVersion: row.schema_version }),
+      requestHash,
+      tokenId,
+      schemaVersion,
       recordedAt: row.recorded_at,
       prevHash: row.prev_hash,
       hash: row.hash,
-    },
-  };
+    };
+  }
+  if (requestHash === null && tokenId === null && schemaVersion === null) {
+    return { actor: row.actor, commandId: row.command_id, correlationId: row.correlation_id, recordedAt: row.recorded_at, prevHash: row.prev_hash, hash: row.hash };
+  }
+  const metadata: { -readonly [K in keyof RecordedMetadata]: RecordedMetadata[K] } = { actor: row.actor, commandId: row.command_id, correlationId: row.correlation_id } as RecordedMetadata;
+  if (requestHash !== null) metadata.requestHash = requestHash;
+  if (tokenId !== null) metadata.tokenId = tokenId;
+  if (schemaVersion !== null) metadata.schemaVersion = schemaVersion;
+  metadata.recordedAt = row.recorded_at;
+  metadata.prevHash = row.prev_hash;
+  metadata.hash = row.hash;
+  return metadata;
 }
 
 export interface TreeHeadRow {
