@@ -1,5 +1,5 @@
 import type { ReadAllOptions, RecordedEvent } from '../port.js';
-import { toRecordedEvent, type EventRow } from './rows.js';
+import { positionOfValues, recordedEventOfValues, type EventValues } from './rows.js';
 import type { SqliteSession } from './session.js';
 
 /**
@@ -14,7 +14,7 @@ export function readAll(session: SqliteSession, options: ReadAllOptions = {}): A
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 class LogPages implements AsyncIterator<RecordedEvent, undefined> {
-  private rows: EventRow[] = [];
+  private rows: EventValues[] = [];
   private next_ = 0;
   private finished = false;
 
@@ -27,7 +27,11 @@ class LogPages implements AsyncIterator<RecordedEvent, undefined> {
   next(): Promise<IteratorResult<RecordedEvent, undefined>> {
     try {
       if (this.next_ === this.rows.length && !this.fetch()) return Promise.resolve(DONE);
-      return Promise.resolve({ done: false, value: toRecordedEvent(this.rows[this.next_++]!) });
+      const row = this.rows[this.next_]!;
+      // Let go of each row as it is read: a scavenge in the middle of a page then copies only the
+      // rows still to come, not the whole page of strings (the read model keeps its own events).
+      this.rows[this.next_++] = undefined!;
+      return Promise.resolve({ done: false, value: recordedEventOfValues(row) });
     } catch (error) {
       this.finish();
       return Promise.reject(error);
@@ -49,7 +53,7 @@ class LogPages implements AsyncIterator<RecordedEvent, undefined> {
     if (rows.length === 0) return this.finish();
     if (rows.length < wanted) this.finished = true;
     this.left -= rows.length;
-    this.after = rows[rows.length - 1]!.position;
+    this.after = positionOfValues(rows[rows.length - 1]!);
     this.rows = rows;
     this.next_ = 0;
     return true;
@@ -66,5 +70,5 @@ class LogPages implements AsyncIterator<RecordedEvent, undefined> {
 /** One page of the log as rows, for callers that stream millions of events. */
 export function readAllPage(session: SqliteSession, after: number, limit: number): RecordedEvent[] {
   session.assertOpen();
-  return session.statements.readAll.all(after, limit).map(toRecordedEvent);
+  return session.statements.readAll.all(after, limit).map(recordedEventOfValues);
 }
