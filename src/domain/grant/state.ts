@@ -188,7 +188,7 @@ function pendingOf(sums: PendingSums, allocationId: string): { released: Ore; sp
 }
 
 /** The draft's Money plus what was added up in öre since, exactly: the same value a Decimal an event gives. */
-const plusOre = (value: Money, ore: Ore): Money => (ore === 0n ? value : value.plus(moneyOfOre(ore)));
+const plusOre = (value: Money, ore: Ore): Money => (ore === 0n ? value : value.isZero() ? moneyOfOre(ore) : value.plus(moneyOfOre(ore)));
 
 /** Puts the pending sums into the draft's Money, and each touched allocation's into a new Allocation. */
 function settle(facts: DraftFacts, sums: PendingSums): void {
