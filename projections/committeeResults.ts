@@ -1,4 +1,4 @@
-import { formatMoney, formatOre, money, oreOf, ZERO, type Money, type Ore } from '../src/domain/money.js';
+import { formatMoney, formatOre, money, moneyOfOre, moneyOre, oreOf, type Money, type Ore } from '../src/domain/money.js';
 import { dateOfMoment, yearOf, type IsoDate } from '../src/domain/dates.js';
 import type { GrantEvent, GrantEventOf } from '../src/domain/grant/events.js';
 import { grantBusinessDate } from '../src/domain/grant/state.js';
@@ -79,41 +79,51 @@ export const revenueKeyOf = (committee: string, year: number): string => `${comm
 /**
  * grantRevenue per committee and year: Σ FundsSpent of riktade grants spent in the year,
  * + retained of grants closed in the year, + Σ generella grants received in the year.
+ * Added up in whole öre (exact, and far cheaper than a Decimal an event); one Decimal per
+ * committee-year at the end.
  */
 export function grantRevenueByCommitteeYear(grantStreams: Iterable<readonly GrantStreamEvent[]>, clocks: Clocks): Map<string, Money> {
-  const revenue = new Map<string, Money>();
+  const revenue = new Map<string, Ore>();
+  const byYear = new Map<number, Ore>();
   for (const stream of grantStreams) {
     // An amendment corrects the receipt: the committee and kind are the corrected ones.
     const events = asCorrected(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
     const received = events[0];
     if (received?.type !== 'GrantReceived') continue;
-    for (const event of events) addRevenueOf(revenue, received.data, event);
+    byYear.clear();
+    for (const event of events) addRevenueOf(byYear, received.data, event);
+    // One committee per stream (the corrected receipt's): its years become committee-year keys.
+    for (const [year, ore] of byYear) {
+      const key = revenueKeyOf(received.data.committee, year);
+      revenue.set(key, (revenue.get(key) ?? 0n) + ore);
+    }
   }
-  return revenue;
+  return new Map([...revenue].map(([key, ore]) => [key, moneyOfOre(ore)]));
 }
 
 /**
- * What one effective event of a grant adds to the revenue per committee-year, given its receipt
- * as corrected by every amendment in the view. Revenue is a sum, so the order events are added
- * in does not matter.
+ * What one effective event of a grant adds to its revenue per year (of the committee its receipt,
+ * as corrected by every amendment in the view, names), in öre. Revenue is a sum, so the order
+ * events are added in does not matter.
  */
-export function addRevenueOf(revenue: Map<string, Money>, receipt: GrantEventOf<'GrantReceived'>['data'], event: GrantEvent): void {
-  const { committee, kind } = receipt;
-  const add = (date: string, amount: Money) => {
-    const key = revenueKeyOf(committee, yearOf(date));
-    revenue.set(key, (revenue.get(key) ?? ZERO).plus(amount));
-  };
-  if (kind === 'generellt') {
+export function addRevenueOf(byYear: Map<number, Ore>, receipt: GrantEventOf<'GrantReceived'>['data'], event: GrantEvent): void {
+  if (receipt.kind === 'generellt') {
     // A general grant is revenue when received, less what is returned, each in its own year.
-    if (event.type === 'GrantReceived') add(receipt.receivedOn, money(receipt.amount));
-    else if (event.type === 'GrantInstallmentReceived') add(event.data.receivedOn, money(event.data.amount));
-    else if (event.type === 'FundsReturned') add(event.data.returnedOn, money(event.data.amount).neg());
+    if (event.type === 'GrantReceived') addInYear(byYear, receipt.receivedOn, moneyOre(receipt.amount));
+    else if (event.type === 'GrantInstallmentReceived') addInYear(byYear, event.data.receivedOn, moneyOre(event.data.amount));
+    else if (event.type === 'FundsReturned') addInYear(byYear, event.data.returnedOn, -moneyOre(event.data.amount));
   } else if (event.type === 'FundsSpent') {
-    add(event.data.spentOn, money(event.data.amount));
-  } else if (event.type === 'GrantClosed' && !money(event.data.retained).isZero()) {
+    addInYear(byYear, event.data.spentOn, moneyOre(event.data.amount));
+  } else if (event.type === 'GrantClosed') {
     // Earmarked money becomes revenue as it is used, and what is kept at closing then.
-    add(event.data.closedOn, money(event.data.retained));
+    const retained = moneyOre(event.data.retained);
+    if (retained !== 0n) addInYear(byYear, event.data.closedOn, retained);
   }
+}
+
+function addInYear(byYear: Map<number, Ore>, date: string, amount: Ore): void {
+  const year = yearOf(date);
+  byYear.set(year, (byYear.get(year) ?? 0n) + amount);
 }
 
 /** A budget stream's facts in one view (folded by the caller, who may keep them). */

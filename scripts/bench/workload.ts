@@ -5,7 +5,7 @@
 import { ledgerCommands, rawInserts } from './commandWorkload.js';
 import { emmettCommands } from './peerWorkload.js';
 import { httpCommands } from './httpWorkload.js';
-import { generateLog, parseCeiling, replayLedger } from './replayWorkload.js';
+import { generateLog, parseCeiling, parseCeilingRaw, replayLedger } from './replayWorkload.js';
 import { reportQueries } from './reportWorkload.js';
 import { restart, restartFromLog, restartFromSnapshot, restartSignedFromLog, restartSignedFromSnapshot } from './restartWorkload.js';
 import { pageRequests } from './pageWorkload.js';
@@ -26,6 +26,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadResult | WorkloadResult[]>
   'replay-generate': () => generateLog(directory!, size),
   'replay-ledger': () => replayLedger(directory!),
   'replay-ceiling': () => parseCeiling(directory!),
+  'replay-ceiling-raw': () => parseCeilingRaw(directory!),
   restart: () => restart(directory!),
   'restart-log': () => restartFromLog(directory!),
   'restart-snapshot': () => restartFromSnapshot(directory!),

@@ -22,12 +22,20 @@ export function yearOf(dateOrPeriod: string): number {
   return Number(dateOrPeriod.slice(0, 4));
 }
 
+const lastDays = new Map<Period, IsoDate>();
+
 /** The last calendar day of a period: an outcome for 2020-12 is known as of 2020-12-31. */
 export function lastDayOfPeriod(period: Period): IsoDate {
-  const year = Number(period.slice(0, 4));
-  const month = Number(period.slice(5, 7));
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `${period}-${String(last).padStart(2, '0')}`;
+  // Asked for every outcome and forecast a replay or a view reads; there are twelve periods a year.
+  let last = lastDays.get(period);
+  if (last === undefined) {
+    const year = Number(period.slice(0, 4));
+    const month = Number(period.slice(5, 7));
+    last = `${period}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
+    if (lastDays.size >= 10_000) lastDays.clear();
+    lastDays.set(period, last);
+  }
+  return last;
 }
 
 export function maxDate(a: IsoDate, b: IsoDate): IsoDate {

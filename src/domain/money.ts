@@ -93,6 +93,26 @@ export function oreOf(text: string): Ore {
   return BigInt(text.slice(0, dot) + (decimals.length === 1 ? `${decimals}0` : decimals));
 }
 
+/**
+ * oreOf for amounts read from events, shared as money() shares its Decimals: a fold adds the same
+ * few amounts (installments, standard sums) a million times. Bounded; starts over when full.
+ */
+const parsedOre = new Map<string, Ore>();
+export function moneyOre(text: string): Ore {
+  let value = parsedOre.get(text);
+  if (value === undefined) {
+    if (parsedOre.size >= PARSED_LIMIT) parsedOre.clear();
+    value = oreOf(text);
+    parsedOre.set(text, value);
+  }
+  return value;
+}
+
+/** Money of a whole number of öre (a sum a fold made in öre), as a Decimal of its own: sums are not shared. */
+export function moneyOfOre(ore: Ore): Money {
+  return new Decimal(formatOre(ore));
+}
+
 /** The boundary form of öre, as formatMoney gives it: two decimals, zero unsigned. */
 export function formatOre(ore: Ore): string {
   if (ore === 0n) return '0.00';

@@ -4,16 +4,17 @@ import { DomainError } from '../../src/domain/errors.js';
 import { effectiveEvents, entriesOf } from '../../src/domain/history.js';
 import type { GrantCommand } from '../../src/domain/grant/commands.js';
 import { GrantEvent } from '../../src/domain/grant/events.js';
-import { INITIAL_GRANT_STATE, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
+import { INITIAL_GRANT_STATE, asCorrected, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
 import { grantBusinessDate, heldOf, remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
-import { ZERO, formatMoney, formatOre, sum } from '../../src/domain/money.js';
+import { Decimal } from 'decimal.js';
+import { ZERO, formatMoney, formatOre, sum, type Money } from '../../src/domain/money.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../projections/grantPrefix.js';
 import { CHECKPOINT_EVERY, GrantFigures } from '../../projections/grantFigures.js';
 import { StreamViews } from '../../projections/streamViews.js';
 import { grantSummaryOf } from '../../projections/grantView.js';
-import { grantRevenueByCommitteeYear } from '../../projections/committeeResults.js';
+import { grantRevenueByCommitteeYear, revenueKeyOf } from '../../projections/committeeResults.js';
 import { visibleEvents } from '../../projections/clocks.js';
 import type { Clocks, GrantStreamEvent } from '../../projections/clocks.js';
 
@@ -146,6 +147,103 @@ function checkInvariants(facts: GrantFacts): void {
   if (facts.status !== 'closed') expect(facts.retained.eq(ZERO), 'retained only once closed').toBe(true);
   if (facts.status === 'closed') expect(formatMoney(unallocated), 'nothing unallocated once closed').toBe('0.00');
   if (facts.grant?.kind === 'generellt') expect(facts.allocations.size, 'a general grant has no allocations').toBe(0);
+}
+
+/**
+ * A grant's money folded the plain way, one Decimal addition an event, as the fold did before it
+ * added up in öre: the reference the öre fold (grant/state.ts, settle) is held to.
+ */
+function decimalMoneyOf(events: readonly GrantEvent[]) {
+  let received: Money = ZERO;
+  let spent: Money = ZERO;
+  let returned: Money = ZERO;
+  let netAllocated: Money = ZERO;
+  let demanded: Money = ZERO;
+  let grantAmount: string | null = null;
+  const allocations = new Map<string, { allocated: Money; released: Money; spent: Money }>();
+  for (const event of events) {
+    switch (event.type) {
+      case 'GrantReceived':
+        received = received.plus(event.data.amount);
+        grantAmount = event.data.amount;
+        break;
+      case 'GrantInstallmentReceived':
+        received = received.plus(event.data.amount);
+        break;
+      case 'FundsAllocated':
+        netAllocated = netAllocated.plus(event.data.amount);
+        allocations.set(event.data.allocationId, { allocated: new Decimal(event.data.amount), released: ZERO, spent: ZERO });
+        break;
+      case 'AllocationReleased': {
+        const allocation = allocations.get(event.data.allocationId)!;
+        netAllocated = netAllocated.minus(event.data.amount);
+        allocation.released = allocation.released.plus(event.data.amount);
+        break;
+      }
+      case 'FundsSpent': {
+        const allocation = allocations.get(event.data.allocationId)!;
+        spent = spent.plus(event.data.amount);
+        allocation.spent = allocation.spent.plus(event.data.amount);
+        break;
+      }
+      case 'RepaymentDemanded':
+        demanded = demanded.plus(event.data.amount);
+        break;
+      case 'FundsReturned':
+        returned = returned.plus(event.data.amount);
+        break;
+      case 'GrantAmended':
+        if (grantAmount !== null && event.data.amount !== undefined) {
+          received = received.minus(grantAmount).plus(event.data.amount);
+          grantAmount = event.data.amount;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    received: formatMoney(received),
+    spent: formatMoney(spent),
+    returned: formatMoney(returned),
+    netAllocated: formatMoney(netAllocated),
+    demanded: formatMoney(demanded),
+    allocations: [...allocations].map(([key, a]) => [key, formatMoney(a.allocated), formatMoney(a.released), formatMoney(a.spent)]),
+  };
+}
+
+/** The money of folded facts, as decimalMoneyOf gives it. */
+function moneyOfFacts(facts: GrantFacts) {
+  return {
+    received: formatMoney(facts.received),
+    spent: formatMoney(facts.spent),
+    returned: formatMoney(facts.returned),
+    netAllocated: formatMoney(facts.netAllocated),
+    demanded: formatMoney(facts.demanded),
+    allocations: [...facts.allocations].map(([key, a]) => [key, formatMoney(a.allocated), formatMoney(a.released), formatMoney(a.spent)]),
+  };
+}
+
+/** Grant revenue per committee-year with one Decimal addition an event: the reference for the öre sums of grantRevenueByCommitteeYear. */
+function decimalRevenueOf(stream: readonly GrantStreamEvent[], clocks: Clocks): Map<string, string> {
+  const revenue = new Map<string, Money>();
+  const events = asCorrected(visibleEvents<GrantEvent>(stream, clocks, grantBusinessDate));
+  const received = events[0];
+  if (received?.type !== 'GrantReceived') return new Map();
+  const { committee, kind, receivedOn, amount } = received.data;
+  const add = (date: string, value: Money) => {
+    const key = revenueKeyOf(committee, Number(date.slice(0, 4)));
+    revenue.set(key, (revenue.get(key) ?? ZERO).plus(value));
+  };
+  for (const event of events) {
+    if (kind === 'generellt') {
+      if (event.type === 'GrantReceived') add(receivedOn, new Decimal(amount));
+      else if (event.type === 'GrantInstallmentReceived') add(event.data.receivedOn, new Decimal(event.data.amount));
+      else if (event.type === 'FundsReturned') add(event.data.returnedOn, new Decimal(event.data.amount).neg());
+    } else if (event.type === 'FundsSpent') add(event.data.spentOn, new Decimal(event.data.amount));
+    else if (event.type === 'GrantClosed' && !new Decimal(event.data.retained).isZero()) add(event.data.closedOn, new Decimal(event.data.retained));
+  }
+  return new Map([...revenue].map(([key, value]) => [key, formatMoney(value)]));
 }
 
 interface Run {
@@ -286,6 +384,30 @@ describe('grant decider under random command sequences', () => {
         }
       }),
       { numRuns: 60 },
+    );
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('folds in öre to the money a Decimal an event gives, facts and revenue, in every view by asOf and knownAt', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(sequence, ([first, rest]) => {
+        const { state, recorded } = run([first, ...rest]);
+        // The step-by-step facts (one event a fold) and the whole fold, both against the plain Decimal reference.
+        const effective = effectiveEvents(entriesOf(state.history), state.reversed);
+        expect(moneyOfFacts(state.facts)).toEqual(decimalMoneyOf(effective));
+        const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
+        const views: Clocks[] = [{}, ...dates.map((asOf) => ({ asOf })), ...recorded.map((event) => ({ knownAt: event.metadata.recordedAt }))];
+        for (const clocks of views) {
+          const visible = visibleEvents<GrantEvent>(recorded, clocks, grantBusinessDate);
+          expect(moneyOfFacts(grantFactsAt(recorded, clocks))).toEqual(decimalMoneyOf(visible));
+          const revenue = new Map([...grantRevenueByCommitteeYear([recorded], clocks)].map(([key, value]) => [key, formatMoney(value)]));
+          // The same keys in the same order, and the same sums.
+          expect([...revenue]).toEqual([...decimalRevenueOf(recorded, clocks)]);
+          compared += 1;
+        }
+      }),
+      { numRuns: 150 },
     );
     expect(compared).toBeGreaterThan(1000);
   });

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { ZERO, type Money } from '../money.js';
+import { money, ZERO, type Money } from '../money.js';
 import { assertNever } from '../errors.js';
 import { lastDayOfPeriod, type IsoDate, type Period } from '../dates.js';
 import type { BudgetEvent, BudgetEventOf } from './events.js';
@@ -131,17 +131,19 @@ export function budgetBusinessDate(event: BudgetEvent): IsoDate | null {
 export function applyBudgetEvent(facts: BudgetFacts, event: BudgetEvent): BudgetFacts {
   const date = budgetBusinessDate(event);
   const lastBusinessDate = date !== null && (facts.lastBusinessDate === null || date > facts.lastBusinessDate) ? date : facts.lastBusinessDate;
-  const next = { ...facts, exists: true, lastBusinessDate };
+  // One new object an event, its amounts the shared Decimals of money(): a replay folds every budget view.
   switch (event.type) {
     case 'AppropriationGranted':
-      return { ...next, granted: facts.granted.plus(event.data.amount) };
+      return { ...facts, exists: true, lastBusinessDate, granted: facts.granted.plus(money(event.data.amount)) };
     case 'AppropriationAdjusted':
-      return { ...next, adjustments: facts.adjustments.plus(event.data.amount) };
+      return { ...facts, exists: true, lastBusinessDate, adjustments: facts.adjustments.plus(money(event.data.amount)) };
     case 'OutcomeRecorded':
       return {
-        ...next,
-        costs: facts.costs.plus(event.data.costs),
-        revenues: facts.revenues.plus(event.data.revenues),
+        ...facts,
+        exists: true,
+        lastBusinessDate,
+        costs: facts.costs.plus(money(event.data.costs)),
+        revenues: facts.revenues.plus(money(event.data.revenues)),
         lastOutcomePeriod: facts.lastOutcomePeriod === null || event.data.period > facts.lastOutcomePeriod ? event.data.period : facts.lastOutcomePeriod,
       };
     case 'ForecastRecorded': {
@@ -152,10 +154,10 @@ export function applyBudgetEvent(facts: BudgetFacts, event: BudgetEvent): Budget
         activity,
         deviation: new Decimal(event.data.deviation),
       });
-      return { ...next, forecasts };
+      return { ...facts, exists: true, lastBusinessDate, forecasts };
     }
     case 'FiscalYearClosed':
-      return { ...next, closing: event.data };
+      return { ...facts, exists: true, lastBusinessDate, closing: event.data };
     case 'EntryReversed':
       return facts;
     default:

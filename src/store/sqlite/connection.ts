@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../port.js';
 import { translate } from './faults.js';
-import type { EventRow, TreeHeadRow } from './rows.js';
+import { EVENT_COLUMNS, type EventRow, type EventValues, type TreeHeadRow } from './rows.js';
 import { MIGRATE_1_TO_2_SQL, MIGRATE_2_TO_3_SQL, SCHEMA_SQL, SCHEMA_VERSION, TREE_HEADS_SQL } from './schema.js';
 
 /** The statements every operation uses, prepared once per connection. */
@@ -13,7 +13,8 @@ export interface Statements {
   insert: Database.Statement<unknown[]>;
   insertRecorded: Database.Statement<unknown[]>;
   readStream: Database.Statement<[string, number, number], EventRow>;
-  readAll: Database.Statement<[number, number], EventRow>;
+  /** The log in global order, each row an array of values in EVENT_COLUMNS order (raw mode). */
+  readAll: Database.Statement<[number, number], EventValues>;
   head: Database.Statement<[], { position: number | null }>;
   latestTreeHead: Database.Statement<[], TreeHeadRow>;
   treeHeadOfSize: Database.Statement<[number], TreeHeadRow>;
@@ -55,7 +56,7 @@ export function openConnection(path: string, busyTimeoutMs: number): [Database.D
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     readStream: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?'),
-    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+    readAll: db.prepare<[number, number], EventValues>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
     head: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
     latestTreeHead: db.prepare<[], TreeHeadRow>('SELECT * FROM tree_heads ORDER BY size DESC LIMIT 1'),
     treeHeadOfSize: db.prepare<[number], TreeHeadRow>('SELECT * FROM tree_heads WHERE size = ?'),
