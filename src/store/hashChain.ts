@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -44,32 +44,48 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  // One string built in a loop rather than filter, map and join: every event is hashed on append
+  // and again by verify, and the intermediate arrays and closures were most of the cost.
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  const keys = Object.keys(record).sort();
+  let json = '{';
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${json}}`;
+}
+
+/**
+ * The keys an event's hash may cover, in the order canonicalJson sorts them, so an event's
+ * canonical JSON is written field by field without building the object and sorting its keys.
+ */
+const HASHED_KEYS: readonly string[] = [
+  'streamId', 'revision', 'eventId', 'type', 'recordedAt', 'actor', 'commandId', 'correlationId', 'data', 'tokenId', 'requestHash', ...OPTIONAL_HASHED_METADATA,
+].sort();
+
+/**
+ * The canonical JSON the hash covers: exactly canonicalJson of { streamId, revision, eventId, type,
+ * recordedAt, actor, commandId, correlationId, data, tokenId and requestHash (null when absent)
+ * if the event has a tokenId, and the optional metadata it has }.
+ */
+function hashedJson(fields: HashedFields): string {
+  const source = fields as unknown as Record<string, unknown>;
+  let json = '{';
+  for (const key of HASHED_KEYS) {
+    const member = key === 'requestHash' ? (fields.tokenId === undefined ? undefined : (fields.requestHash ?? null)) : source[key];
+    if (member === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += `"${key}":${canonicalJson(member)}`;
+  }
+  return `${json}}`;
 }
 
 export function eventHash(prevHash: string, fields: HashedFields): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update(
-      canonicalJson({
-        streamId: fields.streamId,
-        revision: fields.revision,
-        eventId: fields.eventId,
-        type: fields.type,
-        recordedAt: fields.recordedAt,
-        actor: fields.actor,
-        commandId: fields.commandId,
-        correlationId: fields.correlationId,
-        data: fields.data,
-        ...(fields.tokenId === undefined ? {} : { tokenId: fields.tokenId, requestHash: fields.requestHash ?? null }),
-        ...optionalMetadataOf(fields),
-      }),
-    )
-    .digest('hex');
+  // One-shot hash of one string: the same UTF-8 bytes as updating with prevHash and then the JSON.
+  return hash('sha256', prevHash + hashedJson(fields), 'hex');
 }
 
 /** The optional metadata fields an event has (absent ones left out, so old events hash as before). */
