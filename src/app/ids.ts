@@ -4,6 +4,9 @@ import { v5 as uuidv5 } from 'uuid';
 /** The ledger's own uuid namespace, so its derived ids never collide with other v5 ids. */
 const LEDGER_NAMESPACE = '6c3c8f5e-2a4b-5d1e-9f0a-7b8c9d0e1f2a';
 const NAMESPACE_BYTES = Buffer.from(LEDGER_NAMESPACE.replaceAll('-', ''), 'hex');
+/** A lowercase hex digit (by char code) with its top two bits set to 10: the RFC variant. */
+const VARIANT_NIBBLE: string[] = [];
+for (const digit of '0123456789abcdef') VARIANT_NIBBLE[digit.charCodeAt(0)] = ((parseInt(digit, 16) & 0x3) | 0x8).toString(16);
 
 /**
  * uuid v5 (RFC 9562 §5.5) of a name in the ledger's namespace, byte for byte what uuid's v5
@@ -17,11 +20,11 @@ function ledgerUuidV5(name: string): string {
   const input = Buffer.allocUnsafe(16 + nameBytes);
   NAMESPACE_BYTES.copy(input, 0);
   input.write(name, 16, 'utf8');
-  const digest = hash('sha1', input, 'buffer');
-  digest[6] = (digest[6]! & 0x0f) | 0x50;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  const hex = digest.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  // Hex out, not a Buffer: Node's one-shot hash makes a Buffer result three times slower.
+  const hex = hash('sha1', input, 'hex');
+  // The version (5) in the high nibble of byte 6, the variant (10xx) in the high bits of byte 8.
+  const variant = VARIANT_NIBBLE[hex.charCodeAt(16)]!;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
