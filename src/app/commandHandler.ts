@@ -119,13 +119,15 @@ export class CommandHandler {
     decider: Decider<unknown, Event, State>,
     cached: CachedStream<State> | undefined,
     events: readonly RecordedEvent[],
+    /** The domain events just decided, when `events` are exactly what they were stored as. */
+    decided?: readonly Event[],
   ): CachedStream<State> {
     let revision = cached?.revision ?? null;
     let state = cached?.state ?? decider.initialState;
     // The entry is owned by this handler and used under the stream's lock, so it grows in place.
     const byCommand = cached?.byCommand ?? new Map<string, CommandSpan>();
-    for (const event of events) {
-      state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
+    for (const [index, event] of events.entries()) {
+      state = decider.evolve(state, { eventId: event.eventId, event: decided?.[index] ?? decider.toDomainEvent(event) });
       const ofCommand = byCommand.get(event.metadata.commandId);
       if (ofCommand) ofCommand.count += 1;
       else byCommand.set(event.metadata.commandId, { fromRevision: event.revision, count: 1 });
@@ -199,7 +201,10 @@ export class CommandHandler {
         throw new IdempotencyKeyReusedError(context.commandId);
       }
       if (result.events[0]?.revision === (revision ?? -1) + 1) {
-        this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events);
+        // Events this append stored carry the very data objects decided (a repeat's were read back
+        // from the store): the decided events are evolved as they are, without decoding them again.
+        const stored = result.events.length === events.length && result.events.every((event, index) => event.data === events[index]!.data && event.type === events[index]!.type);
+        this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events, stored ? decided : undefined);
       } else {
         this.cache.delete(streamId);
       }
