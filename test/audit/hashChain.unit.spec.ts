@@ -49,6 +49,13 @@ const datas: unknown[] = [
   {},
   'plain',
   null,
+  // Shapes the one-call serialisation leaves to the general way, with the same result.
+  { 10: 'ten', 9: 'nine', a: { '2': [1, { b: 2, a: 1 }] } },
+  JSON.parse('{"__proto__": {"x": 1}, "y": [true, false, null]}'),
+  { when: new Date('2026-11-30T00:00:00Z'), text: 'a Date is an object without keys' },
+  // eslint-disable-next-line no-sparse-arrays
+  { sparse: [1, , 3] },
+  { nested: [[['deep']], { '': 'empty key', é: 'é', e: 'e' }] },
 ];
 
 describe('the event hash', () => {
@@ -79,7 +86,7 @@ describe('the event hash', () => {
   it('writes the canonical JSON the original code wrote, for any data of strings, integers, booleans and nesting', () => {
     const data = fc.letrec((tie) => ({
       leaf: fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer(), fc.boolean(), fc.constant(null)),
-      node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 5 })),
+      node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '__proto__', 'constructor', 'a', 'A', 'ä')), tie('node'), { maxKeys: 5 })),
     })).node;
     fc.assert(fc.property(data, (value) => canonicalJson(value) === referenceCanonicalJson(value)), { numRuns: 500 });
   });
@@ -87,6 +94,10 @@ describe('the event hash', () => {
   it('refuses what it refused before', () => {
     expect(() => canonicalJson({ a: 1.5 })).toThrow(/cannot hash the number/);
     expect(() => canonicalJson([undefined])).toThrow(/cannot hash undefined/);
+    expect(() => canonicalJson(undefined)).toThrow(/cannot hash undefined/);
+    expect(() => canonicalJson({ a: [1, { b: Number.MAX_SAFE_INTEGER + 1 }] })).toThrow(/cannot hash the number/);
+    expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+    expect(canonicalJson({ a: undefined, b: { c: undefined } })).toBe('{"b":{}}');
     const fields = { streamId: 's', revision: 0.5, eventId: 'e', type: 't', recordedAt: 'r', actor: 'a', commandId: 'c', correlationId: 'k', data: {} };
     expect(() => eventHash(GENESIS_HASH, fields)).toThrow(/cannot hash the number/);
   });
