@@ -103,9 +103,14 @@ export class CommandHandler {
    * The stream's state to decide on: the cached one, or (first use, or after a refused append)
    * brought up to the store's latest revision.
    */
-  private async load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, readTail: boolean): Promise<CachedStream<State>> {
+  private load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, readTail: boolean): CachedStream<State> | Promise<CachedStream<State>> {
     const cached = this.cache.get(streamId) as CachedStream<State> | undefined;
+    // A cached stream is answered at once: no promise of its own for every command.
     if (cached && !readTail) return cached;
+    return this.readTail(streamId, decider, cached);
+  }
+
+  private async readTail<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, cached: CachedStream<State> | undefined): Promise<CachedStream<State>> {
     const stored: RecordedEvent[] = [];
     for await (const event of this.store.readStream(streamId, { fromRevision: cached?.revision == null ? 0 : cached.revision + 1 })) {
       stored.push(event);
@@ -155,7 +160,8 @@ export class CommandHandler {
     // If-Match and the Idempotency-Key are judged on the stream as stored.
     let fresh = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
+      const loading = this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
+      const loaded = loading instanceof Promise ? await loading : loading;
       const { revision, state, byCommand } = loaded;
       const earlier = byCommand.get(context.commandId);
       if (earlier !== undefined) return this.replay(await readStreamToArray(this.store, streamId, { fromRevision: earlier.fromRevision, maxCount: earlier.count }), context);

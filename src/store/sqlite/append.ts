@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, hashOf } from '../hashChain.js';
+import { eventHash, GENESIS_HASH } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   WrongExpectedVersionError,
@@ -151,8 +151,8 @@ export function appendInTransaction(session: SqliteSession, streamId: string, ev
   for (const [index, event] of events.entries()) {
     revision += 1;
     const { actor, commandId, correlationId, tokenId, requestHash, schemaVersion } = event.metadata;
-    const metadata = { ...event.metadata, recordedAt, prevHash };
-    const hash = hashOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata });
+    // What the hash covers, in one object (eventHash reads only the fields it covers).
+    const hash = eventHash(prevHash, { ...event.metadata, streamId, revision, eventId: event.eventId, type: event.type, recordedAt, data: event.data });
     let info: Database.RunResult;
     try {
       info = session.statements.insert.run(
@@ -175,7 +175,7 @@ export function appendInTransaction(session: SqliteSession, streamId: string, ev
       revision,
       position: Number(info.lastInsertRowid),
       data: event.data,
-      metadata: { ...metadata, hash },
+      metadata: { ...event.metadata, recordedAt, prevHash, hash },
     });
     prevHash = hash;
   }
