@@ -103,9 +103,14 @@ export class CommandHandler {
    * The stream's state to decide on: the cached one, or (first use, or after a refused append)
    * brought up to the store's latest revision.
    */
-  private async load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, readTail: boolean): Promise<CachedStream<State>> {
+  private load<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, readTail: boolean): CachedStream<State> | Promise<CachedStream<State>> {
     const cached = this.cache.get(streamId) as CachedStream<State> | undefined;
+    // A cached stream is answered at once: no promise of its own for every command.
     if (cached && !readTail) return cached;
+    return this.readTail(streamId, decider, cached);
+  }
+
+  private async readTail<Event, State>(streamId: string, decider: Decider<unknown, Event, State>, cached: CachedStream<State> | undefined): Promise<CachedStream<State>> {
     const stored: RecordedEvent[] = [];
     for await (const event of this.store.readStream(streamId, { fromRevision: cached?.revision == null ? 0 : cached.revision + 1 })) {
       stored.push(event);
@@ -119,13 +124,15 @@ export class CommandHandler {
     decider: Decider<unknown, Event, State>,
     cached: CachedStream<State> | undefined,
     events: readonly RecordedEvent[],
+    /** The domain events just decided, when `events` are exactly what they were stored as. */
+    decided?: readonly Event[],
   ): CachedStream<State> {
     let revision = cached?.revision ?? null;
     let state = cached?.state ?? decider.initialState;
     // The entry is owned by this handler and used under the stream's lock, so it grows in place.
     const byCommand = cached?.byCommand ?? new Map<string, CommandSpan>();
-    for (const event of events) {
-      state = decider.evolve(state, { eventId: event.eventId, event: decider.toDomainEvent(event) });
+    for (const [index, event] of events.entries()) {
+      state = decider.evolve(state, { eventId: event.eventId, event: decided?.[index] ?? decider.toDomainEvent(event) });
       const ofCommand = byCommand.get(event.metadata.commandId);
       if (ofCommand) ofCommand.count += 1;
       else byCommand.set(event.metadata.commandId, { fromRevision: event.revision, count: 1 });
@@ -153,7 +160,8 @@ export class CommandHandler {
     // If-Match and the Idempotency-Key are judged on the stream as stored.
     let fresh = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const loaded = await this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
+      const loading = this.load(streamId, decider as Decider<unknown, Event, State>, fresh);
+      const loaded = loading instanceof Promise ? await loading : loading;
       const { revision, state, byCommand } = loaded;
       const earlier = byCommand.get(context.commandId);
       if (earlier !== undefined) return this.replay(await readStreamToArray(this.store, streamId, { fromRevision: earlier.fromRevision, maxCount: earlier.count }), context);
@@ -199,7 +207,10 @@ export class CommandHandler {
         throw new IdempotencyKeyReusedError(context.commandId);
       }
       if (result.events[0]?.revision === (revision ?? -1) + 1) {
-        this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events);
+        // Events this append stored carry the very data objects decided (a repeat's were read back
+        // from the store): the decided events are evolved as they are, without decoding them again.
+        const stored = result.events.length === events.length && result.events.every((event, index) => event.data === events[index]!.data && event.type === events[index]!.type);
+        this.advance(streamId, decider as Decider<unknown, Event, State>, loaded, result.events, stored ? decided : undefined);
       } else {
         this.cache.delete(streamId);
       }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -38,38 +38,118 @@ export const OPTIONAL_HASHED_METADATA = ['schemaVersion'] as const satisfies Rea
  * booleans, integers and nested objects, for which this equals RFC 8785's canonical form.
  */
 export function canonicalJson(value: unknown): string {
+  const copy = canonicalCopy(value);
+  return copy === UNCOMMON ? canonicalJsonOfAnything(value) : JSON.stringify(copy);
+}
+
+/** What canonicalCopy answers for a value it leaves to canonicalJsonOfAnything. */
+const UNCOMMON: unique symbol = Symbol('uncommon');
+
+/**
+ * A copy of value whose JSON.stringify is exactly its canonical JSON (objects rebuilt with their
+ * keys inserted in sorted order), so an event is serialised by one native call instead of one
+ * per key and value. Anything this cannot promise is UNCOMMON and goes the general way: numbers
+ * that are not safe integers and undefined (refused there), holes in arrays, objects with toJSON,
+ * keys an object would not keep in insertion order (those that start with a digit, which may be
+ * array indices) and __proto__, and any other type.
+ */
+function canonicalCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isSafeInteger(value) ? value : UNCOMMON;
+    case 'object': {
+      if (value === null) return null;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return UNCOMMON;
+      if (Array.isArray(value)) {
+        const items: unknown[] = [];
+        for (let index = 0; index < value.length; index += 1) {
+          if (!(index in value)) return UNCOMMON;
+          const item = canonicalCopy(value[index]);
+          if (item === UNCOMMON) return UNCOMMON;
+          items.push(item);
+        }
+        return items;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      const copy: Record<string, unknown> = {};
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue;
+        const first = key.charCodeAt(0);
+        if ((first >= 48 && first <= 57) || key === '__proto__') return UNCOMMON;
+        const memberCopy = canonicalCopy(member);
+        if (memberCopy === UNCOMMON) return UNCOMMON;
+        copy[key] = memberCopy;
+      }
+      return copy;
+    }
+    default:
+      return UNCOMMON;
+  }
+}
+
+/** canonicalJson for any value, by hand: what canonicalCopy leaves to it, refusing what cannot be hashed. */
+function canonicalJsonOfAnything(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error(`cannot hash the number ${value}`);
     if (value === undefined) throw new Error('cannot hash undefined');
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalJsonOfAnything).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  const keys = Object.keys(record).sort();
+  let json = '{';
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += `${JSON.stringify(key)}:${canonicalJsonOfAnything(member)}`;
+  }
+  return `${json}}`;
+}
+
+/**
+ * The keys an event's hash may cover, in the order canonicalJson sorts them, so an event's
+ * canonical JSON is built field by field without building the object and sorting its keys.
+ */
+const HASHED_KEYS: readonly string[] = [
+  'streamId', 'revision', 'eventId', 'type', 'recordedAt', 'actor', 'commandId', 'correlationId', 'data', 'tokenId', 'requestHash', ...OPTIONAL_HASHED_METADATA,
+].sort();
+
+/**
+ * The canonical JSON the hash covers: exactly canonicalJson of { streamId, revision, eventId, type,
+ * recordedAt, actor, commandId, correlationId, data, tokenId and requestHash (null when absent)
+ * if the event has a tokenId, and the optional metadata it has }.
+ */
+function hashedJson(fields: HashedFields): string {
+  const source = fields as unknown as Record<string, unknown>;
+  const hashed: Record<string, unknown> = {};
+  for (const key of HASHED_KEYS) {
+    const member = key === 'requestHash' ? (fields.tokenId === undefined ? undefined : (fields.requestHash ?? null)) : source[key];
+    if (member === undefined) continue;
+    const copy = canonicalCopy(member);
+    if (copy === UNCOMMON) return canonicalJsonOfAnything(hashedRecordOf(fields));
+    hashed[key] = copy;
+  }
+  return JSON.stringify(hashed);
+}
+
+/** The record hashedJson serialises, for the general way. */
+function hashedRecordOf(fields: HashedFields): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const key of HASHED_KEYS) {
+    record[key] = key === 'requestHash' ? (fields.tokenId === undefined ? undefined : (fields.requestHash ?? null)) : (fields as unknown as Record<string, unknown>)[key];
+  }
+  return record;
 }
 
 export function eventHash(prevHash: string, fields: HashedFields): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update(
-      canonicalJson({
-        streamId: fields.streamId,
-        revision: fields.revision,
-        eventId: fields.eventId,
-        type: fields.type,
-        recordedAt: fields.recordedAt,
-        actor: fields.actor,
-        commandId: fields.commandId,
-        correlationId: fields.correlationId,
-        data: fields.data,
-        ...(fields.tokenId === undefined ? {} : { tokenId: fields.tokenId, requestHash: fields.requestHash ?? null }),
-        ...optionalMetadataOf(fields),
-      }),
-    )
-    .digest('hex');
+  // One-shot hash of one string: the same UTF-8 bytes as updating with prevHash and then the JSON.
+  return hash('sha256', prevHash + hashedJson(fields), 'hex');
 }
 
 /** The optional metadata fields an event has (absent ones left out, so old events hash as before). */

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
-import { readStreamToArray, WrongExpectedVersionError } from '../../src/store/port.js';
+import { DuplicateEventIdError, readStreamToArray, WrongExpectedVersionError } from '../../src/store/port.js';
+import { TreeHeadSigner } from '../../src/store/treeHeads.js';
+import { verifyLog } from '../../src/app/audit.js';
 import { describeEventStoreContract } from './eventStoreContract.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'grantledger-store-'));
@@ -89,6 +91,42 @@ describe('SQLite store specifics', () => {
     expect(duplicate.status).toBe('rejected');
     expect(await readStreamToArray(store, 'grant-c')).toEqual([]);
     expect(await readStreamToArray(store, 'grant-b')).toHaveLength(2);
+    await store.close();
+  });
+
+  it('leaves nothing of a refused one-event append in a signed group commit (no savepoint), and signs exactly what was stored', async () => {
+    const store = new SqliteEventStore(freshPath(), { signer: TreeHeadSigner.generate() });
+    const taken = event(1);
+    await store.appendToStream('grant-a', [taken], { expectedRevision: 'no_stream' });
+    const elsewhere = { ...event(2), metadata: { ...event(2).metadata, commandId: taken.metadata.commandId } };
+    const commitsBefore = store.stats.commits;
+    const outcomes = await Promise.allSettled([
+      store.appendToStream('grant-b', [event(10)], { expectedRevision: 'no_stream' }),
+      // An event id stored in another stream: its INSERT fails, SQLite undoes that statement alone.
+      store.appendToStream('grant-c', [taken], { expectedRevision: 'no_stream' }),
+      store.appendToStream('grant-d', [event(11)], { expectedRevision: 'no_stream' }),
+      // A command id that wrote to another stream, and a stale revision: refused before writing.
+      store.appendToStream('grant-e', [elsewhere], { expectedRevision: 'no_stream' }),
+      store.appendToStream('grant-a', [event(12)], { expectedRevision: 7 }),
+      // A re-sent append of the same event: done once, nothing new written.
+      store.appendToStream('grant-a', [taken], { expectedRevision: 'no_stream' }),
+      store.appendToStream('grant-a', [event(13)], { expectedRevision: 0 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+    expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+    expect((outcomes[4] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+    expect(store.stats.commits - commitsBefore).toBe(1);
+    expect(await readStreamToArray(store, 'grant-c')).toEqual([]);
+    expect(await readStreamToArray(store, 'grant-e')).toEqual([]);
+    expect((await readStreamToArray(store, 'grant-a')).map((e) => e.data)).toEqual([{ n: 1 }, { n: 13 }]);
+    const log: number[] = [];
+    for await (const stored of store.readAll()) log.push(stored.position);
+    expect(log).toEqual([1, 2, 3, 4]);
+    expect((await store.latestTreeHead!())?.size).toBe(4);
+    expect(await verifyLog(store)).toMatchObject({ ok: true, events: 4, treeHead: { ok: true, rootMatches: true, unsignedEvents: 0 } });
+    await store.appendToStream('grant-c', [event(14)], { expectedRevision: 'no_stream' });
+    expect((await store.latestTreeHead!())?.size).toBe(5);
     await store.close();
   });
 

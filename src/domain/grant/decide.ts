@@ -222,10 +222,16 @@ export function checkTimeline(events: readonly GrantEvent[], field?: string): vo
     .filter((entry): entry is { event: GrantEvent; index: number; date: IsoDate } => entry.date !== null)
     .sort((a, b) => (a.date === b.date ? a.index - b.index : a.date < b.date ? -1 : 1));
   let facts = INITIAL_GRANT_FACTS;
+  // Each day's events are folded at once (one copy of the facts a day, not one an event): the
+  // figures are judged only at the close of a day anyway.
+  let dayStart = 0;
   for (let index = 0; index < dated.length; index += 1) {
-    facts = applyGrantEvent(facts, dated[index]!.event);
     const date = dated[index]!.date;
     if (dated[index + 1]?.date === date) continue;
+    const day: GrantEvent[] = [];
+    for (let inDay = dayStart; inDay <= index; inDay += 1) day.push(dated[inDay]!.event);
+    facts = foldGrantEvents(facts, day);
+    dayStart = index + 1;
     const below = (what: string, amount: Money) =>
       refuse('FIGURE_BELOW_ZERO_AS_OF', `as of ${date} ${what} would be ${formatMoney(amount)}: an entry is dated before the money it needs`, field);
     const unallocated = unallocatedOf(facts);
@@ -312,7 +318,10 @@ export function decideGrant(command: GrantCommand, state: GrantState, years: Com
   }
   checkGrantEvent(state.facts, event);
   const receipt = event.type === 'GrantReceived' ? event.data : state.facts.grant!;
-  const effective = event.type === 'GrantReceived' ? [] : effectiveEvents(entriesOf(state.history), state.reversed);
+  // The events in force are gathered (a walk of the whole history) only for the rules that need
+  // them: a back-dated entry's timeline and an amendment's dates, not for every entry.
+  let effective: GrantEvent[] | null = null;
+  const effectiveNow = () => (effective ??= event.type === 'GrantReceived' ? [] : effectiveEvents(entriesOf(state.history), state.reversed));
   if (event.type === 'GrantAmended') {
     checkAmendment(state, event.data);
   } else {
@@ -320,9 +329,9 @@ export function decideGrant(command: GrantCommand, state: GrantState, years: Com
     // rules above judged the figures after it: only a back-dated entry needs the whole timeline.
     const date = grantBusinessDate(event);
     const last = state.facts.lastBusinessDate;
-    if (date !== null && last !== null && date < last) checkTimeline([...effective, event], DATE_FIELD[event.type]);
+    if (date !== null && last !== null && date < last) checkTimeline([...effectiveNow(), event], DATE_FIELD[event.type]);
   }
-  requireGrantPeriodsOpen(years, receipt, event, effective);
+  requireGrantPeriodsOpen(years, receipt, event, event.type === 'GrantAmended' ? effectiveNow() : []);
   return [event];
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, hashOf } from '../hashChain.js';
+import { eventHash, GENESIS_HASH } from '../hashChain.js';
 import {
   DuplicateEventIdError,
   WrongExpectedVersionError,
@@ -17,8 +17,8 @@ type AppendOutcome = { result: AppendResult } | { error: unknown };
 /**
  * Appends join the next group commit: every append that arrives before the current turn of the
  * event loop ends shares one BEGIN IMMEDIATE … COMMIT, so one fsync makes many appends durable.
- * Each runs in its own savepoint and is checked against its own expected revision, so a conflict
- * fails only its own append. A promise resolves only after the commit is durable.
+ * Each is checked against its own expected revision, so a conflict fails only its own append (a
+ * refused append leaves nothing behind: see appendOneOf). A promise resolves only after the commit is durable.
  */
 export function appendToStream(session: SqliteSession, streamId: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
   if (events.length === 0) return Promise.reject(new Error('an append needs at least one event'));
@@ -79,7 +79,7 @@ export function flush(session: SqliteSession): void {
   session.notify(committed);
 }
 
-/** One group commit: every append in its own savepoint, all made durable by one COMMIT. */
+/** One group commit: every append checked on its own, all made durable by one COMMIT. */
 const commitGroupOf = perConnection((session) =>
   session.db.transaction((batch: readonly PendingAppend[]): AppendOutcome[] => {
     // recordedAt never decreases along the log, even if the clock steps back, so "known at a
@@ -90,7 +90,7 @@ const commitGroupOf = perConnection((session) =>
     const appendOne = appendOneOf(session);
     const outcomes: AppendOutcome[] = batch.map((append) => {
       try {
-        // A nested better-sqlite3 transaction is a savepoint: a refused append rolls back alone.
+        // A refused append rolls back alone: it wrote nothing, or its savepoint is rolled back.
         return { result: appendOne(append.streamId, append.events, append.expectedRevision, recordedAt) };
       } catch (error) {
         // Only the append's own refusals stay its own. Anything else (disk full, I/O) may have
@@ -104,19 +104,32 @@ const commitGroupOf = perConnection((session) =>
   }),
 );
 
-/** One append of a group, in its own savepoint. */
-const appendOneOf = perConnection(
-  (session): Database.Transaction<(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => AppendResult> =>
-    session.db.transaction((streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string) => {
-      // A command belongs to one stream: event ids derive from the command and the stream, so a
-      // command id (an Idempotency-Key) reused on another stream is caught here, as EventStoreDB's
-      // command claim catches it. Multi-stream transactions (appendToStreams) may span streams.
+/**
+ * One append of a group. An append of several events runs in its own savepoint: a refusal found
+ * at its second or later event (an id stored before) must take back the events it wrote. A
+ * one-event append needs none, and skips its cost: everything it may be refused for is checked
+ * before it writes, and its one INSERT either stores the row or fails whole (SQLite undoes a
+ * failed statement), so a refused one-event append leaves nothing behind either.
+ */
+const appendOneOf = perConnection((session) => {
+  const inSavepoint = session.db.transaction(appendChecked);
+  return (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string): AppendResult =>
+    events.length === 1 ? appendChecked(streamId, events, expected, recordedAt) : inSavepoint(streamId, events, expected, recordedAt);
+
+  function appendChecked(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string): AppendResult {
+    // A command belongs to one stream: event ids derive from the command and the stream, so a
+    // command id (an Idempotency-Key) reused on another stream is caught here, as EventStoreDB's
+    // command claim catches it. Multi-stream transactions (appendToStreams) may span streams.
+    if (events.length === 1) {
+      if (session.statements.commandElsewhere.get(events[0]!.metadata.commandId, streamId)) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
+    } else {
       for (const commandId of new Set(events.map((event) => event.metadata.commandId))) {
         if (session.statements.commandElsewhere.get(commandId, streamId)) throw new DuplicateEventIdError(events[0]!.eventId, streamId);
       }
-      return appendInTransaction(session, streamId, events, expected, recordedAt);
-    }),
-);
+    }
+    return appendInTransaction(session, streamId, events, expected, recordedAt);
+  }
+});
 
 /** Checks the expected revision and inserts the events, chained, inside the caller's transaction. */
 export function appendInTransaction(session: SqliteSession, streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, recordedAt: string): AppendResult {
@@ -138,8 +151,8 @@ export function appendInTransaction(session: SqliteSession, streamId: string, ev
   for (const [index, event] of events.entries()) {
     revision += 1;
     const { actor, commandId, correlationId, tokenId, requestHash, schemaVersion } = event.metadata;
-    const metadata = { ...event.metadata, recordedAt, prevHash };
-    const hash = hashOf({ streamId, revision, eventId: event.eventId, type: event.type, data: event.data, metadata });
+    // What the hash covers, in one object (eventHash reads only the fields it covers).
+    const hash = eventHash(prevHash, { ...event.metadata, streamId, revision, eventId: event.eventId, type: event.type, recordedAt, data: event.data });
     let info: Database.RunResult;
     try {
       info = session.statements.insert.run(
@@ -162,7 +175,7 @@ export function appendInTransaction(session: SqliteSession, streamId: string, ev
       revision,
       position: Number(info.lastInsertRowid),
       data: event.data,
-      metadata: { ...metadata, hash },
+      metadata: { ...event.metadata, recordedAt, prevHash, hash },
     });
     prevHash = hash;
   }

@@ -42,7 +42,10 @@ export function subscribeToAll(session: SqliteSession, options: SubscribeOptions
         const events = nextEvents();
         for (const event of events) {
           if (stopped) return;
-          await handler(event);
+          // A handler that finishes at once is not awaited: a turn of the microtask queue per
+          // event added up over every commit's events.
+          const handled = handler(event);
+          if (handled !== undefined) await handled;
           cursor = event.position;
         }
         if (events.length < session.pageSize && inbox.length === 0) await sleep();
