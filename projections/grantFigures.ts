@@ -97,6 +97,11 @@ export class GrantFigures {
   private ore = new BigInt64Array(0);
   /** Each event's business date (null for those without one), so a view need not work it out again. */
   private readonly dates: Array<IsoDate | null> = [];
+  /** The stream's distinct business dates, ascending: any asOf between two of them cuts the same events. */
+  private readonly distinctDates: IsoDate[] = [];
+  /** The last view's key and what was made for it: neighbouring views (the next day, another page of the same date) mostly see the same events. */
+  private lastSummary: { readonly key: ViewKey; readonly beforeUseBy: boolean; readonly summary: GrantSummary | null } | null = null;
+  private lastRevenue: { readonly key: ViewKey; readonly revenue: ReadonlyMap<string, Ore> } | null = null;
   /** checkpoints[c]: what the first c·every events hold. */
   private readonly checkpoints: Checkpoint[] = [];
   /** What the events indexed so far hold: the next checkpoint, as it is being made. */
@@ -127,6 +132,10 @@ export class GrantFigures {
       this.ore[index] = ore;
       const date = grantBusinessDate(event);
       this.dates.push(date);
+      if (date !== null) {
+        const at = upperBound(this.distinctDates.length, (index) => this.distinctDates[index]! <= date);
+        if (this.distinctDates[at - 1] !== date) this.distinctDates.splice(at, 0, date);
+      }
       if (date !== null && date > this.running.latestDate) this.running.latestDate = date;
       if (isAdditive(event.type)) addTo(this.running, event.type, date, ore);
       else if (event.type === 'EntryReversed') {
@@ -158,6 +167,23 @@ export class GrantFigures {
   private indexOfEvent(stream: readonly GrantStreamEvent[], eventId: string, before: number): number | undefined {
     for (let index = before - 1; index >= 0; index -= 1) if (stream[index]!.eventId === eventId) return index;
     return undefined;
+  }
+
+  /**
+   * What the view sees of the stream, as a key: how many events it knows, and the latest of the
+   * stream's own dates on or before asOf ('*' when asOf cuts none). Views with equal keys see the
+   * same events, so what was made for one serves the other. (Two fields rather than one string:
+   * ten thousand grants a report, so no string is built to compare.)
+   */
+  private keyOf(stream: readonly GrantStreamEvent[], clocks: Clocks): ViewKey {
+    this.index(stream);
+    const knownAt = clocks.knownAt;
+    const known = knownAt === undefined ? stream.length : upperBound(stream.length, (index) => stream[index]!.metadata.recordedAt <= knownAt);
+    const asOf = clocks.asOf;
+    const dates = this.distinctDates;
+    if (asOf === undefined || dates.length === 0 || asOf >= dates[dates.length - 1]!) return { known, date: '*' };
+    const below = upperBound(dates.length, (index) => dates[index]! <= asOf);
+    return { known, date: below === 0 ? '' : dates[below - 1]! };
   }
 
   /** @param byYear whether to add up what makes revenue per year (the revenue needs it, the summary does not) */
@@ -269,6 +295,16 @@ export class GrantFigures {
 
   /** The grant's summary in the view, judged on viewDate; null when the view does not hold its receipt. */
   summary(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
+    const key = this.keyOf(stream, clocks);
+    const last = this.lastSummary;
+    // The summary depends on viewDate only through whether it is before the grant's useBy.
+    if (last !== null && sameKey(last.key, key) && (last.summary === null || last.beforeUseBy === viewDate < last.summary.useBy)) return last.summary;
+    const summary = this.summaryIn(stream, clocks, viewDate);
+    this.lastSummary = { key, beforeUseBy: summary !== null && viewDate < summary.useBy, summary };
+    return summary;
+  }
+
+  private summaryIn(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     const sums = this.sumsOf(stream, clocks, false);
     const grant = correctedReceipt(sums);
     if (grant === null) return null;
@@ -303,7 +339,15 @@ export class GrantFigures {
   }
 
   /** The grant's revenue per committee-year in the view, in öre (the rules of grantRevenueByCommitteeYear). */
-  revenue(stream: readonly GrantStreamEvent[], clocks: Clocks): Map<string, Ore> {
+  revenue(stream: readonly GrantStreamEvent[], clocks: Clocks): ReadonlyMap<string, Ore> {
+    const key = this.keyOf(stream, clocks);
+    if (this.lastRevenue !== null && sameKey(this.lastRevenue.key, key)) return this.lastRevenue.revenue;
+    const revenue = this.revenueIn(stream, clocks);
+    this.lastRevenue = { key, revenue };
+    return revenue;
+  }
+
+  private revenueIn(stream: readonly GrantStreamEvent[], clocks: Clocks): ReadonlyMap<string, Ore> {
     const sums = this.sumsOf(stream, clocks, true);
     const grant = correctedReceipt(sums);
     const revenue = new Map<string, Ore>();
@@ -380,6 +424,16 @@ function yearIn(years: Map<number, Readonly<YearSums>>, year: number): YearSums 
   const copy: YearSums = of === undefined ? { spent: 0n, retained: 0n, installments: 0n, returned: 0n, riktat: 0, generellt: 0 } : { ...of };
   years.set(year, copy);
   return copy;
+}
+
+/** What a view sees of a stream: its first `known` events, less those dated after `date` ('*': none are). */
+interface ViewKey {
+  readonly known: number;
+  readonly date: string;
+}
+
+function sameKey(a: ViewKey, b: ViewKey): boolean {
+  return a.known === b.known && a.date === b.date;
 }
 
 /** How many of 0..length-1 pass `at`, which holds for a prefix of them (binary search). */

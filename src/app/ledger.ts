@@ -421,18 +421,28 @@ export class Ledger {
    * holds the event loop for long.
    */
   private warmUp(): void {
+    let warm!: () => void;
+    this.warm = new Promise((resolve) => (warm = resolve));
     const step = () => {
-      if (this.stopping) return;
+      if (this.stopping) return warm();
       let more: boolean;
       try {
         more = this.readModel.grants.warmUp(WARM_UP_SLICE, this.today());
       } catch {
         // A history that cannot be folded is reported by the first query that folds it, not here.
-        return;
+        return warm();
       }
       if (more) setImmediate(step);
+      else warm();
     };
     setImmediate(step);
+  }
+
+  private warm: Promise<void> = Promise.resolve();
+
+  /** Settles when the background warm-up after the last start has warmed every grant (or stopped). */
+  whenWarm(): Promise<void> {
+    return this.warm;
   }
 
   private stopping = false;

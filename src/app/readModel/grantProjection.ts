@@ -125,7 +125,7 @@ export class GrantProjection {
 
   /**
    * Warms up to `count` grants: reads their events from the snapshot's bytes, folds their
-   * current facts and summary and indexes their figures, so the first report after a start need not do it for ten thousand
+   * current facts, summary and revenue and indexes their figures, so the first report after a start need not do it for ten thousand
    * grants at once. Resolves whether any grant is left cold.
    */
   warmUp(count: number, today: IsoDate): boolean {
@@ -134,7 +134,10 @@ export class GrantProjection {
       if (entry.current?.summaries !== undefined) continue;
       if (count <= 0) return true;
       this.currentRowOf(entry, today);
-      // And its figures in öre, a few bytes an event, so no historical view indexes it while its caller waits.
+      // Its current revenue (the committee results of every page) and its figures in öre, a few
+      // bytes an event, so no report makes them while its caller waits.
+      const current = this.currentOf(entry);
+      current.revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {}));
       (entry.figures ??= new GrantFigures()).index(this.eventsOf(entry));
       count -= 1;
     }
