@@ -106,6 +106,20 @@ export function oreOfSummary(summary: GrantSummary): SummaryOre {
   return ore;
 }
 
+/** The summaries' amounts added up exactly, in öre kept with each summary (no string is parsed for one made from öre). */
+export function totalOre(summaries: Iterable<GrantSummary>): { received: Ore; spent: Ore; returned: Ore; unused: Ore; toRepay: Ore } {
+  const total = { received: 0n, spent: 0n, returned: 0n, unused: 0n, toRepay: 0n };
+  for (const summary of summaries) {
+    const ore = oreOfSummary(summary);
+    total.received += ore.received;
+    total.spent += ore.spent;
+    total.returned += ore.returned;
+    total.unused += ore.unused;
+    total.toRepay += ore.toRepay;
+  }
+  return total;
+}
+
 /** Keeps the öre a summary was formatted from, so that totals never parse it back. */
 export function withOre(summary: GrantSummary, ore: SummaryOre): GrantSummary {
   oreOfSummaries.set(summary, ore);

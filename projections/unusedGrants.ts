@@ -1,7 +1,7 @@
 import { formatOre } from '../src/domain/money.js';
 import { addDays, type IsoDate } from '../src/domain/dates.js';
 import { textKey } from '../src/domain/schema.js';
-import { oreOfSummary, type GrantSummary, type GrantViewStatus } from './grantView.js';
+import { oreOfSummary, totalOre, type GrantSummary, type GrantViewStatus } from './grantView.js';
 
 /**
  * Unused earmarked funds (outnyttjade riktade statsbidrag): what a revisor asks first.
@@ -93,19 +93,7 @@ export function unusedGrantsReport(views: Iterable<ReportableGrant>, filter: Unu
   }
   rows.sort((a, b) => (a.useBy === b.useBy ? byLocale(a.grantId, b.grantId) : a.useBy < b.useBy ? -1 : 1));
   // Whole öre: thousands of rows add up exactly, from amounts kept with their summaries.
-  let received = 0n;
-  let spent = 0n;
-  let returned = 0n;
-  let unused = 0n;
-  let toRepay = 0n;
-  for (const row of rows) {
-    const ore = oreOfSummary(row);
-    received += ore.received;
-    spent += ore.spent;
-    returned += ore.returned;
-    unused += ore.unused;
-    toRepay += ore.toRepay;
-  }
+  const { received, spent, returned, unused, toRepay } = totalOre(rows);
   return {
     rows,
     totals: { received: formatOre(received), spent: formatOre(spent), returned: formatOre(returned), unused: formatOre(unused), toRepay: formatOre(toRepay) },

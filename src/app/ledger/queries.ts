@@ -7,7 +7,7 @@ import type { LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
 import { activitiesOf } from '../ledgerReports.js';
 import type { ActivitiesReport } from '../../../projections/activities.js';
-import { grantViewOf, oreOfSummary, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
+import { grantViewOf, totalOre, type GrantSummary, type GrantView } from '../../../projections/grantView.js';
 import {
   AT_RISK_WITHIN_DAYS_DEFAULT,
   isAtRisk,
@@ -35,17 +35,7 @@ export interface GrantList {
 
 function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
   // Whole öre, from amounts kept with the summaries: thousands of rows add up exactly without parsing.
-  let received = 0n;
-  let spent = 0n;
-  let returned = 0n;
-  let unused = 0n;
-  for (const row of rows) {
-    const ore = oreOfSummary(row);
-    received += ore.received;
-    spent += ore.spent;
-    returned += ore.returned;
-    unused += ore.unused;
-  }
+  const { received, spent, returned, unused } = totalOre(rows);
   return { received: formatOre(received), spent: formatOre(spent), returned: formatOre(returned), unused: formatOre(unused) };
 }
 
