@@ -63,7 +63,7 @@ interface Checkpoint {
 }
 
 /** A checkpoint every so many events: a view visits at most this many before its tail. */
-export const CHECKPOINT_EVERY = 16;
+export const CHECKPOINT_EVERY = 8;
 
 const EMPTY: Checkpoint = { latestDate: '', installments: 0n, spent: 0n, returned: 0n, netAllocated: 0n, years: new Map() };
 
