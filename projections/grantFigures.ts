@@ -5,6 +5,7 @@ import { amendedReceipt, grantBusinessDate } from '../src/domain/grant/state.js'
 import type { Clocks, GrantStreamEvent } from './clocks.js';
 import { withOre, type GrantSummary, type GrantViewStatus } from './grantView.js';
 import { revenueKeyOf } from './committeeResults.js';
+import { addDistinct, upperBound } from './streamViews.js';
 
 type Receipt = GrantEventOf<'GrantReceived'>['data'];
 
@@ -80,8 +81,8 @@ const EMPTY: Checkpoint = { latestDate: '', installments: 0n, spent: 0n, returne
  * known events after it are visited one by one: fewer than CHECKPOINT_EVERY, and the "tail"
  * (known, but after an event dated past asOf), plus the few events that do not simply add up
  * (the receipt, amendments, demands, closings). A view that cuts a thousand grants visits their
- * tails, not their histories. What is kept is a few bytes an event, so every grant's figures are
- * made in the background after a start (warmUp), not by the first report that needs them.
+ * tails, not their histories. What is kept is about 75 bytes an event, so every grant's figures
+ * are made in the background after a start (warmUp), not by the first report that needs them.
  *
  * It says what the reference fold (foldGrantFacts and grantSummaryOf, grantRevenueByCommitteeYear)
  * says, in the same terms: the property test in test/domain/grant.property.unit.spec.ts checks the
@@ -91,8 +92,6 @@ export class GrantFigures {
   /** @param every how many events between checkpoints (tests use small ones, to reach them in short streams) */
   constructor(private readonly every: number = CHECKPOINT_EVERY) {}
 
-  /** The events indexed so far (a stream only grows). */
-  private length = 0;
   /** Each event's amount in öre (0 for those without one; retained for a closing). */
   private ore = new BigInt64Array(0);
   /** Each event's business date (null for those without one), so a view need not work it out again. */
@@ -114,7 +113,8 @@ export class GrantFigures {
 
   /** Indexes the events the stream gained since the last call (a stream only grows). */
   index(stream: readonly GrantStreamEvent[]): void {
-    for (let index = this.length; index < stream.length; index += 1) {
+    // One business date is kept per event indexed: their count is how far the stream is indexed.
+    for (let index = this.dates.length; index < stream.length; index += 1) {
       if (index % this.every === 0) {
         // A checkpoint's year figures are frozen: whoever adds to them later (the running totals,
         // a view) copies them first (yearIn).
@@ -132,10 +132,7 @@ export class GrantFigures {
       this.ore[index] = ore;
       const date = grantBusinessDate(event);
       this.dates.push(date);
-      if (date !== null) {
-        const at = upperBound(this.distinctDates.length, (index) => this.distinctDates[index]! <= date);
-        if (this.distinctDates[at - 1] !== date) this.distinctDates.splice(at, 0, date);
-      }
+      if (date !== null) addDistinct(this.distinctDates, date);
       if (date !== null && date > this.running.latestDate) this.running.latestDate = date;
       if (isAdditive(event.type)) addTo(this.running, event.type, date, ore);
       else if (event.type === 'EntryReversed') {
@@ -152,7 +149,6 @@ export class GrantFigures {
         }
       } else if (isOther(event.type)) this.others.push(index);
     }
-    this.length = stream.length;
   }
 
   /** The running year figures as a checkpoint keeps them: the last checkpoint's, while none changed (most events make no revenue). */
@@ -178,32 +174,30 @@ export class GrantFigures {
   private keyOf(stream: readonly GrantStreamEvent[], clocks: Clocks): ViewKey {
     this.index(stream);
     const knownAt = clocks.knownAt;
-    const known = knownAt === undefined ? stream.length : upperBound(stream.length, (index) => stream[index]!.metadata.recordedAt <= knownAt);
+    // recordedAt never decreases along a stream: the known events are a prefix.
+    const known = knownAt === undefined ? stream.length : countWhile(stream.length, (index) => stream[index]!.metadata.recordedAt <= knownAt);
     const asOf = clocks.asOf;
     const dates = this.distinctDates;
     if (asOf === undefined || dates.length === 0 || asOf >= dates[dates.length - 1]!) return { known, date: '*' };
-    const below = upperBound(dates.length, (index) => dates[index]! <= asOf);
+    const below = upperBound(dates, asOf);
     return { known, date: below === 0 ? '' : dates[below - 1]! };
   }
 
-  /** @param byYear whether to add up what makes revenue per year (the revenue needs it, the summary does not) */
-  private sumsOf(stream: readonly GrantStreamEvent[], clocks: Clocks, byYear: boolean): Sums {
-    this.index(stream);
-    let known = stream.length;
-    const knownAt = clocks.knownAt;
-    // recordedAt never decreases along a stream: the known events are a prefix.
-    if (knownAt !== undefined) known = upperBound(known, (index) => stream[index]!.metadata.recordedAt <= knownAt);
-    const asOf = clocks.asOf;
+  /**
+   * The view's sums, from a stream indexed by keyOf and the number of events it knows.
+   * @param byYear whether to add up what makes revenue per year (the revenue needs it, the summary does not)
+   */
+  private sumsOf(stream: readonly GrantStreamEvent[], key: ViewKey, asOf: IsoDate | undefined, byYear: boolean): Sums {
+    let known = key.known;
     // Every grant stream starts with its receipt: dated after asOf, the view holds no grant at
     // all, whatever else it knows (a view of a past date skips every later grant at once).
-    const receipt: GrantEvent | undefined = stream[0];
-    if (receipt !== undefined && asOf !== undefined && this.dates[0]! > asOf) known = 0;
+    if (known > 0 && asOf !== undefined && this.dates[0]! > asOf) known = 0;
     // The latest checkpoint within the known events whose events are all dated on or before
     // asOf: the view holds them all, less what the reversals among them took back, which its
     // totals have done already.
     const checkpoints = this.checkpoints;
     const within = Math.max(0, Math.min(Math.floor(known / this.every), checkpoints.length - 1));
-    const at = asOf === undefined || known === 0 ? within : upperBound(within + 1, (index) => checkpoints[index]!.latestDate <= asOf) - 1;
+    const at = asOf === undefined || known === 0 ? within : countWhile(within + 1, (index) => checkpoints[index]!.latestDate <= asOf) - 1;
     // (An empty stream has no checkpoint yet.)
     const from = checkpoints[at] ?? EMPTY;
     const sums: Sums = {
@@ -293,26 +287,30 @@ export class GrantFigures {
     return outstanding < 0n ? 0n : outstanding;
   }
 
+  /** The (corrected) receipt's amount: kept in öre already (the stream's first event), unless an amendment corrected it. */
+  private receiptOre(sums: Sums, grant: Receipt): Ore {
+    return sums.amendments.length === 0 ? this.ore[0]! : oreOf(grant.amount);
+  }
+
   /** The grant's summary in the view, judged on viewDate; null when the view does not hold its receipt. */
   summary(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
     const key = this.keyOf(stream, clocks);
     const last = this.lastSummary;
     // The summary depends on viewDate only through whether it is before the grant's useBy.
     if (last !== null && sameKey(last.key, key) && (last.summary === null || last.beforeUseBy === viewDate < last.summary.useBy)) return last.summary;
-    const summary = this.summaryIn(stream, clocks, viewDate);
+    const summary = this.summaryIn(stream, key, clocks.asOf, viewDate);
     this.lastSummary = { key, beforeUseBy: summary !== null && viewDate < summary.useBy, summary };
     return summary;
   }
 
-  private summaryIn(stream: readonly GrantStreamEvent[], clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
-    const sums = this.sumsOf(stream, clocks, false);
+  private summaryIn(stream: readonly GrantStreamEvent[], key: ViewKey, asOf: IsoDate | undefined, viewDate: IsoDate): GrantSummary | null {
+    const sums = this.sumsOf(stream, key, asOf, false);
     const grant = correctedReceipt(sums);
     if (grant === null) return null;
-    // The receipt's amount is kept in öre already, unless an amendment corrected it.
-    const received = (sums.amendments.length === 0 ? this.ore[0]! : oreOf(grant.amount)) + sums.installments;
+    const received = this.receiptOre(sums, grant) + sums.installments;
     const held = received - sums.spent - sums.returned - sums.retained;
     const unused = grant.kind === 'generellt' ? 0n : held;
-    const outstanding = this.outstandingOf(stream, sums, clocks.asOf);
+    const outstanding = this.outstandingOf(stream, sums, asOf);
     const beforeUseBy = viewDate < grant.useBy;
     const status: GrantViewStatus = sums.closed ? 'closed' : grant.kind !== 'riktat' || beforeUseBy ? 'open' : unused > 0n ? 'expired' : 'settled';
     const toRepay = !grant.repaymentRequired || beforeUseBy ? 0n : unused;
@@ -342,13 +340,13 @@ export class GrantFigures {
   revenue(stream: readonly GrantStreamEvent[], clocks: Clocks): ReadonlyMap<string, Ore> {
     const key = this.keyOf(stream, clocks);
     if (this.lastRevenue !== null && sameKey(this.lastRevenue.key, key)) return this.lastRevenue.revenue;
-    const revenue = this.revenueIn(stream, clocks);
+    const revenue = this.revenueIn(stream, key, clocks.asOf);
     this.lastRevenue = { key, revenue };
     return revenue;
   }
 
-  private revenueIn(stream: readonly GrantStreamEvent[], clocks: Clocks): ReadonlyMap<string, Ore> {
-    const sums = this.sumsOf(stream, clocks, true);
+  private revenueIn(stream: readonly GrantStreamEvent[], key: ViewKey, asOf: IsoDate | undefined): ReadonlyMap<string, Ore> {
+    const sums = this.sumsOf(stream, key, asOf, true);
     const grant = correctedReceipt(sums);
     const revenue = new Map<string, Ore>();
     if (grant === null) return revenue;
@@ -358,7 +356,7 @@ export class GrantFigures {
     };
     if (grant.kind === 'generellt') {
       // A general grant is revenue when received, less what is returned, each in its own year.
-      add(yearOf(grant.receivedOn), oreOf(grant.amount));
+      add(yearOf(grant.receivedOn), this.receiptOre(sums, grant));
       for (const [year, of] of sums.years!) if (of.generellt > 0) add(year, of.installments - of.returned);
     } else {
       // Earmarked money becomes revenue as it is used, and what is kept at closing then.
@@ -437,7 +435,7 @@ function sameKey(a: ViewKey, b: ViewKey): boolean {
 }
 
 /** How many of 0..length-1 pass `at`, which holds for a prefix of them (binary search). */
-function upperBound(length: number, at: (index: number) => boolean): number {
+function countWhile(length: number, at: (index: number) => boolean): number {
   let low = 0;
   let high = length;
   while (low < high) {

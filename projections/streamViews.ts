@@ -59,9 +59,7 @@ export class StreamViews<V, E extends ProjectedEvent = ProjectedEvent> {
       const date = this.businessDate(event);
       const before = this.latestDateBefore[index]!;
       this.latestDateBefore.push(date !== null && date > before ? date : before);
-      if (date === null) continue;
-      const at = upperBound(this.dates, date);
-      if (this.dates[at - 1] !== date) this.dates.splice(at, 0, date);
+      if (date !== null) addDistinct(this.dates, date);
     }
   }
 }
@@ -79,8 +77,14 @@ export function cutOf<E extends ProjectedEvent>(stream: readonly E[], view: Stre
   return { events: stream.slice(0, view.known), clocks: view.asOf === undefined ? {} : { asOf: view.asOf } };
 }
 
+/** Puts a value into ascending distinct values, unless it is there already. */
+export function addDistinct(values: string[], value: string): void {
+  const at = upperBound(values, value);
+  if (values[at - 1] !== value) values.splice(at, 0, value);
+}
+
 /** How many of the ascending values are at or before the bound. */
-function upperBound(values: readonly string[], bound: string): number {
+export function upperBound(values: readonly string[], bound: string): number {
   let low = 0;
   let high = values.length;
   while (low < high) {
