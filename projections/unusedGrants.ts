@@ -67,7 +67,6 @@ export interface UnusedGrantsReport {
  */
 export type ReportableGrant = GrantSummary;
 
-
 /** A riktat grant's summary is its row in the report, as it is (summaries are immutable, and shared). */
 function isRiktat(view: ReportableGrant): view is UnusedGrantRow {
   return view.kind === 'riktat';

@@ -134,11 +134,10 @@ export class GrantProjection {
       if (entry.current?.summaries !== undefined) continue;
       if (count <= 0) return true;
       this.currentRowOf(entry, today);
-      // Its current revenue (the committee results of every page) and its figures in öre, a few
-      // bytes an event, so no report makes them while its caller waits.
-      const current = this.currentOf(entry);
-      current.revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {}));
-      (entry.figures ??= new GrantFigures()).index(this.eventsOf(entry));
+      // Its current revenue (the committee results of every page) and its figures in öre (about
+      // 75 bytes an event), so no report makes them while its caller waits.
+      this.currentRevenueOf(entry);
+      this.figuresOf(entry).index(this.eventsOf(entry));
       count -= 1;
     }
     return false;
@@ -281,7 +280,7 @@ export class GrantProjection {
       case 'none':
         return null;
       case 'some':
-        return (entry.figures ??= new GrantFigures()).summary(this.eventsOf(entry), clocks, viewDate);
+        return this.figuresOf(entry).summary(this.eventsOf(entry), clocks, viewDate);
     }
   }
 
@@ -291,12 +290,20 @@ export class GrantProjection {
     if (!entry) return NO_REVENUE;
     switch (coverageOf(entry, clocks)) {
       case 'all':
-        return (this.currentOf(entry).revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {})));
+        return this.currentRevenueOf(entry);
       case 'none':
         return NO_REVENUE;
       case 'some':
-        return (entry.figures ??= new GrantFigures()).revenue(this.eventsOf(entry), clocks);
+        return this.figuresOf(entry).revenue(this.eventsOf(entry), clocks);
     }
+  }
+
+  private currentRevenueOf(entry: GrantEntry): ReadonlyMap<string, Ore> {
+    return (this.currentOf(entry).revenue ??= revenueInOre(grantRevenueByCommitteeYear([this.eventsOf(entry)], {})));
+  }
+
+  private figuresOf(entry: GrantEntry): GrantFigures {
+    return (entry.figures ??= new GrantFigures());
   }
 }
 
