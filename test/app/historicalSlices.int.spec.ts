@@ -11,6 +11,8 @@ import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import { committeeResultsReport } from '../../projections/committeeResults.js';
 import { viewDateOf, type Clocks } from '../../projections/clocks.js';
 import { generateLog, REPLAY_FILE } from '../../scripts/bench/replayWorkload.js';
+import { earlyWarning, earlyWarningInSlices } from '../../src/app/earlyWarning.js';
+import { deadlinesCalendar } from '../../src/app/deadlinesCalendar.js';
 
 // Issue 12: a historical report must not hold the event loop. Ledger.ready() folds the view one
 // grant a step and pauses whenever its slice is used up; these pauses pause at every grant, and
@@ -131,6 +133,37 @@ describe('a historical view readied in slices (issue 12: no caller holds the eve
     expect(results).toEqual(plainResults(clocks));
     // The reversed spending moved a committee's grant revenue: the view written during the pauses is not the one before them.
     expect(results).not.toEqual(before);
+  });
+
+  it('makes the early warning of every grant in slices, with the events written during its pauses', async () => {
+    // gen-4 (2020) is open on this date; the walk passes it before its 90th pause, when a return dated before the date is written.
+    const clocks = { asOf: '2020-06-30' };
+    expect([...ledger.readModel.grantIds()].indexOf('gen-4')).toBeLessThan(90);
+    const before = earlyWarning(ledger, {}, clocks);
+    duringPause.push(
+      async () => undefined,
+      async () => undefined,
+      async () => {
+        await ledger.executeGrant('gen-4', { type: 'ReturnFunds', data: { amount: '250000.00', returnedOn: '2020-06-01' } }, context());
+        await ledger.catchUp();
+      },
+    );
+    const report = await earlyWarningInSlices(ledger, {}, clocks, atEveryGrant());
+    expect(duringPause).toHaveLength(0);
+    expect(report).toEqual(earlyWarning(ledger, {}, clocks));
+    expect(report).not.toEqual(before);
+    const committee = await earlyWarningInSlices(ledger, { committee: 'kommun-4-socialnamnden' }, clocks, atEveryGrant());
+    expect(committee.rows.map((row) => row.grantId)).toContain('gen-4');
+    expect(committee).toEqual(earlyWarning(ledger, { committee: 'kommun-4-socialnamnden' }, clocks));
+  });
+
+  it('writes the deadlines feed in slices, with the grants received during its pauses', async () => {
+    writesDuringPauses();
+    const feed = await deadlinesCalendar(ledger, {}, atEveryGrant());
+    expect(duringPause).toHaveLength(0);
+    expect(feed).toContain('sliced-new-use-by@grantledger');
+    const unpaused = await deadlinesCalendar(ledger, {}, { due: () => false, pause: async () => undefined });
+    expect(feed).toBe(unpaused);
   });
 
   it('needs no slices for the current view, whose parts are kept per grant', async () => {

@@ -14,6 +14,7 @@ import { decodeGrantEvent } from '../../domain/storedEvent.js';
 
 
 interface GrantEntry extends StreamExtent {
+  readonly grantId: string;
   /** Its events, or null while they are still the snapshot's bytes (see materialised). */
   loaded: GrantStreamEvent[] | null;
   /** The events as a snapshot holds them (a JSON array), until first asked for. */
@@ -83,7 +84,7 @@ export class GrantProjection {
   private add(grantId: string, projected: GrantStreamEvent): void {
     let entry = this.grants.get(grantId);
     if (!entry) {
-      entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null, changedAt: 0 };
+      entry = { grantId, loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null, changedAt: 0 };
       this.grants.set(grantId, entry);
     }
     const events = this.eventsOf(entry);
@@ -190,6 +191,7 @@ export class GrantProjection {
   /** Restores a grant from its snapshot index, leaving its events unread. */
   restore(index: GrantIndexLine, events: UnreadEvents): void {
     const entry: GrantEntry = {
+      grantId: index.grantId,
       loaded: null,
       unread: events,
       maxBusinessDate: index.maxBusinessDate,
@@ -277,6 +279,19 @@ export class GrantProjection {
   /** summaries(), one grant a step (see GrantWalk). */
   summaryWalk(clocks: Clocks, viewDate: IsoDate): GrantWalk<GrantSummary> {
     return new GrantWalk(this.grants.values(), (entry) => this.summaryOf(entry, clocks, viewDate), () => this.applied);
+  }
+
+  /**
+   * A walk over the streams of every grant, or of those indexed under one committee (see
+   * GrantWalk), for reports that fold each stream themselves.
+   */
+  streamWalk<T>(visit: (grantId: string, stream: readonly GrantStreamEvent[]) => T | null, committee?: string): GrantWalk<T> {
+    const entries = committee === undefined ? this.grants.values() : this.entriesOf(this.grantsByCommittee.get(committee) ?? new Set());
+    return new GrantWalk(entries, (entry) => visit(entry.grantId, this.eventsOf(entry)), () => this.applied);
+  }
+
+  private *entriesOf(grantIds: Set<string>): Generator<GrantEntry> {
+    for (const grantId of grantIds) yield this.grants.get(grantId)!;
   }
 
   /** Every grant's revenue per committee-year in a view, those the view sees. */

@@ -196,6 +196,11 @@ export class LedgerReadModel {
     return this.grants.revenues(clocks);
   }
 
+  /** A walk over the streams of every grant, or of one committee's (see GrantWalk). */
+  grantStreamWalk<T>(visit: (grantId: string, stream: readonly GrantStreamEvent[]) => T | null, committee?: string): GrantWalk<T> {
+    return this.grants.streamWalk(visit, committee);
+  }
+
   /** grantRevenues(), one grant a step (see GrantWalk). */
   grantRevenueWalk(clocks: Clocks): GrantWalk<ReadonlyMap<string, Ore>> {
     return this.grants.revenueWalk(clocks);

@@ -10,7 +10,7 @@ import { committeeResultsData, CONTENT_TYPES, CSV_DIALECTS, renderReport, unused
 import { activitiesData, grantStatementData, reportsDueData, resultFundData, yearEndData } from '../../app/monthlyReportData.js';
 import { activitiesOf, grantStatementFor, reportsDueOf, resultFundOf, yearEndOf } from '../../app/ledgerReports.js';
 import { REPORTS_DUE_WITHIN_DAYS_DEFAULT } from '../../../projections/reportsDue.js';
-import { earlyWarning } from '../../app/earlyWarning.js';
+import { earlyWarningInSlices } from '../../app/earlyWarning.js';
 import { earlyWarningData } from '../../app/earlyWarningFormats.js';
 import { deadlinesCalendar } from '../../app/deadlinesCalendar.js';
 
@@ -186,7 +186,7 @@ export const reportRoutes = [
     query: EarlyWarningQuery,
     alsoProduces: [CONTENT_TYPES.csv, CONTENT_TYPES.xlsx],
     handle: async ({ ledger, query, raw }) => {
-      const report = earlyWarning(ledger, { committee: query.committee }, { asOf: query.asOf, knownAt: query.knownAt });
+      const report = await earlyWarningInSlices(ledger, { committee: query.committee }, { asOf: query.asOf, knownAt: query.knownAt });
       return respond(earlyWarningData(report, clocksOf(query)), formatOf(query.format, raw), query.dialect);
     },
   }),
@@ -198,6 +198,6 @@ export const reportRoutes = [
     successStatus: 200,
     query: DeadlinesQuery,
     alsoProduces: ['text/calendar'],
-    handle: async ({ ledger, query }) => ({ status: 200, body: deadlinesCalendar(ledger, query), contentType: 'text/calendar; charset=utf-8' }),
+    handle: async ({ ledger, query }) => ({ status: 200, body: await deadlinesCalendar(ledger, query), contentType: 'text/calendar; charset=utf-8' }),
   }),
 ];
