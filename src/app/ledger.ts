@@ -214,7 +214,10 @@ export class Ledger {
   }
 
   private unsignedTailProblem(signedSize: number, unsignedEvents: number): string {
-    return `the log does not match its signed tree head: ${unsignedEvents} event(s) beyond the latest signed tree head are unsigned: written behind the ledger's back or without its signing key (or by a writer that stopped before signing them); nothing is served until they are signed (grantledger tree-head sign-tail, after review) or examined (grantledger verify), and the ledger serves again by itself once a signed head covers them`;
+    const way = this.store.signReviewedTail
+      ? "nothing is served until they are signed after review (grantledger tree-head sign-tail) or examined (grantledger verify); once a signed head covers them the ledger verifies the log against it and serves again by itself"
+      : 'nothing is served until they are examined (grantledger verify)';
+    return `the log does not match its signed tree head: ${unsignedEvents} event(s) beyond the latest signed tree head are unsigned (it covers ${signedSize} events): written behind the ledger's back or without its signing key, or by a writer that stopped before signing them; ${way}`;
   }
 
   private readonly signedTailCheckMs: number;

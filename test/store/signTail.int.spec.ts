@@ -175,7 +175,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     cleanups.push(() => restarted.stop());
     await restarted.start();
     const refusing = await restarted.health();
-    expect(refusing).toMatchObject({ status: 'failing', problem: expect.stringMatching(/2 event\(s\) beyond the latest signed tree head are unsigned.*grantledger tree-head sign-tail.*serves again by itself/) });
+    expect(refusing).toMatchObject({ status: 'failing', problem: expect.stringMatching(/2 event\(s\) beyond the latest signed tree head are unsigned \(it covers 1 events\).*grantledger tree-head sign-tail.*serves again by itself/) });
     expect(restarted.quickStatus()).toBe('failing');
     expect(() => restarted.grantList({}, {})).toThrow(ReadModelStoppedError);
     // Asking again changes nothing while no bigger head exists: commands are still refused, nothing is written.
