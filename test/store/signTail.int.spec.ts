@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyLog } from '../../src/app/audit.js';
 import { Ledger } from '../../src/app/ledger.js';
@@ -243,6 +246,39 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     expect(restarted.grantList({}, {})).toEqual(fresh.grantList({}, {}));
     await receive('g2', restarted);
     expect(restarted.grantExists('g2')).toBe(true);
+  });
+
+  it('a restarted ledger with a read-model snapshot resumes too, and its next snapshot carries the verified Merkle frontier', async () => {
+    const server = await double();
+    const directory = mkdtempSync(join(tmpdir(), 'grantledger-signrestart-'));
+    cleanups.push(async () => rmSync(directory, { recursive: true, force: true }));
+    const snapshotPath = join(directory, 'ledger.snapshot');
+    const first = new Ledger(open(server.connectionString), { snapshotPath, log: () => undefined });
+    await first.start();
+    await receive('g1', first);
+    await first.stop();
+    expect(existsSync(snapshotPath)).toBe(true);
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    const restarted = new Ledger(open(server.connectionString), { snapshotPath, log: () => undefined });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect(restarted.quickStatus()).toBe('failing');
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    expect(await restarted.resumeIfTailSigned()).toBe(true);
+    expect(restarted.grantExists('g9')).toBe(true);
+    await restarted.stop();
+    // The snapshot saved at stop has the frontier of the verified tree: the next start checks only the tail after it.
+    const logged: string[] = [];
+    const next = new Ledger(open(server.connectionString), { snapshotPath, log: (line) => logged.push(line) });
+    cleanups.push(() => next.stop());
+    await next.start();
+    expect((await next.health()).status).toBe('ok');
+    expect(logged.join('\n')).toMatch(/the log's 0 event\(s\) after the snapshot, with its Merkle frontier, match the signed tree head of 2 events/);
   });
 
   it('a restarted ledger stays stopped when the bigger head does not match the log, and never serves the tail', async () => {
