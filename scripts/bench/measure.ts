@@ -11,6 +11,9 @@ export class Latencies {
   record(ms: number): void {
     this.samples.push(ms);
   }
+  max(): number {
+    return this.samples.reduce((longest, sample) => Math.max(longest, sample), 0);
+  }
   summary(): { count: number; p50Ms: number; p99Ms: number } {
     const sorted = [...this.samples].sort((a, b) => a - b);
     return { count: sorted.length, p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)) };

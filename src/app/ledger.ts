@@ -22,6 +22,7 @@ import type { EarlyWarningReport, EarlyWarningRow } from '../../projections/earl
 import type { Clocks } from '../../projections/clocks.js';
 import { SignedTailRecovery } from './signedTailRecovery.js';
 import { LedgerCommands } from './ledger/commands.js';
+import type { Pauses } from './yielder.js';
 import { LedgerQueries, type GrantList, type GrantListFilter } from './ledger/queries.js';
 import { tokenRegistryOf } from './ledger/tokenWiring.js';
 
@@ -75,6 +76,11 @@ export interface LedgerOptions {
    * @defaultValue 5 000
    */
   readonly signedTailCheckMs?: number;
+  /**
+   * Where a historical view gives the event loop back while ready() folds it. @defaultValue a
+   * Yielder with 15 ms slices; a test pauses at every grant, or writes during a pause.
+   */
+  readonly reportPauses?: (checkEvery: number) => Pauses;
 }
 
 /** How often the background writer looks whether a snapshot is due. */
@@ -132,7 +138,7 @@ export class Ledger {
     this.rebuildChunkEvents = options.rebuildChunkEvents;
     this.signedTailCheckMs = options.signedTailCheckMs ?? 5_000;
     this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp(), () => this.assertNotRebuilding('commands are refused'));
-    this.queries = new LedgerQueries(this.readModel, store, () => this.today());
+    this.queries = new LedgerQueries(this.readModel, store, () => this.today(), options.reportPauses);
     this.tokens = tokenRegistryOf(store, this.readModel, this.commands, this.clock);
   }
 
@@ -695,6 +701,16 @@ export class Ledger {
 
   grantEvents(grantId: string): Promise<readonly RecordedEvent[] | undefined> {
     return this.queries.grantEvents(grantId);
+  }
+
+  /**
+   * Readies a historical view before its reports are asked for, giving the event loop back
+   * between slices (see LedgerQueries.ready): 'summaries' for unused grants and the Statsbidrag
+   * list, 'revenue' for committee results and budgets. The reports answer without it too,
+   * folding the view in one go.
+   */
+  ready(clocks: Clocks, ...parts: ReadonlyArray<'summaries' | 'revenue'>): Promise<void> {
+    return this.queries.ready(clocks, ...parts);
   }
 
   unusedGrants(filter: UnusedGrantsFilter, clocks: Clocks): UnusedGrantsReport {

@@ -10,7 +10,7 @@ export type { GrantList, GrantListFilter } from '../app/ledger.js';
  */
 export type PageLedger = Pick<
   Ledger,
-  'today' | 'grant' | 'grantEvents' | 'unusedGrants' | 'committeeResults' | 'budgetsIn' | 'grantList' | 'earlyWarningRow' | 'earlyWarning' | 'activities'
+  'today' | 'ready' | 'grant' | 'grantEvents' | 'unusedGrants' | 'committeeResults' | 'budgetsIn' | 'grantList' | 'earlyWarningRow' | 'earlyWarning' | 'activities'
 >;
 
 /** The pages' view of the ledger: the ledger itself, narrowed to its queries. */

@@ -262,14 +262,17 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
 
   // Reports
 
-  router.get('/', signedIn, (request: Request, response: Response) => {
+  // A historical view is readied in slices first (see Ledger.ready), so no page holds the event loop for long.
+  router.get('/', signedIn, async (request: Request, response: Response) => {
     const session = sessionOf(response);
     const parsed = clocksOf(query(request));
+    await reports.ready(parsed.clocks, 'summaries', 'revenue');
     send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Översikt', 'oversikt', overviewPage(reports, parsed, str(request.query.committee)), session);
   });
 
-  router.get('/statsbidrag', signedIn, (request: Request, response: Response) => {
+  router.get('/statsbidrag', signedIn, async (request: Request, response: Response) => {
     const parsed = clocksOf(query(request));
+    await reports.ready(parsed.clocks, 'summaries');
     const { list, errors } = grantListQueryOf(query(request));
     const status = Object.keys(parsed.errors).length + Object.keys(errors).length ? 400 : 200;
     send(response, status, 'Statsbidrag', 'statsbidrag', grantListPage(reports, parsed, list, errors), sessionOf(response));
@@ -289,6 +292,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
       const parsed = clocksOf(query(request));
       const { list, errors } = grantListQueryOf(query(request));
       if (Object.keys(parsed.errors).length + Object.keys(errors).length) return badRequest(response, sessionOf(response), { ...errors, ...parsed.errors });
+      await reports.ready(parsed.clocks, 'summaries');
       // The report's own columns and formats, over the same rows as the page (generella included).
       const report = reports.grantList(filterOf(list), parsed.clocks) as unknown as Parameters<typeof unusedGrantsData>[0];
       await download(response, unusedGrantsData(report, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null }), format, 'statsbidrag');
@@ -296,6 +300,7 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     router.get(`/nedladdning/resultat.${format}`, signedIn, async (request: Request, response: Response) => {
       const parsed = clocksOf(query(request));
       if (Object.keys(parsed.errors).length) return badRequest(response, sessionOf(response), parsed.errors);
+      await reports.ready(parsed.clocks, 'revenue');
       const committee = str(request.query.committee);
       const report = reports.committeeResults(/^[a-z0-9-]{2,64}$/.test(committee) ? { committee } : {}, parsed.clocks);
       await download(response, committeeResultsData(report, { asOf: parsed.clocks.asOf ?? null, knownAt: parsed.clocks.knownAt ?? null }), format, 'resultat');
@@ -321,8 +326,9 @@ export function webRouter(ledger: Ledger, options: WebOptions): express.Router {
     send(response, found.status, found.title, 'statsbidrag', found.body, sessionOf(response));
   });
 
-  router.get('/resultat', signedIn, (request: Request, response: Response) => {
+  router.get('/resultat', signedIn, async (request: Request, response: Response) => {
     const parsed = clocksOf(query(request));
+    await reports.ready(parsed.clocks, 'revenue');
     send(response, Object.keys(parsed.errors).length ? 400 : 200, 'Resultat', 'resultat', resultsPage(reports, parsed, str(request.query.committee), str(request.query.page)), sessionOf(response));
   });
 

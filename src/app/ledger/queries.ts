@@ -3,7 +3,7 @@ import { grantStreamName } from '../../domain/grant/events.js';
 import { budgetStreamName, type BudgetKey } from '../../domain/budget/events.js';
 import type { IsoDate } from '../../domain/dates.js';
 import { formatOre } from '../../domain/money.js';
-import type { LedgerReadModel } from '../readModel/index.js';
+import type { GrantWalk, LedgerReadModel } from '../readModel/index.js';
 import { earlyWarning } from '../earlyWarning.js';
 import { activitiesOf } from '../ledgerReports.js';
 import type { ActivitiesReport } from '../../../projections/activities.js';
@@ -19,6 +19,8 @@ import {
 import { RevenueTotals, committeeResultsOf, type BudgetInView, type CommitteeResultRow } from '../../../projections/committeeResults.js';
 import { earlyWarningRowOf, type EarlyWarningReport, type EarlyWarningRow } from '../../../projections/earlyWarning.js';
 import { viewDateOf, type Clocks } from '../../../projections/clocks.js';
+import type { Ore } from '../../domain/money.js';
+import { Yielder, type Pauses } from '../yielder.js';
 
 /** Every grant, riktat and generellt, as the Statsbidrag list shows them. */
 export interface GrantListFilter {
@@ -39,15 +41,30 @@ function totalsOf(rows: readonly GrantSummary[]): GrantList['totals'] {
   return { received: formatOre(received), spent: formatOre(spent), returned: formatOre(returned), unused: formatOre(unused) };
 }
 
+const summariesKey = (clocks: Clocks, viewDate: IsoDate) => `summaries ${viewDate} ${clockKey(clocks)}`;
+const revenueKey = (clocks: Clocks) => `revenue ${clockKey(clocks)}`;
+
+function revenueTotalsOf(revenues: Iterable<ReadonlyMap<string, Ore>>): ReadonlyMap<string, Ore> {
+  const totals = new RevenueTotals();
+  for (const revenue of revenues) totals.add(revenue);
+  return totals.inOre();
+}
+
 const isCurrent = (clocks: Clocks) => clocks.asOf === undefined && clocks.knownAt === undefined;
 const clockKey = (clocks: Clocks) => `${clocks.asOf ?? ''} ${clocks.knownAt ?? ''}`;
 
 /** Current reports kept per read-model position: reading far outnumbers writing. */
 const CURRENT_REPORTS_KEPT = 256;
-/** Whole historical views kept per position: a revisor paging through 2020-12-31 asks the same view again. */
-const HISTORICAL_VIEWS_KEPT = 16;
+/**
+ * Whole historical views kept per position, each in up to five parts (summaries, revenue and the
+ * three reports made from them): a revisor paging through 2020-12-31 asks the same view again.
+ */
+const HISTORICAL_VIEWS_KEPT = 16 * 5;
 /** Filtered reports and early warnings kept per view: many and cheap. */
 const FILTERED_KEPT = 64;
+/** How long a historical view folded by ready() holds the event loop at a time, and how often it looks. */
+const REPORT_SLICE_MS = 15;
+const GRANTS_PER_CLOCK_READING = 8;
 const WARNINGS_KEPT = 1024;
 
 /**
@@ -62,16 +79,31 @@ class PositionCache {
   constructor(private readonly readModel: LedgerReadModel, private readonly size: number) {}
 
   get<T>(key: string, compute: () => T): T {
+    this.followReadModel();
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const value = compute();
+    this.set(key, value);
+    return value;
+  }
+
+  has(key: string): boolean {
+    this.followReadModel();
+    return this.values.has(key);
+  }
+
+  /** Keeps a value computed for the read model as it stands now. */
+  set(key: string, value: unknown): void {
+    this.followReadModel();
+    if (this.values.size >= this.size) this.values.delete(this.values.keys().next().value!);
+    this.values.set(key, value);
+  }
+
+  private followReadModel(): void {
     if (this.position !== this.readModel.position || this.generation !== this.readModel.generation) {
       this.position = this.readModel.position;
       this.generation = this.readModel.generation;
       this.values.clear();
     }
-    if (this.values.has(key)) return this.values.get(key) as T;
-    const value = compute();
-    if (this.values.size >= this.size) this.values.delete(this.values.keys().next().value!);
-    this.values.set(key, value);
-    return value;
   }
 }
 
@@ -90,6 +122,8 @@ export class LedgerQueries {
     readonly readModel: LedgerReadModel,
     private readonly store: EventStore,
     readonly today: () => IsoDate,
+    /** Where a historical view gives the event loop back (see ready()): at each item of its walk, the clock read now and then. */
+    private readonly pauses: (checkEvery: number) => Pauses = (checkEvery) => new Yielder(REPORT_SLICE_MS, checkEvery),
   ) {
     this.currentReports = new PositionCache(readModel, CURRENT_REPORTS_KEPT);
     this.historicalViews = new PositionCache(readModel, HISTORICAL_VIEWS_KEPT);
@@ -145,20 +179,83 @@ export class LedgerQueries {
   }
 
   private unusedGrantsIn(clocks: Clocks, viewDate: IsoDate): UnusedGrantsReport {
-    return unusedGrantsReport(this.readModel.grantSummaries(clocks, viewDate), {}, viewDate);
+    return unusedGrantsReport(this.summariesIn(clocks, viewDate), {}, viewDate);
+  }
+
+  /**
+   * Readies a historical view for the reports asked next: every grant's summary ('summaries':
+   * unused grants, the Statsbidrag list) or revenue ('revenue': committee results), folded a
+   * slice at a time with the event loop given back between slices, so one revisor's view of 2019
+   * never holds up anyone else's request. The reports then make their rows from what it kept.
+   * Current views need nothing: their parts are kept per grant as events arrive.
+   */
+  async ready(clocks: Clocks, ...parts: ReadonlyArray<'summaries' | 'revenue'>): Promise<void> {
+    this.readModel.assertRunning();
+    if (isCurrent(clocks)) return;
+    const viewDate = viewDateOf(clocks, this.today());
+    for (const part of parts) {
+      if (part === 'summaries') await this.walkAndKeep(summariesKey(clocks, viewDate), () => this.readModel.grantSummaryWalk(clocks, viewDate), (found) => found);
+      else {
+        await this.walkAndKeep(revenueKey(clocks), () => this.readModel.grantRevenueWalk(clocks), revenueTotalsOf);
+        await this.warmCommitteeYears(clocks, viewDate);
+      }
+    }
+  }
+
+  /**
+   * Folds each committee's budgets in the view and makes their year rows, one committee at a
+   * time with pauses between: the caches that keep them are keyed by what the rows are made of
+   * (a budget's events in the view, its revenue, the months reported), so the whole report made
+   * next finds them and only sorts and numbers the rows. Right whatever arrives meanwhile: a
+   * report never reads a row made from other facts than its own.
+   */
+  private async warmCommitteeYears(clocks: Clocks, viewDate: IsoDate): Promise<void> {
+    if (!this.historicalViews.has(revenueKey(clocks))) return;
+    const revenue = this.revenueIn(clocks);
+    const pauses = this.pauses(1);
+    for (const committee of [...this.readModel.budgetCommittees()]) {
+      committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue, viewDate, { committee });
+      if (pauses.due()) await pauses.pause();
+    }
+  }
+
+  /** Walks every grant, pausing when the slice is used up, and keeps what it found for the view. */
+  private async walkAndKeep<T>(key: string, walkOf: () => GrantWalk<T>, kept: (found: T[]) => unknown): Promise<void> {
+    if (this.historicalViews.has(key)) return;
+    const generation = this.readModel.generation;
+    const walk = walkOf();
+    const pauses = this.pauses(GRANTS_PER_CLOCK_READING);
+    while (walk.step()) if (pauses.due()) await pauses.pause();
+    // finish() follows the last step at once (see GrantWalk). A read model swapped in during a
+    // pause (a rebuild done) has other figures: a report asked next folds them itself.
+    if (this.readModel.generation === generation) this.historicalViews.set(key, kept(walk.finish()));
+  }
+
+  /** Every grant's summary in a historical view, kept for the view. */
+  private summariesIn(clocks: Clocks, viewDate: IsoDate): GrantSummary[] {
+    return this.historicalViews.get(summariesKey(clocks, viewDate), () => this.readModel.grantSummaries(clocks, viewDate));
+  }
+
+  /** The grants' revenue per committee-year in a historical view, added up and kept for the view. */
+  private revenueIn(clocks: Clocks): ReadonlyMap<string, Ore> {
+    return this.historicalViews.get(revenueKey(clocks), () => revenueTotalsOf(this.readModel.grantRevenues(clocks)));
   }
 
   committeeResults(filter: { committee?: string }, clocks: Clocks): { rows: CommitteeResultRow[] } {
     this.readModel.assertRunning();
     const viewDate = viewDateOf(clocks, this.today());
-    const compute = (committee: string | undefined) => {
-      const revenue = new RevenueTotals();
-      const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
-      for (const grantId of grantIds) revenue.add(this.readModel.grantRevenue(grantId, clocks));
-      return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.inOre(), viewDate, committee === undefined ? {} : { committee });
-    };
-    if (isCurrent(clocks)) return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => compute(filter.committee));
-    const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () => compute(undefined));
+    if (isCurrent(clocks)) {
+      return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => {
+        const revenue = new RevenueTotals();
+        const { committee } = filter;
+        const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
+        for (const grantId of grantIds) revenue.add(this.readModel.grantRevenue(grantId, clocks));
+        return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.inOre(), viewDate, committee === undefined ? {} : { committee });
+      });
+    }
+    const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () =>
+      committeeResultsOf(this.readModel.budgetsIn(clocks), this.revenueIn(clocks), viewDate, {}),
+    );
     if (filter.committee === undefined) return all;
     return this.filteredViews.get(`committee-results ${clockKey(clocks)} ${filter.committee}`, () => ({ rows: all.rows.filter((row) => row.committee === filter.committee) }));
   }
@@ -182,7 +279,7 @@ export class LedgerQueries {
     this.readModel.assertRunning();
     const viewDate = viewDateOf(clocks, this.today());
     const all = this.historicalViews.get(`grants ${viewDate} ${clockKey(clocks)}`, () => {
-      const rows = this.readModel.grantSummaries(clocks, viewDate);
+      const rows = this.summariesIn(clocks, viewDate);
       return { rows, totals: totalsOf(rows) };
     });
     if (filter.committee === undefined && filter.grantor === undefined && filter.status === undefined && filter.kind === undefined) return all;

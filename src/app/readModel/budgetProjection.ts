@@ -86,6 +86,11 @@ export class BudgetProjection {
     return this.budgets.values();
   }
 
+  /** The committees with a budget stream. */
+  committees(): IterableIterator<string> {
+    return this.budgetsByCommittee.keys();
+  }
+
   /** Every budget's facts in a view, the current ones kept until the budget changes. */
   inView(clocks: Clocks, committee?: string): BudgetInView[] {
     const budgets: BudgetInView[] = [];

@@ -29,6 +29,8 @@ interface GrantEntry extends StreamExtent {
   prefix?: GrantPrefixIndex;
   /** Its events' figures in öre, made at the first historical report that cuts it (kept as it grows). */
   figures?: GrantFigures;
+  /** The projection's count of events applied when this grant got its last one (0: none since the start or snapshot). */
+  changedAt: number;
 }
 
 /** A grant's events still in a snapshot file: their bytes (a JSON array), read when asked for. */
@@ -61,6 +63,7 @@ export class GrantProjection {
   private readonly grants = new Map<string, GrantEntry>();
   private readonly grantsByCommittee = new Map<string, Set<string>>();
   private unreadCount = 0;
+  private applied = 0;
 
   static handles(streamId: string): boolean {
     return streamId.startsWith('grant-');
@@ -80,13 +83,15 @@ export class GrantProjection {
   private add(grantId: string, projected: GrantStreamEvent): void {
     let entry = this.grants.get(grantId);
     if (!entry) {
-      entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null };
+      entry = { loaded: [], unread: null, maxBusinessDate: null, firstRecordedAt: null, lastRecordedAt: null, committee: null, committees: [], allocationIds: new Set(), current: null, changedAt: 0 };
       this.grants.set(grantId, entry);
     }
     const events = this.eventsOf(entry);
     if (projected.type === 'FundsAllocated') entry.allocationIds!.add(projected.data.allocationId);
     events.push(projected);
     entry.current = null;
+    this.applied += 1;
+    entry.changedAt = this.applied;
     extendBy(entry, projected, grantBusinessDate(projected));
     // A grant amended to another committee stays indexed under the first too: views known
     // before the amendment still show it there, and reports filter on each view's committee.
@@ -194,6 +199,7 @@ export class GrantProjection {
       committees: [...index.committees],
       allocationIds: null,
       current: null,
+      changedAt: 0,
     };
     this.grants.set(index.grantId, entry);
     this.unreadCount += 1;
@@ -265,12 +271,22 @@ export class GrantProjection {
 
   /** Every grant's summary in a view judged on viewDate, in the order grants were first received. */
   summaries(clocks: Clocks, viewDate: IsoDate): GrantSummary[] {
-    const summaries: GrantSummary[] = [];
-    for (const entry of this.grants.values()) {
-      const summary = this.summaryOf(entry, clocks, viewDate);
-      if (summary !== null) summaries.push(summary);
-    }
-    return summaries;
+    return this.summaryWalk(clocks, viewDate).toEnd();
+  }
+
+  /** summaries(), one grant a step (see GrantWalk). */
+  summaryWalk(clocks: Clocks, viewDate: IsoDate): GrantWalk<GrantSummary> {
+    return new GrantWalk(this.grants.values(), (entry) => this.summaryOf(entry, clocks, viewDate), () => this.applied);
+  }
+
+  /** Every grant's revenue per committee-year in a view, those the view sees. */
+  revenues(clocks: Clocks): Array<ReadonlyMap<string, Ore>> {
+    return this.revenueWalk(clocks).toEnd();
+  }
+
+  /** revenues(), one grant a step (see GrantWalk). */
+  revenueWalk(clocks: Clocks): GrantWalk<ReadonlyMap<string, Ore>> {
+    return new GrantWalk(this.grants.values(), (entry) => this.revenueOf(entry, clocks), () => this.applied);
   }
 
   private summaryOf(entry: GrantEntry, clocks: Clocks, viewDate: IsoDate): GrantSummary | null {
@@ -287,12 +303,16 @@ export class GrantProjection {
   /** The grant's revenue per committee-year in a view (see grantRevenueByCommitteeYear). */
   revenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Ore> {
     const entry = this.grants.get(grantId);
-    if (!entry) return NO_REVENUE;
+    return (entry && this.revenueOf(entry, clocks)) ?? NO_REVENUE;
+  }
+
+  /** Its revenue in a view; null when the view does not see it. */
+  private revenueOf(entry: GrantEntry, clocks: Clocks): ReadonlyMap<string, Ore> | null {
     switch (coverageOf(entry, clocks)) {
       case 'all':
         return this.currentRevenueOf(entry);
       case 'none':
-        return NO_REVENUE;
+        return null;
       case 'some':
         return this.figuresOf(entry).revenue(this.eventsOf(entry), clocks);
     }
@@ -308,3 +328,52 @@ export class GrantProjection {
 }
 
 const NO_REVENUE: ReadonlyMap<string, Ore> = new Map();
+
+/**
+ * A visit of every grant in the order first received, one step at a time, so that its caller
+ * can give the event loop back between steps (see LedgerQueries.ready). Events may arrive
+ * meanwhile: finish() visits again the grants that got one, so what it returns is the view as of
+ * the last event applied, the same as an unbroken visit would give. Grants received meanwhile
+ * are reached too, as a Map's iterator reaches entries added while it runs; finish() must follow
+ * the step that returned false with no turn of the event loop between them.
+ */
+export class GrantWalk<T> {
+  private readonly entries: GrantEntry[] = [];
+  private readonly values: Array<T | null> = [];
+  private readonly started: number;
+
+  constructor(
+    private readonly remaining: Iterator<GrantEntry>,
+    private readonly visit: (entry: GrantEntry) => T | null,
+    private readonly changes: () => number,
+  ) {
+    this.started = changes();
+  }
+
+  /** Visits the next grant; false once every grant was visited. */
+  step(): boolean {
+    const next = this.remaining.next();
+    if (next.done === true) return false;
+    this.entries.push(next.value);
+    this.values.push(this.visit(next.value));
+    return true;
+  }
+
+  /** What the visit found, those the view sees, with the grants changed since the first step visited again. */
+  finish(): T[] {
+    const changed = this.changes() !== this.started;
+    const found: T[] = [];
+    for (let i = 0; i < this.entries.length; i += 1) {
+      const entry = this.entries[i]!;
+      const value = changed && entry.changedAt > this.started ? this.visit(entry) : this.values[i]!;
+      if (value !== null) found.push(value);
+    }
+    return found;
+  }
+
+  /** Every step at once, then finish(). */
+  toEnd(): T[] {
+    while (this.step());
+    return this.finish();
+  }
+}

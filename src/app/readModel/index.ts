@@ -7,14 +7,14 @@ import type { GrantSummary } from '../../../projections/grantView.js';
 import type { BudgetInView, BudgetStream } from '../../../projections/committeeResults.js';
 import type { Clocks, GrantStreamEvent } from '../../../projections/clocks.js';
 import { ReadModelCore, type LogCheckpoint } from './core.js';
-import { GrantProjection, type GrantIndexLine, type GrantSnapshotEntry, type UnreadEvents } from './grantProjection.js';
+import { GrantProjection, type GrantWalk, type GrantIndexLine, type GrantSnapshotEntry, type UnreadEvents } from './grantProjection.js';
 import { BudgetProjection } from './budgetProjection.js';
 import { TokenProjection, type TokenProjectionSnapshot, type TokenRecord } from './tokenProjection.js';
 
 export { ProjectionError, ReadModelStoppedError, type LogCheckpoint } from './core.js';
 export type { IssuedToken, TokenRecord } from './tokenProjection.js';
 export type { Coverage } from './streams.js';
-export type { GrantIndexLine, GrantSnapshotEntry, UnreadEvents } from './grantProjection.js';
+export type { GrantIndexLine, GrantSnapshotEntry, GrantWalk, UnreadEvents } from './grantProjection.js';
 
 /**
  * The projection code's version: raise it whenever what the projections keep, or how they fold,
@@ -196,9 +196,24 @@ export class LedgerReadModel {
     return this.grants.summaries(clocks, viewDate);
   }
 
+  /** grantSummaries(), one grant a step (see GrantWalk). */
+  grantSummaryWalk(clocks: Clocks, viewDate: IsoDate): GrantWalk<GrantSummary> {
+    return this.grants.summaryWalk(clocks, viewDate);
+  }
+
   /** A grant's revenue per committee-year in a view, in öre (see RevenueTotals). */
   grantRevenue(grantId: string, clocks: Clocks): ReadonlyMap<string, Ore> {
     return this.grants.revenue(grantId, clocks);
+  }
+
+  /** Every grant's revenue per committee-year in a view (those the view sees), in öre. */
+  grantRevenues(clocks: Clocks): Array<ReadonlyMap<string, Ore>> {
+    return this.grants.revenues(clocks);
+  }
+
+  /** grantRevenues(), one grant a step (see GrantWalk). */
+  grantRevenueWalk(clocks: Clocks): GrantWalk<ReadonlyMap<string, Ore>> {
+    return this.grants.revenueWalk(clocks);
   }
 
   // Budgets
@@ -209,6 +224,10 @@ export class LedgerReadModel {
 
   budgetStreams(): IterableIterator<BudgetStream> {
     return this.budgets.streams();
+  }
+
+  budgetCommittees(): IterableIterator<string> {
+    return this.budgets.committees();
   }
 
   budgetsIn(clocks: Clocks, committee?: string): BudgetInView[] {

@@ -98,8 +98,9 @@ export const budgetRoutes = [
     successStatus: 200,
     params: BudgetParams,
     query: z.strictObject(ClockQuery),
-    handle: ({ ledger, params, query }) => {
+    handle: async ({ ledger, params, query }) => {
       const key = budgetKeyOf(params);
+      await ledger.ready(query, 'revenue');
       const found = ledger.budget(key, query);
       if (!found) throw new HttpProblem(404, 'BUDGET_NOT_FOUND', 'Budget not found', `no budget for ${key.committee} ${key.fiscalYear} in this view`);
       return { status: 200, body: { ...found.row, revision: found.revision }, revision: found.revision };

@@ -86,6 +86,7 @@ export const reportRoutes = [
     alsoProduces: [CONTENT_TYPES.csv, CONTENT_TYPES.xlsx],
     handle: async ({ ledger, query, raw }) => {
       const { asOf, knownAt, format, dialect, ...filter } = query;
+      await ledger.ready({ asOf, knownAt }, 'summaries');
       const report = ledger.unusedGrants(filter, { asOf, knownAt });
       return respond(unusedGrantsData(report, { asOf: asOf ?? null, knownAt: knownAt ?? null }), formatOf(format, raw), dialect);
     },
@@ -100,6 +101,7 @@ export const reportRoutes = [
     alsoProduces: [CONTENT_TYPES.csv, CONTENT_TYPES.xlsx],
     handle: async ({ ledger, query, raw }) => {
       const { asOf, knownAt, format, dialect, ...filter } = query;
+      await ledger.ready({ asOf, knownAt }, 'revenue');
       const report = ledger.committeeResults(filter, { asOf, knownAt });
       return respond(committeeResultsData(report, { asOf: asOf ?? null, knownAt: knownAt ?? null }), formatOf(format, raw), dialect);
     },
