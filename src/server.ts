@@ -103,6 +103,8 @@ export async function serve(store: EventStore, options: ServeOptions): Promise<R
   const adminReady = ledger.rebuilt.then(() => ensureAdmin(ledger, options, announce));
   if (ledger.rebuilding()) adminReady.catch((error: unknown) => announce(`grantledger: could not set up the admin token after the rebuild: ${error instanceof Error ? error.message : String(error)}`));
   else await adminReady;
+  // A start over an unsigned tail skipped it (the read model stopped): done once the ledger serves again.
+  ledger.onResume(() => ensureAdmin(ledger, options, announce));
   const app = createHttpApp(ledger, options);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port, options.host, () => resolve(listening));

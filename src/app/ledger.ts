@@ -20,6 +20,7 @@ import type { UnusedGrantsFilter, UnusedGrantsReport } from '../../projections/u
 import type { BudgetInView, CommitteeResultRow } from '../../projections/committeeResults.js';
 import type { EarlyWarningReport, EarlyWarningRow } from '../../projections/earlyWarning.js';
 import type { Clocks } from '../../projections/clocks.js';
+import { SignedTailRecovery } from './signedTailRecovery.js';
 import { LedgerCommands } from './ledger/commands.js';
 import type { Pauses } from './yielder.js';
 import { LedgerQueries, type GrantList, type GrantListFilter } from './ledger/queries.js';
@@ -69,6 +70,12 @@ export interface LedgerOptions {
   readonly beforeRebuildChunk?: (progress: RebuildProgress) => Promise<void> | void;
   /** Events per chunk of a background rebuild (the event loop runs between chunks). @defaultValue 5 000 */
   readonly rebuildChunkEvents?: number;
+  /**
+   * While the read model is stopped on an unsigned tail (see awaitSignedTail), how often the
+   * ledger asks whether a bigger signed head exists; commands and the admin's /health ask too.
+   * @defaultValue 5 000
+   */
+  readonly signedTailCheckMs?: number;
   /**
    * Where a historical view gives the event loop back while ready() folds it. @defaultValue a
    * Yielder with 15 ms slices; a test pauses at every grant, or writes during a pause.
@@ -129,6 +136,7 @@ export class Ledger {
     this.rebuildInBackground = options.rebuildInBackground ?? false;
     this.beforeRebuildChunk = options.beforeRebuildChunk;
     this.rebuildChunkEvents = options.rebuildChunkEvents;
+    this.signedTailCheckMs = options.signedTailCheckMs ?? 5_000;
     this.commands = new LedgerCommands(store, this.readModel, () => this.catchUp(), () => this.assertNotRebuilding('commands are refused'));
     this.queries = new LedgerQueries(this.readModel, store, () => this.today(), options.reportPauses);
     this.tokens = tokenRegistryOf(store, this.readModel, this.commands, this.clock);
@@ -182,7 +190,125 @@ export class Ledger {
       this.log(`grantledger: the whole log is verified against its signed tree head at start: ${check.reason}`);
     }
     const report = await this.verify();
-    if (report.treeHead && !report.treeHead.ok) this.readModel.fail(new Error(`the log does not match its signed tree head: ${report.treeHead.detail}`));
+    const check = report.treeHead;
+    if (!check || check.ok) return;
+    // Only events beyond an intact head, which a bigger signed head can cover, can end by themselves.
+    const tailOnly = check.head !== null && check.signatureValid && check.rootMatches && check.unsignedEvents > 0;
+    if (!tailOnly || check.head === null) {
+      this.readModel.fail(new Error(`the log does not match its signed tree head: ${check.detail}`));
+      return;
+    }
+    this.awaitSignedTail(check.head.size, check.unsignedEvents);
+  }
+
+  /**
+   * The log has events beyond its latest signed head and nothing else wrong (on EventStoreDB: a
+   * writer killed between its events and their head, or one whose head is on its way). Nothing is
+   * served from the read model, which folded them unverified: it stops, /health says why, and
+   * commands are refused. It runs again, with no restart, once a bigger signed head appears (the
+   * operator's grantledger tree-head sign-tail, or the late writer's head): asked on a timer, by
+   * every command and by the admin's /health, the ledger then verifies the log against that head
+   * while building a new read model from it (SignedTailRecovery), and serves that one.
+   */
+  private awaitSignedTail(signedSize: number, unsignedEvents: number): void {
+    this.readModel.fail(new Error(this.unsignedTailProblem(signedSize, unsignedEvents)));
+    this.signedTail = { signedSize, recovery: null };
+    if (this.signedTailTimer === null) {
+      this.signedTailTimer = setInterval(() => void this.resumeIfTailSigned().catch(() => undefined), this.signedTailCheckMs);
+      this.signedTailTimer.unref();
+    }
+  }
+
+  private unsignedTailProblem(signedSize: number, unsignedEvents: number): string {
+    const way = this.store.signReviewedTail
+      ? "nothing is served until they are signed after review (grantledger tree-head sign-tail) or examined (grantledger verify); once a signed head covers them the ledger verifies the log against it and serves again by itself"
+      : 'nothing is served until they are examined (grantledger verify)';
+    return `the log does not match its signed tree head: ${unsignedEvents} event(s) beyond the latest signed tree head are unsigned (it covers ${signedSize} events): written behind the ledger's back or without its signing key, or by a writer that stopped before signing them; ${way}`;
+  }
+
+  private readonly signedTailCheckMs: number;
+  /** While the read model is stopped on an unsigned tail: the head it lies beyond, and the recovery once a bigger head appeared. */
+  private signedTail: { signedSize: number; recovery: SignedTailRecovery | null } | null = null;
+  private signedTailTimer: NodeJS.Timeout | null = null;
+  /** The check under way: one at a time, and every caller shares it. */
+  private signedTailCheck: Promise<boolean> | null = null;
+  private readonly resumeListeners: Array<() => unknown> = [];
+
+  /** Called each time the ledger serves again after an unsigned tail was signed (the server registers its admin token then). */
+  onResume(listener: () => unknown): void {
+    this.resumeListeners.push(listener);
+  }
+
+  /**
+   * Whether the ledger serves again after an unsigned tail: false at once while none stopped it.
+   * Otherwise asks for the latest signed head (one read); when it is bigger than the one the tail
+   * lay beyond, verifies the log against it and swaps in the read model built in that pass.
+   */
+  resumeIfTailSigned(): Promise<boolean> {
+    if (this.signedTail === null) return Promise.resolve(false);
+    if (this.signedTailCheck === null) {
+      const check = this.checkSignedTail();
+      this.signedTailCheck = check;
+      const clear = () => {
+        if (this.signedTailCheck === check) this.signedTailCheck = null;
+      };
+      check.then(clear, clear);
+    }
+    return this.signedTailCheck;
+  }
+
+  private async checkSignedTail(): Promise<boolean> {
+    const waiting = this.signedTail;
+    // A background rebuild swaps in its own read model: wait until it has.
+    if (waiting === null || this.stopping || this.rebuildStatus !== null || !this.store.latestTreeHead) return false;
+    if (waiting.recovery === null) {
+      const latest = await this.store.latestTreeHead();
+      if (latest === null || latest.size <= waiting.signedSize) return false;
+      this.log(`grantledger: a signed tree head of ${latest.size} events covers more than the ${waiting.signedSize} the unsigned tail lay beyond; verifying the log against it and building the read model from it`);
+      waiting.recovery = new SignedTailRecovery(this.store);
+    }
+    const started = Date.now();
+    const step = await waiting.recovery.step(() => this.stopping);
+    if (this.stopping || this.signedTail !== waiting) return false;
+    if (step.kind === 'refused') {
+      this.endSignedTailWait();
+      this.readModel.fail(new Error(`the log does not match its signed tree head: ${step.reason}`));
+      this.log(`grantledger: the read model stays stopped: ${step.reason}`);
+      return false;
+    }
+    if (step.kind === 'waiting') {
+      if (step.signedSize > waiting.signedSize) {
+        this.readModel.fail(new Error(this.unsignedTailProblem(step.signedSize, step.unsignedEvents)));
+        waiting.signedSize = step.signedSize;
+      }
+      return false;
+    }
+    await this.subscription?.stop();
+    this.subscription = null;
+    if (this.stopping) return false;
+    this.readModel.resumeWith(step.readModel);
+    this.endSignedTailWait();
+    if (this.merkleTree === null || step.tree.position > this.merkleTree.position) this.merkleTree = step.tree;
+    this.verified = null;
+    this.subscription = followStore(this.store, this.readModel);
+    this.warmUp();
+    this.log(
+      `grantledger: the log matches the signed tree head of ${step.head.size} events (verified and folded in ${((Date.now() - started) / 1000).toFixed(2)} s); the read model serves again`,
+    );
+    for (const listener of this.resumeListeners) {
+      try {
+        await listener();
+      } catch (error) {
+        this.log(`grantledger: after resuming: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return true;
+  }
+
+  private endSignedTailWait(): void {
+    this.signedTail = null;
+    if (this.signedTailTimer) clearInterval(this.signedTailTimer);
+    this.signedTailTimer = null;
   }
 
   /** The Merkle frontier a loaded snapshot carried, for the start's check; null once used. */
@@ -327,7 +453,10 @@ export class Ledger {
   async verify(): Promise<LogReport> {
     for (;;) {
       const position = await this.store.headPosition();
-      if (this.verified && this.verified.position >= position) return this.verified.report;
+      if (this.verified && this.verified.position >= position) {
+        if (!(await this.signedSince(this.verified.report))) return this.verified.report;
+        this.verified = null;
+      }
       const running = this.verifying;
       if (running && running.position >= position) return running.report;
       if (running) {
@@ -352,6 +481,14 @@ export class Ledger {
       report.then(clear, clear);
       return report;
     }
+  }
+
+  /** A report that found events beyond the latest head is out of date once a bigger head is signed (sign-tail), though the log did not grow. */
+  private async signedSince(report: LogReport): Promise<boolean> {
+    const check = report.treeHead;
+    if (!check || check.unsignedEvents === 0) return false;
+    const latest = await this.latestTreeHead();
+    return latest !== null && latest.size > (check.head?.size ?? 0);
   }
 
   async latestTreeHead(): Promise<SignedTreeHead | null> {
@@ -389,6 +526,9 @@ export class Ledger {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.signedTailTimer) clearInterval(this.signedTailTimer);
+    this.signedTailTimer = null;
+    await this.signedTailCheck?.catch(() => undefined);
     await this.subscription?.stop();
     this.subscription = null;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
@@ -503,6 +643,8 @@ export class Ledger {
 
   /** The read model's and the store's state; the store is probed when it can be. */
   async health(): Promise<LedgerHealth> {
+    // An unsigned tail signed since is noticed here too; the check runs on and the answer does not wait for it.
+    if (this.signedTail !== null) void this.resumeIfTailSigned().catch(() => undefined);
     let storeProblem: string | undefined;
     try {
       if (this.store.probeWritable) await this.store.probeWritable();
@@ -529,15 +671,21 @@ export class Ledger {
 
   // Commands
 
-  executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
+  // A command on a ledger stopped by an unsigned tail first asks whether it was signed since (and
+  // waits for the log to be verified against the new head): refused as before when it was not.
+
+  async executeGrant(grantId: string, command: GrantCommand, context: CommandContext): Promise<CommandOutcome> {
+    await this.resumeIfTailSigned();
     return this.commands.executeGrant(grantId, command, context);
   }
 
-  executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
+  async executeBudget(key: BudgetKey, command: BudgetCommand, context: CommandContext): Promise<CommandOutcome> {
+    await this.resumeIfTailSigned();
     return this.commands.executeBudget(key, command, context);
   }
 
-  closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
+  async closeFiscalYear(key: BudgetKey, data: { closedOn: string; carriedForward?: string | undefined }, context: CommandContext): Promise<CommandOutcome> {
+    await this.resumeIfTailSigned();
     return this.commands.closeFiscalYear(key, data, context);
   }
 

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyLog } from '../../src/app/audit.js';
 import { Ledger } from '../../src/app/ledger.js';
+import { ReadModelStoppedError } from '../../src/app/readModel.js';
+import { hashOf } from '../../src/store/hashChain.js';
 import { cliContext } from '../support/grantWithSpendings.js';
 import { reviewUnsignedTail, TailNotSignableError } from '../../src/app/tailReview.js';
 import { EsdbEventStore } from '../../src/store/esdb/esdbEventStore.js';
@@ -152,47 +157,175 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     expect(headsIn(server)).toBe(1);
   });
 
-  it('a running ledger that stopped writing (503, health failing) serves commands again once the tail is signed, without a restart', async () => {
+  it('a running ledger that stopped writing (503, health failing) serves commands again once the tail is signed, without a restart; so does one restarted meanwhile', async () => {
     const server = await double();
     const store = open(server.connectionString);
     const ledger = new Ledger(store, { log: () => undefined });
     cleanups.push(() => ledger.stop());
     await ledger.start();
-    const receive = (grantId: string, on = ledger) =>
-      on.executeGrant(
-        grantId,
-        {
-          type: 'ReceiveGrant',
-          data: { grantId, grantor: 'Skolverket', title: 'Läxhjälp', purpose: 'Läxhjälp', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
-        },
-        cliContext(),
-      );
-    await receive('g1');
+    await receive('g1', ledger);
     // Another server's command, whose process was killed before it appended the head.
     const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
     cleanups.push(() => killed.stop());
     await killed.start();
     await receive('g9', killed);
-    await expect(receive('g2')).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(receive('g3')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(receive('g2', ledger)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(receive('g3', ledger)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect((await ledger.health()).status).toBe('failing');
+    expect((await ledger.verify()).treeHead).toMatchObject({ ok: false, unsignedEvents: 2 });
     // A server restarted now refuses to serve the log: it does not match its signed head.
     const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
     cleanups.push(() => restarted.stop());
     await restarted.start();
-    expect((await restarted.health()).problem).toMatch(/2 event\(s\) beyond the latest signed tree head are unsigned/);
+    const refusing = await restarted.health();
+    expect(refusing).toMatchObject({ status: 'failing', problem: expect.stringMatching(/2 event\(s\) beyond the latest signed tree head are unsigned \(it covers 1 events\).*grantledger tree-head sign-tail.*serves again by itself/) });
+    expect(restarted.quickStatus()).toBe('failing');
+    expect(() => restarted.grantList({}, {})).toThrow(ReadModelStoppedError);
+    // Asking again changes nothing while no bigger head exists: commands are still refused, nothing is written.
+    expect(await restarted.resumeIfTailSigned()).toBe(false);
+    await expect(receive('g4', restarted)).rejects.toBeInstanceOf(ReadModelStoppedError);
+    expect(server.log.stream('grant-g4')).toBeUndefined();
+
     const operator = open(server.connectionString);
     const review = await reviewUnsignedTail(operator);
     expect(review.events.map((tail) => tail.streamId)).toEqual(['grant-g9', 'grant-g2']);
     await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
-    await receive('g3');
+    // The log did not grow, but the verify kept for its position is out of date: it is run again.
+    expect(await ledger.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0, head: { size: 3 } } });
+    await receive('g3', ledger);
     expect((await ledger.health()).status).toBe('ok');
     expect(await ledger.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0 } });
-    // ...and one started after the signing serves it.
-    const again = new Ledger(open(server.connectionString), { log: () => undefined });
-    cleanups.push(() => again.stop());
-    await again.start();
-    expect((await again.health()).status).toBe('ok');
-    expect(again.grant('g9', {})).not.toBeNull();
+    // The restarted server notices the signed head at its next command, verifies the log against it, and serves: no restart.
+    await receive('g4', restarted);
+    expect(await restarted.health()).toMatchObject({ status: 'ok' });
+    expect(restarted.quickStatus()).toBe('ok');
+    expect(await restarted.verify()).toMatchObject({ ok: true, treeHead: { ok: true, unsignedEvents: 0 } });
+    // ...and answers as a server started after the signing does.
+    const fresh = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => fresh.stop());
+    await fresh.start();
+    expect((await fresh.health()).status).toBe('ok');
+    await restarted.catchUp();
+    expect(restarted.readModel.position).toBe(fresh.readModel.position);
+    expect(restarted.grantList({}, {})).toEqual(fresh.grantList({}, {}));
+    expect(restarted.unusedGrants({}, {})).toEqual(fresh.unusedGrants({}, {}));
+    expect(restarted.committeeResults({}, {})).toEqual(fresh.committeeResults({}, {}));
+    expect(restarted.grant('g9', {})).toEqual(fresh.grant('g9', {}));
+    expect(restarted.grantList({}, {}).rows.map((row) => row.grantId).sort()).toEqual(['g1', 'g2', 'g3', 'g4', 'g9']);
+  });
+
+  it('a restarted ledger resumes by itself on its periodic check, and serves the signed events, not the ones it folded before', async () => {
+    const server = await double();
+    const writer = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => writer.stop());
+    await writer.start();
+    await receive('g1', writer);
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    const logged: string[] = [];
+    const restarted = new Ledger(open(server.connectionString), { log: (line) => logged.push(line), signedTailCheckMs: 20 });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect(restarted.quickStatus()).toBe('failing');
+    // Its stopped read model folded g9 as the killed writer stored it (1000.00). Before the review,
+    // someone with the server's files changes it (chain recomputed); the operator reviews and signs what is there now.
+    await replaceEventData(server, 'grant-g9', (data) => ({ ...data, amount: '2500.00' }));
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    expect(review.events.map((tail) => tail.streamId)).toEqual(['grant-g9']);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    // No command, no health check: the periodic check notices the head.
+    await vi.waitFor(() => expect(restarted.quickStatus()).toBe('ok'), { timeout: 20_000, interval: 20 });
+    expect(logged.join('\n')).toMatch(/matches the signed tree head of 2 events .*serves again/);
+    expect(restarted.grant('g9', {})!.view).toMatchObject({ received: '2500.00' });
+    const fresh = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => fresh.stop());
+    await fresh.start();
+    expect(restarted.grantList({}, {})).toEqual(fresh.grantList({}, {}));
+    await receive('g2', restarted);
+    expect(restarted.grantExists('g2')).toBe(true);
+  });
+
+  it('a restarted ledger with a read-model snapshot resumes too, and its next snapshot carries the verified Merkle frontier', async () => {
+    const server = await double();
+    const directory = mkdtempSync(join(tmpdir(), 'grantledger-signrestart-'));
+    cleanups.push(async () => rmSync(directory, { recursive: true, force: true }));
+    const snapshotPath = join(directory, 'ledger.snapshot');
+    const first = new Ledger(open(server.connectionString), { snapshotPath, log: () => undefined });
+    await first.start();
+    await receive('g1', first);
+    await first.stop();
+    expect(existsSync(snapshotPath)).toBe(true);
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    const restarted = new Ledger(open(server.connectionString), { snapshotPath, log: () => undefined });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect(restarted.quickStatus()).toBe('failing');
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    expect(await restarted.resumeIfTailSigned()).toBe(true);
+    expect(restarted.grantExists('g9')).toBe(true);
+    await restarted.stop();
+    // The snapshot saved at stop has the frontier of the verified tree: the next start checks only the tail after it.
+    const logged: string[] = [];
+    const next = new Ledger(open(server.connectionString), { snapshotPath, log: (line) => logged.push(line) });
+    cleanups.push(() => next.stop());
+    await next.start();
+    expect((await next.health()).status).toBe('ok');
+    expect(logged.join('\n')).toMatch(/the log's 0 event\(s\) after the snapshot, with its Merkle frontier, match the signed tree head of 2 events/);
+  });
+
+  it('a restarted ledger stays stopped when the bigger head does not match the log, and never serves the tail', async () => {
+    const server = await double();
+    const writer = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => writer.stop());
+    await writer.start();
+    await receive('g1', writer);
+    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+    cleanups.push(() => killed.stop());
+    await killed.start();
+    await receive('g9', killed);
+    const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    const operator = open(server.connectionString);
+    const review = await reviewUnsignedTail(operator);
+    await operator.signReviewedTail({ fromSize: review.head.size, size: review.size, root: review.root, by: 'cli:ops', reason: 'reviewed' });
+    // After the signing, an event under the new head is changed (chain recomputed): the head no longer matches.
+    await replaceEventData(server, 'grant-g9', (data) => ({ ...data, amount: '9999.00' }));
+    expect(await restarted.resumeIfTailSigned()).toBe(false);
+    expect(await restarted.health()).toMatchObject({ status: 'failing', problem: expect.stringMatching(/first 2 events do not have the root of the signed tree head/) });
+    await expect(receive('g2', restarted)).rejects.toBeInstanceOf(ReadModelStoppedError);
+    expect(() => restarted.grant('g9', {})).toThrow(ReadModelStoppedError);
+    // That is final until someone has looked: no periodic check brings it back.
+    expect(await restarted.resumeIfTailSigned()).toBe(false);
   });
 });
+
+const receive = (grantId: string, on: Ledger) =>
+  on.executeGrant(
+    grantId,
+    {
+      type: 'ReceiveGrant',
+      data: { grantId, grantor: 'Skolverket', title: 'Läxhjälp', purpose: 'Läxhjälp', kind: 'riktat', committee: 'utbildning', amount: '1000.00', receivedOn: '2021-01-10', useBy: '2021-12-31', repaymentRequired: true },
+    },
+    cliContext(),
+  );
+
+/** Changes the first event of a stream on the double behind the ledger's back, its hash recomputed so its chain holds. */
+async function replaceEventData(server: EsdbDouble, streamId: string, change: (data: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  const index = server.log.events.findIndex((stored) => stored.streamId === streamId);
+  const old = server.log.events[index]!;
+  const data = change(JSON.parse(Buffer.from(old.data).toString('utf8')) as Record<string, unknown>);
+  const metadata = JSON.parse(Buffer.from(old.customMetadata).toString('utf8')) as Record<string, unknown>;
+  const hash = hashOf({ streamId, revision: old.revision, eventId: old.eventId, type: old.type, data, metadata: metadata as never });
+  const replacement: StoredEvent = { ...old, data: Buffer.from(JSON.stringify(data)), customMetadata: Buffer.from(JSON.stringify({ ...metadata, hash })) };
+  server.log.events[index] = replacement;
+  (server.log.stream(streamId) as StoredEvent[])[0] = replacement;
+}

@@ -71,6 +71,12 @@ export class ReadModelCore {
     if (this.failure) throw new ReadModelStoppedError(this.failure);
   }
 
+  /** Runs again from another read model's checkpoint (see LedgerReadModel.resumeWith); no one waits on a stopped one. */
+  resume(checkpoint: LogCheckpoint): void {
+    this.restore(checkpoint);
+    this.failure = null;
+  }
+
   fail(error: Error): void {
     this.failure = error;
     for (const waiter of this.waiters) waiter.reject(new ReadModelStoppedError(error));

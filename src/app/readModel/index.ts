@@ -82,6 +82,21 @@ export class LedgerReadModel {
     this.core.releaseWaiters();
   }
 
+  /**
+   * A stopped read model takes over another's projections and position and runs again: the
+   * ledger's way back once an unsigned tail is signed (the other was built from the log in the
+   * pass that verified it against the signed head). The other may stand behind this one, whose
+   * events beyond it were never verified: the store's subscription brings them again.
+   */
+  resumeWith(other: LedgerReadModel): void {
+    if (!this.core.failure) throw new Error('only a stopped read model resumes with another');
+    this.grantProjection = other.grantProjection;
+    this.budgetProjection = other.budgetProjection;
+    this.tokenProjection = other.tokenProjection;
+    this.generation += 1;
+    this.core.resume(other.core.checkpoint());
+  }
+
   /** The position of the last event applied. */
   get position(): number {
     return this.core.position;
