@@ -16,7 +16,7 @@ const view = (index: number): GrantView => ({
   kind: 'riktat',
   committee: index % 7 === 0 ? '@SUM(A1)' : 'utbildning',
   receivedOn: '2021-01-10',
-  useBy: index % 2 === 0 ? '2021-12-31' : null,
+  useBy: index % 2 === 0 ? '2021-12-31' : '2022-06-30',
   reportDue: null,
   reference: null,
   repaymentRequired: index % 2 === 0,
