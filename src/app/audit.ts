@@ -253,7 +253,11 @@ export interface DigestCheck {
 
 /** Does the log still hold exactly the prefix that an earlier digest describes? */
 export async function checkDigest(store: EventStore, claimed: LogDigest): Promise<DigestCheck> {
-  const actual = await logDigest(store, claimed.treeSize);
+  return compareDigest(claimed, await logDigest(store, claimed.treeSize));
+}
+
+/** The check of a claimed digest against the digest of the log's first `claimed.treeSize` events now (null: it has fewer). */
+export function compareDigest(claimed: LogDigest, actual: LogDigest | null): DigestCheck {
   const claimedText = formatDigest(claimed);
   if (actual === null) {
     return { ok: false, claimed: claimedText, actual: null, detail: `the log holds fewer than the ${claimed.treeSize} events the digest covers: events were removed` };

@@ -11,7 +11,7 @@ import { followStore, LedgerReadModel } from './readModel/index.js';
 import { loadSnapshot, removeUnfinishedSnapshots, writeSnapshot, type PreviousReadModel } from './readModel/snapshotFile.js';
 import { buildReadModel, type RebuildProgress } from './readModel/rebuild.js';
 import { ReadModelRebuildingError } from './errors.js';
-import { checkDigest, checkTailAgainstTreeHead, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport, type VerifiedTree } from './audit.js';
+import { checkTailAgainstTreeHead, compareDigest, findEvents, logDigest, verifyLog, type DigestCheck, type LogReport, type VerifiedTree } from './audit.js';
 import type { LogCheckpoint } from './readModel/core.js';
 import type { EventFilter } from '../store/port.js';
 import type { SignedTreeHead, TreeHeadSigner } from '../store/treeHeads.js';
@@ -508,14 +508,65 @@ export class Ledger {
     return events;
   }
 
-  /** The digest (Merkle tree head) of the whole log. */
+  /** The digest (Merkle tree head) of the whole log: shared and kept, see digestOf. */
   digest(): Promise<LogDigest | null> {
-    return logDigest(this.store);
+    return this.digestOf(undefined);
   }
 
-  /** Whether the log still holds exactly the prefix a digest describes. */
-  checkDigest(claimed: LogDigest): Promise<DigestCheck> {
-    return checkDigest(this.store, claimed);
+  /** Whether the log still holds exactly the prefix a digest describes (its prefix's digest shared and kept like the whole log's). */
+  async checkDigest(claimed: LogDigest): Promise<DigestCheck> {
+    return compareDigest(claimed, await this.digestOf(claimed.treeSize));
+  }
+
+  /** Whole-log reads for digests, one at a time: the tail of the queue. */
+  private digestTurn: Promise<unknown> = Promise.resolve();
+  /** Digests being computed, by tree size ('all' for the whole log), with the log position they started at. */
+  private readonly digestsRunning = new Map<string, { position: number; digest: Promise<LogDigest | null> }>();
+  /** Digests computed, by tree size, with the log position they were asked at; the newest few. */
+  private readonly digestsKept = new Map<string, { position: number; digest: LogDigest | null }>();
+
+  /**
+   * The digest of the whole log (treeSize undefined) or of its first treeSize events, read as
+   * verify is: callers asking at once share one read of the log, the result is kept for the log
+   * position it was asked at (a repeat costs one look at the head until the log grows), and the
+   * reads run one at a time, so N callers never read the log N times side by side (issue 12).
+   * A kept whole-log digest of exactly treeSize events answers a check of that size too.
+   */
+  private async digestOf(treeSize: number | undefined): Promise<LogDigest | null> {
+    const key = treeSize === undefined ? 'all' : String(treeSize);
+    for (;;) {
+      const position = await this.store.headPosition();
+      const kept = this.digestsKept.get(key);
+      if (kept && kept.position === position) return kept.digest;
+      const whole = this.digestsKept.get('all');
+      if (treeSize !== undefined && whole && whole.position === position && whole.digest && whole.digest.treeSize === treeSize) return whole.digest;
+      const running = this.digestsRunning.get(key);
+      if (running && running.position >= position) return running.digest;
+      if (running) {
+        await running.digest.catch(() => undefined);
+        continue;
+      }
+      const digest = this.digestTurn.then(() => logDigest(this.store, treeSize));
+      this.digestTurn = digest.catch(() => undefined);
+      const entry = { position, digest };
+      this.digestsRunning.set(key, entry);
+      digest.then(
+        (result) => {
+          if (this.digestsRunning.get(key) === entry) this.digestsRunning.delete(key);
+          this.digestsKept.delete(key);
+          this.digestsKept.set(key, { position, digest: result });
+          // The newest few sizes: a caller checking many old digests keeps no more than these.
+          for (const oldest of this.digestsKept.keys()) {
+            if (this.digestsKept.size <= 8) break;
+            this.digestsKept.delete(oldest);
+          }
+        },
+        () => {
+          if (this.digestsRunning.get(key) === entry) this.digestsRunning.delete(key);
+        },
+      );
+      return digest;
+    }
   }
 
   /** /health for anyone: up or not, from what is known already, without probing or locking the store. */
