@@ -32,6 +32,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
 }
 
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
+const EMPTY_ROOT_HEX = EMPTY_ROOT.toString('hex');
 
 /** The largest power of two strictly smaller than n (n ≥ 2). */
 export function splitPoint(n: number): number {
@@ -41,13 +42,29 @@ export function splitPoint(n: number): number {
   return k;
 }
 
+/** Scratch inputs of the streaming tree's hashes (0x00 || a 32-byte leaf, 0x01 || two 32-byte children), filled and hashed synchronously. */
+const LEAF_INPUT = Buffer.alloc(33);
+const NODE_INPUT = Buffer.alloc(65);
+NODE_INPUT[0] = 0x01;
+
+/** nodeHash of two children given in lowercase hex, in hex: no Buffer made for either side. */
+function nodeHashHex(leftHex: string, rightHex: string): string {
+  NODE_INPUT.write(leftHex, 1, 'hex');
+  NODE_INPUT.write(rightHex, 33, 'hex');
+  return hash('sha256', NODE_INPUT, 'hex');
+}
+
 /**
  * Computes the root while leaves arrive one at a time, in O(log n) memory: the RFC tree of n
  * leaves is the right fold of the perfect subtrees that n's binary digits describe, so keeping
- * one hash per set bit is enough. Used to digest millions of events without holding them.
+ * one hash per set bit is enough. Used to digest millions of events without holding them, and by
+ * a signing store in every commit. The subtree hashes are kept in hex (as the log stores event
+ * hashes and heads their roots), hashed through two scratch buffers: a signing commit pushes
+ * some 64 leaves and computes a root, and a Buffer made and turned into hex for each hash cost
+ * more than the hashing.
  */
 export class StreamingMerkleRoot {
-  private readonly stack: Array<{ size: number; hash: Buffer }> = [];
+  private readonly stack: Array<{ size: number; hex: string }> = [];
   private count = 0;
 
   get size(): number {
@@ -56,20 +73,44 @@ export class StreamingMerkleRoot {
 
   /** Adds a leaf (the raw leaf data; it is leaf-hashed here). */
   push(leaf: Uint8Array): void {
-    let entry = { size: 1, hash: leafHash(leaf) };
-    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === entry.size) {
-      const left = this.stack.pop()!;
-      entry = { size: left.size * 2, hash: nodeHash(left.hash, entry.hash) };
+    let leafHex: string;
+    if (leaf.length === 32) {
+      LEAF_INPUT.set(leaf, 1);
+      leafHex = hash('sha256', LEAF_INPUT, 'hex');
+    } else {
+      leafHex = leafHash(leaf).toString('hex');
     }
-    this.stack.push(entry);
+    this.pushLeafHash(leafHex);
+  }
+
+  /** Adds a leaf given in hex, as push(Buffer.from(leafHex, 'hex')) does (an event's hash as stored). */
+  pushHex(leafHex: string): void {
+    if (leafHex.length === 64 && LEAF_INPUT.write(leafHex, 1, 'hex') === 32) this.pushLeafHash(hash('sha256', LEAF_INPUT, 'hex'));
+    else this.push(Buffer.from(leafHex, 'hex'));
+  }
+
+  private pushLeafHash(leafHex: string): void {
+    let size = 1;
+    let hex = leafHex;
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === size) {
+      const left = this.stack.pop()!;
+      size *= 2;
+      hex = nodeHashHex(left.hex, hex);
+    }
+    this.stack.push({ size, hex });
     this.count += 1;
   }
 
   root(): Buffer {
-    if (this.stack.length === 0) return EMPTY_ROOT;
-    let hash = this.stack[this.stack.length - 1]!.hash;
-    for (let index = this.stack.length - 2; index >= 0; index -= 1) hash = nodeHash(this.stack[index]!.hash, hash);
-    return hash;
+    return Buffer.from(this.rootHex(), 'hex');
+  }
+
+  /** The root in lowercase hex, as a signed head holds it. */
+  rootHex(): string {
+    if (this.stack.length === 0) return EMPTY_ROOT_HEX;
+    let hex = this.stack[this.stack.length - 1]!.hex;
+    for (let index = this.stack.length - 2; index >= 0; index -= 1) hex = nodeHashHex(this.stack[index]!.hex, hex);
+    return hex;
   }
 
   /**
@@ -78,7 +119,7 @@ export class StreamingMerkleRoot {
    * leaves: see ofFrontier.
    */
   frontier(): MerkleFrontier {
-    return { size: this.count, hashes: this.stack.map((entry) => entry.hash.toString('hex')) };
+    return { size: this.count, hashes: this.stack.map((entry) => entry.hex) };
   }
 
   /** Continues a tree from a frontier another StreamingMerkleRoot gave; throws if it is malformed. */
@@ -91,7 +132,7 @@ export class StreamingMerkleRoot {
       throw new Error(`a Merkle frontier of ${size} leaves needs ${sizes.length} hashes of 64 hex digits`);
     }
     const tree = new StreamingMerkleRoot();
-    hashes.forEach((hash, index) => tree.stack.push({ size: sizes[index]!, hash: Buffer.from(hash, 'hex') }));
+    hashes.forEach((hash, index) => tree.stack.push({ size: sizes[index]!, hex: hash }));
     tree.count = size;
     return tree;
   }

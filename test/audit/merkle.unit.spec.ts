@@ -71,6 +71,18 @@ describe('RFC 6962 Merkle tree', () => {
     }
   });
 
+  it('takes a leaf in hex (an event hash as stored) exactly as push takes its bytes, odd hex included', () => {
+    const hexes = [...leavesOf(40).map((leaf) => createHash('sha256').update(leaf).digest('hex')), 'AB'.repeat(32), 'zz'.repeat(32), '00ff', 'a'.repeat(63), '0'.repeat(66)];
+    const fromHex = new StreamingMerkleRoot();
+    const fromBytes = new StreamingMerkleRoot();
+    for (const hex of hexes) {
+      fromHex.pushHex(hex);
+      fromBytes.push(Buffer.from(hex, 'hex'));
+      expect(fromHex.rootHex()).toBe(fromBytes.root().toString('hex'));
+      expect(fromHex.frontier()).toEqual(fromBytes.frontier());
+    }
+  });
+
   it('continues a tree from its frontier (one hash per set bit of its size) to the same root as the whole tree, for every split up to 40', () => {
     const leaves = leavesOf(40);
     for (let cut = 0; cut <= 40; cut += 1) {

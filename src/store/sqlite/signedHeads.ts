@@ -38,7 +38,7 @@ export function pushAndSign(session: SqliteSession, events: readonly RecordedEve
   for (const event of events) {
     // A replayed append returns events stored before: they are in the tree already.
     if (event.position <= session.merkle!.position) continue;
-    session.merkle!.root.push(Buffer.from(event.metadata.hash, 'hex'));
+    session.merkle!.root.pushHex(event.metadata.hash);
     session.merkle!.position = event.position;
     grew = true;
   }
@@ -68,7 +68,7 @@ export function catchUpSignedLog(session: SqliteSession): void {
     if (merkle.root.size > 0) throw fault('its signed tree heads are gone');
     // A log from before signed heads (or a fresh one): its first head, at the end of this commit, adopts it.
     for (const row of session.statements.hashesAfter.iterate(merkle.position)) {
-      merkle.root.push(Buffer.from(row.hash, 'hex'));
+      merkle.root.pushHex(row.hash);
       merkle.position = row.position;
     }
     return;
@@ -88,14 +88,14 @@ export function catchUpSignedLog(session: SqliteSession): void {
   let beyond = 0;
   for (const row of session.statements.hashesAfter.iterate(merkle.position)) {
     if (merkle.root.size < latest.size) {
-      merkle.root.push(Buffer.from(row.hash, 'hex'));
+      merkle.root.pushHex(row.hash);
       merkle.position = row.position;
     } else {
       beyond += 1;
     }
   }
   if (merkle.root.size < latest.size) throw fault(`the log holds ${merkle.root.size} events, fewer than the ${latest.size} of its latest signed tree head: events were removed`);
-  if (merkle.root.root().toString('hex') !== latest.root || !signer.verify(latest)) {
+  if (merkle.root.rootHex() !== latest.root || !signer.verify(latest)) {
     throw fault(`the log does not match its latest signed tree head (${latest.size} events): events were inserted, changed or removed`);
   }
   if (beyond > 0) throw fault(`${beyond} event(s) lie beyond the latest signed tree head: they were written behind the ledger's back or without its signing key`);
@@ -103,7 +103,7 @@ export function catchUpSignedLog(session: SqliteSession): void {
 
 export function insertSignedHead(session: SqliteSession, time: string): void {
   const merkle = session.merkle!;
-  const head = session.signer!.sign({ size: merkle.root.size, root: merkle.root.root().toString('hex'), time });
+  const head = session.signer!.sign({ size: merkle.root.size, root: merkle.root.rootHex(), time });
   session.statements.insertTreeHead.run(head.size, head.root, head.time, head.signature, head.keyId);
   merkle.signed = head;
 }
