@@ -49,6 +49,14 @@ function open(connectionString: string, key: TreeHeadSigner | null = signer): Es
   return store;
 }
 
+/** Another server's command, whose process was killed before it appended the head: a ledger without the key receives the grant. */
+async function receiveWithoutHead(server: EsdbDouble, grantId: string): Promise<void> {
+  const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
+  cleanups.push(() => killed.stop());
+  await killed.start();
+  await receive(grantId, killed);
+}
+
 const headsIn = (server: EsdbDouble) => server.log.stream(TREE_HEADS_STREAM)?.length ?? 0;
 
 /** A signed log of one event, then a writer that stored its event and died before its head: returns the surviving writer. */
@@ -164,11 +172,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     cleanups.push(() => ledger.stop());
     await ledger.start();
     await receive('g1', ledger);
-    // Another server's command, whose process was killed before it appended the head.
-    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
-    cleanups.push(() => killed.stop());
-    await killed.start();
-    await receive('g9', killed);
+    await receiveWithoutHead(server, 'g9');
     await expect(receive('g2', ledger)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(receive('g3', ledger)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect((await ledger.health()).status).toBe('failing');
@@ -220,10 +224,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     cleanups.push(() => writer.stop());
     await writer.start();
     await receive('g1', writer);
-    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
-    cleanups.push(() => killed.stop());
-    await killed.start();
-    await receive('g9', killed);
+    await receiveWithoutHead(server, 'g9');
     const logged: string[] = [];
     const restarted = new Ledger(open(server.connectionString), { log: (line) => logged.push(line), signedTailCheckMs: 20 });
     cleanups.push(() => restarted.stop());
@@ -258,10 +259,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     await receive('g1', first);
     await first.stop();
     expect(existsSync(snapshotPath)).toBe(true);
-    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
-    cleanups.push(() => killed.stop());
-    await killed.start();
-    await receive('g9', killed);
+    await receiveWithoutHead(server, 'g9');
     const restarted = new Ledger(open(server.connectionString), { snapshotPath, log: () => undefined });
     cleanups.push(() => restarted.stop());
     await restarted.start();
@@ -287,10 +285,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
     cleanups.push(() => writer.stop());
     await writer.start();
     await receive('g1', writer);
-    const killed = new Ledger(open(server.connectionString, null), { log: () => undefined });
-    cleanups.push(() => killed.stop());
-    await killed.start();
-    await receive('g9', killed);
+    await receiveWithoutHead(server, 'g9');
     const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
     cleanups.push(() => restarted.stop());
     await restarted.start();
