@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { columns, toCsv, toCsvInSlices, unusedGrantsData, type ReportData } from '../../src/app/reportFormats.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
 import type { GrantView } from '../../projections/grantView.js';
-import type { Pauses } from '../../src/app/yielder.js';
+import { atEveryStep } from '../support/pauses.js';
 
 // Issue 12: a CSV of 30 000 rows was built in one piece (61–68 ms holding the event loop). It is
 // now rendered a row at a time with a pause whenever the slice is used up; these pauses pause at
@@ -76,18 +76,7 @@ function unbrokenCsv(data: ReportData, dialect: 'excel' | 'rfc4180'): string {
   return `\uFEFF${blocks.map((lines) => lines.join('\r\n')).join('\r\n\r\n')}\r\n`;
 }
 
-function atEveryRow(during?: () => void): Pauses & { count: number } {
-  const pauses = {
-    count: 0,
-    due: () => true,
-    pause: async () => {
-      pauses.count += 1;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      during?.();
-    },
-  };
-  return pauses;
-}
+const atEveryRow = (during?: () => void) => atEveryStep(during);
 
 describe('CSV rendered in slices (issue 12: no caller holds the event loop)', () => {
   it.each(['excel', 'rfc4180'] as const)('gives the same bytes as the unbroken render, pausing at every row (%s)', async (dialect) => {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Ledger } from '../../src/app/ledger.js';
 import type { Pauses } from '../../src/app/yielder.js';
+import { atEveryStep } from '../support/pauses.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqliteEventStore.js';
 import { grantView, summaryOfView } from '../../projections/grantView.js';
 import { unusedGrantsReport } from '../../projections/unusedGrants.js';
@@ -24,14 +25,11 @@ let ledger: Ledger;
 let pauses: number;
 let duringPause: Array<() => Promise<void>>;
 
-const atEveryGrant: () => Pauses = () => ({
-  due: () => true,
-  pause: async () => {
+const atEveryGrant = (): Pauses =>
+  atEveryStep(async () => {
     pauses += 1;
-    await new Promise<void>((resolve) => setImmediate(resolve));
     if (pauses % 30 === 0) await duringPause.shift()?.();
-  },
-});
+  });
 
 beforeEach(async () => {
   directory = mkdtempSync(join(tmpdir(), 'grantledger-slices-'));

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { columns, sumMoney, toTable, toXlsx, type ReportData } from '../../src/app/reportFormats.js';
-import type { Pauses } from '../../src/app/yielder.js';
+import { atEveryStep } from '../support/pauses.js';
 
 // Issue 12: a workbook of 30 000 rows held the event loop for up to 93 ms (and a report with
 // eight totalled columns, like the unused grants, for 170–320 ms). The longest turn was the
@@ -35,18 +35,7 @@ const data = (totals: ReportData['sections'][number]['totals']): ReportData => (
   sections: [{ name: 'test', title: 'Test', columns: cols, rows, totals }],
 });
 
-function atEveryRow(during?: () => void): Pauses & { count: number } {
-  const pauses = {
-    count: 0,
-    due: () => true,
-    pause: async () => {
-      pauses.count += 1;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      during?.();
-    },
-  };
-  return pauses;
-}
+const atEveryRow = (during?: () => void) => atEveryStep(during);
 
 const load = async (buffer: Buffer) => {
   const workbook = new ExcelJS.Workbook();
