@@ -57,6 +57,15 @@ async function receiveWithoutHead(server: EsdbDouble, grantId: string): Promise<
   await receive(grantId, killed);
 }
 
+/** A log of g1, received and signed by a running ledger, then g9 beyond the head (receiveWithoutHead). */
+async function signedThenUnsigned(server: EsdbDouble): Promise<void> {
+  const writer = new Ledger(open(server.connectionString), { log: () => undefined });
+  cleanups.push(() => writer.stop());
+  await writer.start();
+  await receive('g1', writer);
+  await receiveWithoutHead(server, 'g9');
+}
+
 const headsIn = (server: EsdbDouble) => server.log.stream(TREE_HEADS_STREAM)?.length ?? 0;
 
 /** A signed log of one event, then a writer that stored its event and died before its head: returns the surviving writer. */
@@ -220,11 +229,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
 
   it('a restarted ledger resumes by itself on its periodic check, and serves the signed events, not the ones it folded before', async () => {
     const server = await double();
-    const writer = new Ledger(open(server.connectionString), { log: () => undefined });
-    cleanups.push(() => writer.stop());
-    await writer.start();
-    await receive('g1', writer);
-    await receiveWithoutHead(server, 'g9');
+    await signedThenUnsigned(server);
     const logged: string[] = [];
     const restarted = new Ledger(open(server.connectionString), { log: (line) => logged.push(line), signedTailCheckMs: 20 });
     cleanups.push(() => restarted.stop());
@@ -281,11 +286,7 @@ describe('sign-tail on EventStoreDB (double): the operator signs a reviewed unsi
 
   it('a restarted ledger stays stopped when the bigger head does not match the log, and never serves the tail', async () => {
     const server = await double();
-    const writer = new Ledger(open(server.connectionString), { log: () => undefined });
-    cleanups.push(() => writer.stop());
-    await writer.start();
-    await receive('g1', writer);
-    await receiveWithoutHead(server, 'g9');
+    await signedThenUnsigned(server);
     const restarted = new Ledger(open(server.connectionString), { log: () => undefined });
     cleanups.push(() => restarted.stop());
     await restarted.start();
