@@ -4,6 +4,7 @@ import { Yielder, type Pauses } from './yielder.js';
 import type { UnusedGrantsReport } from '../../projections/unusedGrants.js';
 import type { CommitteeResultRow } from '../../projections/committeeResults.js';
 import { statusWord, swedishMoney, yesNo } from './swedish.js';
+import { formatOre } from '../domain/money.js';
 
 export { swedishMoney } from './swedish.js';
 
@@ -176,10 +177,7 @@ class MoneySum {
 
   /** null when no row had an amount (an empty column stays empty in the totals). */
   get value(): string | null {
-    if (!this.any) return null;
-    const sign = this.ore < 0n ? '-' : '';
-    const absolute = this.ore < 0n ? -this.ore : this.ore;
-    return `${sign}${absolute / 100n}.${String(absolute % 100n).padStart(2, '0')}`;
+    return this.any ? formatOre(this.ore) : null;
   }
 }
 
