@@ -124,19 +124,19 @@ export async function verifyLog(
   if (!signer || !store.latestTreeHead) return verifyChains(store, onEvent);
   const head = await store.latestTreeHead();
   const root = new StreamingMerkleRoot();
-  let rootAtHead: string | null = head && head.size === 0 ? root.root().toString('hex') : null;
+  let rootAtHead: string | null = head && head.size === 0 ? root.rootHex() : null;
   let last = { position: 0, hash: '' };
   const chains = await verifyChains(store, (count) => onEvent?.(count), 100, (event) => {
     root.push(leafOf(event));
     last = { position: event.position, hash: event.metadata.hash };
-    if (head && root.size === head.size) rootAtHead = root.root().toString('hex');
+    if (head && root.size === head.size) rootAtHead = root.rootHex();
   });
   onTree?.({ tree: root, ...last });
   let covering = head;
   // Commits made while the log was read are signed by heads newer than the one read first.
   if (head && chains.events > head.size && store.treeHeadOfSize) {
     const later = await store.treeHeadOfSize(chains.events);
-    if (later && later.root === root.root().toString('hex') && verifyTreeHead(later, signer.publicKey)) covering = later;
+    if (later && later.root === root.rootHex() && verifyTreeHead(later, signer.publicKey)) covering = later;
   }
   if (!covering) {
     const detail = chains.events === 0 ? 'the log is empty; nothing is signed yet' : `no signed tree head: all ${chains.events} events are unsigned`;
@@ -201,7 +201,7 @@ export async function checkTailAgainstTreeHead(store: EventStore, saved: { reado
   }
   const bound = await store.treeHeadOfSize(tree.size);
   if (bound === null) return { kind: 'undecided', reason: `no signed tree head of exactly ${tree.size} events to bind the snapshot's Merkle frontier to` };
-  if (!verifyTreeHead(bound, signer.publicKey) || bound.root !== tree.root().toString('hex')) {
+  if (!verifyTreeHead(bound, signer.publicKey) || bound.root !== tree.rootHex()) {
     return { kind: 'undecided', reason: `the snapshot's Merkle frontier does not have the root of the signed tree head of ${tree.size} events` };
   }
   let last = { position: saved.position, hash: saved.hash };
@@ -219,7 +219,7 @@ export async function checkTailAgainstTreeHead(store: EventStore, saved: { reado
     if (latest.size > tree.size && read === 0) return { kind: 'undecided', reason: `the log holds ${tree.size} events, fewer than the ${latest.size} of its latest signed tree head` };
     if (latest.size > tree.size) continue;
     if (latest.size < tree.size) return { kind: 'undecided', reason: `${tree.size - latest.size} event(s) lie beyond the latest signed tree head` };
-    if (latest.root !== tree.root().toString('hex')) return { kind: 'undecided', reason: `the log's tail with the snapshot's frontier does not have the root of the latest signed tree head (${latest.size} events)` };
+    if (latest.root !== tree.rootHex()) return { kind: 'undecided', reason: `the log's tail with the snapshot's frontier does not have the root of the latest signed tree head (${latest.size} events)` };
     if (!verifyTreeHead(latest, signer.publicKey)) return { kind: 'undecided', reason: `the latest signed tree head (${latest.size} events) does not carry a valid signature` };
     return { kind: 'matches', head: latest, tailEvents: tree.size - startSize, tree: { tree, ...last } };
   }
@@ -240,7 +240,7 @@ export async function logDigest(store: EventStore, treeSize?: number, onEvent?: 
     onEvent?.(root.size);
   }
   if (treeSize !== undefined && root.size < treeSize) return null;
-  return { treeSize: root.size, rootHex: root.root().toString('hex'), time };
+  return { treeSize: root.size, rootHex: root.rootHex(), time };
 }
 
 export interface DigestCheck {

@@ -341,7 +341,7 @@ export class Ledger {
     if (position < checkpoint.position) {
       for await (const event of this.store.readAll({ after: position })) {
         if (event.position > checkpoint.position) break;
-        known.tree.push(Buffer.from(event.metadata.hash, 'hex'));
+        known.tree.pushHex(event.metadata.hash);
         ({ position } = event);
         hash = event.metadata.hash;
         if (position === checkpoint.position) break;

@@ -71,7 +71,7 @@ export class SignedTailRecovery {
       if (problem !== null) return { kind: 'refused', reason: problem };
       if (cancelled()) return { kind: 'waiting', signedSize: head.size, unsignedEvents: 0 };
       if (this.tree.size < head.size) return { kind: 'refused', reason: `the log holds ${this.tree.size} events, fewer than the ${head.size} its latest signed tree head covers: events were removed` };
-      if (this.tree.root().toString('hex') !== head.root) {
+      if (this.tree.rootHex() !== head.root) {
         return { kind: 'refused', reason: `the first ${head.size} events do not have the root of the signed tree head: events were inserted, changed, removed or reordered` };
       }
       if (this.last.position >= this.target) {
@@ -93,7 +93,7 @@ export class SignedTailRecovery {
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
       }
-      this.tree.push(Buffer.from(event.metadata.hash, 'hex'));
+      this.tree.pushHex(event.metadata.hash);
       this.last = { position: event.position, hash: event.metadata.hash };
       if (this.tree.size >= size || cancelled()) break;
     }

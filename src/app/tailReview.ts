@@ -72,13 +72,13 @@ export async function reviewUnsignedTail(store: EventStore): Promise<TailReview>
   }
   const tree = new StreamingMerkleRoot();
   const chains = new ChainVerifier();
-  let rootAtHead: string | null = head.size === 0 ? tree.root().toString('hex') : null;
+  let rootAtHead: string | null = head.size === 0 ? tree.rootHex() : null;
   const events: TailEvent[] = [];
   const failures: ChainFailure[] = [];
   for await (const event of pagedLog(store)) {
     const failure = chains.check(event);
-    tree.push(Buffer.from(event.metadata.hash, 'hex'));
-    if (tree.size === head.size) rootAtHead = tree.root().toString('hex');
+    tree.pushHex(event.metadata.hash);
+    if (tree.size === head.size) rootAtHead = tree.rootHex();
     if (failure) failures.push(failure);
     if (tree.size <= head.size) continue;
     const m = event.metadata;
@@ -104,5 +104,5 @@ export async function reviewUnsignedTail(store: EventStore): Promise<TailReview>
   for (const event of events) {
     if (ACCESS_TYPES.has(event.type)) warnings.push(`event ${event.index} (${event.streamId} revision ${event.revision}) issues a token: signing it makes the token valid`);
   }
-  return { head, size: tree.size, root: tree.root().toString('hex'), events, warnings };
+  return { head, size: tree.size, root: tree.rootHex(), events, warnings };
 }

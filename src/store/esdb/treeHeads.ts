@@ -177,7 +177,7 @@ async function unsignedTailSigned(session: EsdbSession): Promise<boolean> {
 
 /** Compares the tree, grown to a head's size, with that head: its root and its signature. */
 function matchesHead(session: EsdbSession, root: StreamingMerkleRoot, head: SignedTreeHead): boolean {
-  return root.size === head.size && root.root().toString('hex') === head.root && session.signer!.verify(head);
+  return root.size === head.size && root.rootHex() === head.root && session.signer!.verify(head);
 }
 
 /**
@@ -194,7 +194,7 @@ export async function ensureTreeHeads(session: EsdbSession): Promise<TreeHeadSta
   let position = 0;
   if (latest) {
     for await (const event of readAll(session, {})) {
-      root.push(Buffer.from(event.metadata.hash, 'hex'));
+      root.pushHex(event.metadata.hash);
       position = event.position;
       if (root.size === latest.head.size) break;
     }
@@ -264,7 +264,7 @@ async function signLocked(session: EsdbSession, own: ReadonlyArray<Pick<Recorded
   }
   const grow = (events: readonly RecordedEvent[]) => {
     for (const event of events) {
-      state.root.push(Buffer.from(event.metadata.hash, 'hex'));
+      state.root.pushHex(event.metadata.hash);
       state.position = event.position;
     }
   };
@@ -298,7 +298,7 @@ async function signLocked(session: EsdbSession, own: ReadonlyArray<Pick<Recorded
  * bigger head is appended after it) or cover it exactly or beyond.
  */
 async function appendHead(session: EsdbSession, state: TreeHeadState, time: string): Promise<void> {
-  const head = session.signer!.sign({ size: state.root.size, root: state.root.root().toString('hex'), time });
+  const head = session.signer!.sign({ size: state.root.size, root: state.root.rootHex(), time });
   for (let attempt = 1; ; attempt += 1) {
     try {
       const expected = state.headRevision;
@@ -368,12 +368,12 @@ export async function signReviewedTail(session: EsdbSession, reviewed: ReviewedT
       // The whole log, read afresh (a retry after a lost connection starts again from the first event).
       const { root, rootAtHead, lastRecordedAt } = await session.retryingUnavailable(async () => {
         const tree = new StreamingMerkleRoot();
-        let atHead: string | null = latest.head.size === 0 ? tree.root().toString('hex') : null;
+        let atHead: string | null = latest.head.size === 0 ? tree.rootHex() : null;
         let last = '';
         for await (const event of readAll(session, {})) {
-          tree.push(Buffer.from(event.metadata.hash, 'hex'));
+          tree.pushHex(event.metadata.hash);
           last = event.metadata.recordedAt;
-          if (tree.size === latest.head.size) atHead = tree.root().toString('hex');
+          if (tree.size === latest.head.size) atHead = tree.rootHex();
         }
         return { root: tree, rootAtHead: atHead, lastRecordedAt: last };
       });
@@ -383,7 +383,7 @@ export async function signReviewedTail(session: EsdbSession, reviewed: ReviewedT
       if (root.size !== reviewed.size) {
         throw new TailSigningRefusedError('stale', `the log holds ${root.size} events now, not the ${reviewed.size} that were reviewed: review again`);
       }
-      const rootHex = root.root().toString('hex');
+      const rootHex = root.rootHex();
       if (rootHex !== reviewed.root) {
         throw new TailSigningRefusedError('stale', `the log's ${root.size} events do not have the reviewed root ${reviewed.root} (now ${rootHex}): events changed since the review; review again`);
       }
