@@ -246,11 +246,10 @@ export class LedgerQueries {
     const viewDate = viewDateOf(clocks, this.today());
     if (isCurrent(clocks)) {
       return this.currentReports.get(`committee-results ${viewDate} ${JSON.stringify(filter)}`, () => {
-        const revenue = new RevenueTotals();
         const { committee } = filter;
         const grantIds = committee === undefined ? this.readModel.grantIds() : this.readModel.grantIdsOfCommittee(committee);
-        for (const grantId of grantIds) revenue.add(this.readModel.grantRevenue(grantId, clocks));
-        return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue.inOre(), viewDate, committee === undefined ? {} : { committee });
+        const revenue = revenueTotalsOf(Array.from(grantIds, (grantId) => this.readModel.grantRevenue(grantId, clocks)));
+        return committeeResultsOf(this.readModel.budgetsIn(clocks, committee), revenue, viewDate, committee === undefined ? {} : { committee });
       });
     }
     const all = this.historicalViews.get(`committee-results ${clockKey(clocks)}`, () =>
