@@ -5,6 +5,7 @@ import { amendedReceipt, grantBusinessDate } from '../src/domain/grant/state.js'
 import type { Clocks, GrantStreamEvent } from './clocks.js';
 import { withOre, type GrantSummary, type GrantViewStatus } from './grantView.js';
 import { revenueKeyOf } from './committeeResults.js';
+import { addDistinct, upperBound } from './streamViews.js';
 
 type Receipt = GrantEventOf<'GrantReceived'>['data'];
 
@@ -93,21 +94,12 @@ export class GrantFigures {
 
   /** Each event's amount in öre (0 for those without one; retained for a closing). */
   private ore = new BigInt64Array(0);
-  /**
-   * Each event's recordedAt as epoch milliseconds, so that finding a view's known events is a
-   * binary search in one array rather than through every probed event's metadata; null once a
-   * recordedAt is not in the canonical form whose order is the moments' (then strings are searched).
-   */
-  private recordedMs: Float64Array | null = new Float64Array(0);
   /** Each event's business date (null for those without one), so a view need not work it out again. */
   private readonly dates: Array<IsoDate | null> = [];
   /** The stream's distinct business dates, ascending: any asOf between two of them cuts the same events. */
-  private distinctDays = new Int32Array(4);
-  private distinctDayCount = 0;
+  private readonly distinctDates: IsoDate[] = [];
   /** The last view's key and what was made for it: neighbouring views (the next day, another page of the same date) mostly see the same events. */
   private lastSummary: { readonly key: ViewKey; readonly beforeUseBy: boolean; readonly summary: GrantSummary | null } | null = null;
-  /** What the last summary made was made of: a view with other events but the same figures (the next day, mostly) is given the same summary. */
-  private lastMade: { readonly grant: Receipt; readonly status: GrantViewStatus; readonly figures: readonly Ore[]; readonly summary: GrantSummary } | null = null;
   private lastRevenue: { readonly key: ViewKey; readonly revenue: ReadonlyMap<string, Ore> } | null = null;
   /** checkpoints[c]: what the first c·every events hold. */
   private readonly checkpoints: Checkpoint[] = [];
@@ -138,10 +130,9 @@ export class GrantFigures {
       }
       const ore = oreOfEvent(event);
       this.ore[index] = ore;
-      this.recordedMs = withMoment(this.recordedMs, index, stream.length, stream[index]!.metadata.recordedAt);
       const date = grantBusinessDate(event);
       this.dates.push(date);
-      if (date !== null) this.addDay(dayKeyOf(date));
+      if (date !== null) addDistinct(this.distinctDates, date);
       if (date !== null && date > this.running.latestDate) this.running.latestDate = date;
       if (isAdditive(event.type)) addTo(this.running, event.type, date, ore);
       else if (event.type === 'EntryReversed') {
@@ -184,38 +175,12 @@ export class GrantFigures {
     this.index(stream);
     const knownAt = clocks.knownAt;
     // recordedAt never decreases along a stream: the known events are a prefix.
-    const known = knownAt === undefined ? stream.length : this.knownBy(stream, knownAt);
+    const known = knownAt === undefined ? stream.length : countWhile(stream.length, (index) => stream[index]!.metadata.recordedAt <= knownAt);
     const asOf = clocks.asOf;
-    const days = this.distinctDays;
-    const count = this.distinctDayCount;
-    if (asOf === undefined || count === 0) return { known, date: EVERY_DATE };
-    const day = dayKeyOf(asOf);
-    if (day >= days[count - 1]!) return { known, date: EVERY_DATE };
-    const below = countWhile(count, (index) => days[index]! <= day);
-    return { known, date: below === 0 ? NO_DATE : days[below - 1]! };
-  }
-
-  /** Keeps a business date among the stream's distinct ones (ascending), as its day number. */
-  private addDay(day: number): void {
-    const count = this.distinctDayCount;
-    const at = countWhile(count, (index) => this.distinctDays[index]! <= day);
-    if (at > 0 && this.distinctDays[at - 1] === day) return;
-    if (count === this.distinctDays.length) {
-      const grown = new Int32Array(count * 2);
-      grown.set(this.distinctDays);
-      this.distinctDays = grown;
-    }
-    this.distinctDays.copyWithin(at + 1, at, count);
-    this.distinctDays[at] = day;
-    this.distinctDayCount = count + 1;
-  }
-
-  /** How many of the stream's events were recorded at or before knownAt (a prefix of it). */
-  private knownBy(stream: readonly GrantStreamEvent[], knownAt: string): number {
-    const moments = this.recordedMs;
-    const bound = moments === null ? null : knownAtMoment(knownAt);
-    if (moments === null || bound === null) return countWhile(stream.length, (index) => stream[index]!.metadata.recordedAt <= knownAt);
-    return countWhile(stream.length, (index) => moments[index]! <= bound);
+    const dates = this.distinctDates;
+    if (asOf === undefined || dates.length === 0 || asOf >= dates[dates.length - 1]!) return { known, date: '*' };
+    const below = upperBound(dates, asOf);
+    return { known, date: below === 0 ? '' : dates[below - 1]! };
   }
 
   /**
@@ -349,13 +314,6 @@ export class GrantFigures {
     const beforeUseBy = viewDate < grant.useBy;
     const status: GrantViewStatus = sums.closed ? 'closed' : grant.kind !== 'riktat' || beforeUseBy ? 'open' : unused > 0n ? 'expired' : 'settled';
     const toRepay = !grant.repaymentRequired || beforeUseBy ? 0n : unused;
-    const unallocated = received - sums.netAllocated - sums.returned - sums.retained;
-    const allocatedRemaining = sums.netAllocated - sums.spent;
-    // The same receipt (not amended since), status and amounts make the same summary: it is kept
-    // rather than made again, so that a report makes no garbage for grants whose figures did not move.
-    const figures = [received, sums.spent, sums.returned, unused, unallocated, allocatedRemaining, outstanding, toRepay];
-    const last = this.lastMade;
-    if (last !== null && last.grant === grant && last.status === status && figures.every((ore, at) => ore === last.figures[at])) return last.summary;
     const summary: GrantSummary = {
       grantId: grant.grantId,
       grantor: grant.grantor,
@@ -366,8 +324,8 @@ export class GrantFigures {
       spent: formatOre(sums.spent),
       returned: formatOre(sums.returned),
       unused: formatOre(unused),
-      unallocated: formatOre(unallocated),
-      allocatedRemaining: formatOre(allocatedRemaining),
+      unallocated: formatOre(received - sums.netAllocated - sums.returned - sums.retained),
+      allocatedRemaining: formatOre(sums.netAllocated - sums.spent),
       useBy: grant.useBy,
       reportDue: grant.reportDue ?? null,
       status,
@@ -375,7 +333,6 @@ export class GrantFigures {
       repaymentOutstanding: formatOre(outstanding),
       toRepay: formatOre(toRepay),
     };
-    this.lastMade = { grant, status, figures, summary };
     return withOre(summary, { received, spent: sums.spent, returned: sums.returned, unused, toRepay });
   }
 
@@ -467,65 +424,14 @@ function yearIn(years: Map<number, Readonly<YearSums>>, year: number): YearSums 
   return copy;
 }
 
-/**
- * What a view sees of a stream: its first `known` events, less those dated after `date` (the
- * day number of the latest of the stream's dates on or before asOf; EVERY_DATE: none are after
- * it; NO_DATE: every dated one is).
- */
+/** What a view sees of a stream: its first `known` events, less those dated after `date` ('*': none are). */
 interface ViewKey {
   readonly known: number;
-  readonly date: number;
-}
-
-const EVERY_DATE = Number.MAX_SAFE_INTEGER;
-const NO_DATE = -1;
-
-/**
- * A date's day number, in the order of the dates (YYYY-MM-DD, as every date in the ledger is
- * written): comparing numbers in a typed array is what a view's search of ten thousand streams
- * can afford, comparing strings through pointers is not.
- */
-function dayKeyOf(date: IsoDate): number {
-  const digit = (at: number) => date.charCodeAt(at) - 48;
-  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
-  return (year * 16 + digit(5) * 10 + digit(6)) * 32 + digit(8) * 10 + digit(9);
+  readonly date: string;
 }
 
 function sameKey(a: ViewKey, b: ViewKey): boolean {
   return a.known === b.known && a.date === b.date;
-}
-
-/**
- * A moment's epoch milliseconds, when it is written as toISOString writes it (24 characters, UTC,
- * milliseconds): between two such strings, the order of the numbers is the order of the strings,
- * which is what views compare. Null for any other form.
- */
-function momentOf(text: string): number | null {
-  if (text.length !== 24 || text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(19) !== 46 /* . */ || text.charCodeAt(23) !== 90 /* Z */) return null;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) || text.charCodeAt(0) === 45 /* - */ ? null : ms;
-}
-
-/** The moments with one more, grown as the stream grows; null (strings are searched) once one is not canonical. */
-function withMoment(moments: Float64Array | null, index: number, length: number, recordedAt: string): Float64Array | null {
-  if (moments === null) return null;
-  const ms = momentOf(recordedAt);
-  if (ms === null) return null;
-  let kept = moments;
-  if (index >= kept.length) {
-    kept = new Float64Array(Math.max(length, kept.length * 2));
-    kept.set(moments);
-  }
-  kept[index] = ms;
-  return kept;
-}
-
-/** The last knownAt asked and its moment: a report asks the same one for ten thousand grants. */
-let lastKnownAt: { readonly text: string; readonly ms: number | null } = { text: '', ms: null };
-
-function knownAtMoment(knownAt: string): number | null {
-  if (lastKnownAt.text !== knownAt) lastKnownAt = { text: knownAt, ms: momentOf(knownAt) };
-  return lastKnownAt.ms;
 }
 
 /** How many of 0..length-1 pass `at`, which holds for a prefix of them (binary search). */

@@ -7,13 +7,13 @@ import { GrantEvent } from '../../src/domain/grant/events.js';
 import { INITIAL_GRANT_STATE, asCorrected, decideGrant, evolveGrant, foldGrantFacts, type GrantState } from '../../src/domain/grant/decide.js';
 import { grantBusinessDate, heldOf, remainingOf, repaymentOutstandingOf, unallocatedOf, unusedOf, type GrantFacts } from '../../src/domain/grant/state.js';
 import { Decimal } from 'decimal.js';
-import { ZERO, formatMoney, formatOre, sum, type Money } from '../../src/domain/money.js';
+import { ZERO, formatMoney, formatOre, oreOf, sum, type Money } from '../../src/domain/money.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { grantFactsAt } from '../../projections/grantView.js';
 import { GrantPrefixIndex } from '../../projections/grantPrefix.js';
 import { CHECKPOINT_EVERY, GrantFigures } from '../../projections/grantFigures.js';
 import { StreamViews } from '../../projections/streamViews.js';
-import { grantSummaryOf } from '../../projections/grantView.js';
+import { grantSummaryOf, oreOfSummary } from '../../projections/grantView.js';
 import { grantRevenueByCommitteeYear, revenueKeyOf } from '../../projections/committeeResults.js';
 import { visibleEvents } from '../../projections/clocks.js';
 import type { Clocks, GrantStreamEvent } from '../../projections/clocks.js';
@@ -290,7 +290,7 @@ function run(steps: readonly Step[]): Run {
           actor: 'test',
           commandId: eventId,
           correlationId: eventId,
-          // Half past each second: a moment written without milliseconds falls on either side of one only as text (see below).
+          // Half past each second: a moment written without milliseconds is on the other side of one as text than as time (see below).
           recordedAt: new Date(Date.UTC(2022, 0, 1, 0, 0, recorded.length, 500)).toISOString(),
           prevHash: '0'.repeat(64),
           hash: '0'.repeat(64),
@@ -364,26 +364,46 @@ describe('grant decider under random command sequences', () => {
       fc.property(sequence, fc.integer({ min: 0, max: 40 }), ([first, rest], grownAt) => {
         const { recorded } = run([first, ...rest]);
         // A checkpoint every event, every few, and as kept: short streams reach checkpoints too.
-        const figures = [1, 2, 3, CHECKPOINT_EVERY].map((every) => new GrantFigures(every));
+        const everies = [1, 2, 3, CHECKPOINT_EVERY];
+        const figures = everies.map((every) => new GrantFigures(every));
         const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
         const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
-        // Moments as toISOString writes them are searched as numbers; any other form (here without
-        // milliseconds, which as text comes after every moment of its second) as text, as the fold compares them.
+        // Moments compare as the fold compares them, as text, in any form: without milliseconds
+        // (as text after every moment of its second), or shaped like toISOString's but no moment it
+        // writes (a search by Date.parse would take it for another moment, and fail here).
         const knownAts = [
           undefined,
           '2021-12-31T23:59:59.999Z',
           ...recorded.map((event) => event.metadata.recordedAt),
           ...recorded.slice(0, 3).map((event) => event.metadata.recordedAt.replace(/\.\d{3}Z$/, 'Z')),
+          // Date.parse reads it as 2022-01-01T00:00:05.000Z; as text it is before every recording.
+          '2021-12-31T24:00:05.000Z',
         ];
-        // The figures first see part of the stream, then the whole of it, as a growing stream does.
-        for (const stream of [recorded.slice(0, Math.min(grownAt, recorded.length)), recorded]) {
+        // A stream recorded (in order) with a moment without milliseconds, as an imported log may be.
+        const lastWithoutMilliseconds = recorded.map((event, index) =>
+          index === recorded.length - 1 ? { ...event, metadata: { ...event.metadata, recordedAt: event.metadata.recordedAt.replace(/\.\d{3}Z$/, 'Z') } } : event,
+        );
+        // The figures first see part of the stream, then the whole of it, as a growing stream does;
+        // fresh figures see the other recording of it.
+        const others = everies.map((every) => new GrantFigures(every));
+        const growing: Array<[readonly GrantStreamEvent[], GrantFigures[]]> = [
+          [recorded.slice(0, Math.min(grownAt, recorded.length)), figures],
+          [recorded, figures],
+          [lastWithoutMilliseconds, others],
+        ];
+        for (const [stream, figuresOfStream] of growing) {
           for (const asOf of asOfs) {
             for (const knownAt of knownAts) {
               const clocks: Clocks = { ...(asOf === undefined ? {} : { asOf }), ...(knownAt === undefined ? {} : { knownAt }) };
               const facts = grantFactsAt(stream, clocks);
               const reference = new Map([...grantRevenueByCommitteeYear([stream], clocks)].map(([key, amount]) => [key, formatMoney(amount)]));
-              for (const figuresOf of figures) {
-                for (const viewDate of ['2019-06-30', asOf ?? '2020-07-01', '2031-01-01']) expect(figuresOf.summary(stream, clocks, viewDate)).toEqual(grantSummaryOf(facts, viewDate));
+              for (const figuresOf of figuresOfStream) {
+                for (const viewDate of ['2019-06-30', asOf ?? '2020-07-01', '2031-01-01']) {
+                  const summary = figuresOf.summary(stream, clocks, viewDate);
+                  expect(summary).toEqual(grantSummaryOf(facts, viewDate));
+                  // The öre kept with it (what report totals add) are its amounts.
+                  if (summary !== null) expect(oreOfSummary(summary)).toEqual({ received: oreOf(summary.received), spent: oreOf(summary.spent), returned: oreOf(summary.returned), unused: oreOf(summary.unused), toRepay: oreOf(summary.toRepay) });
+                }
                 expect(new Map([...figuresOf.revenue(stream, clocks)].map(([key, ore]) => [key, formatOre(ore)]))).toEqual(reference);
               }
               if (facts.grant !== null) compared += 1;
