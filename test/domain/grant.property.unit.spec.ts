@@ -290,8 +290,10 @@ function run(steps: readonly Step[]): Run {
           actor: 'test',
           commandId: eventId,
           correlationId: eventId,
-          // Half past each second: a moment written without milliseconds is on the other side of one as text than as time (see below).
-          recordedAt: new Date(Date.UTC(2022, 0, 1, 0, 0, recorded.length, 500)).toISOString(),
+          // Half past each second, from ten seconds before May: a moment written without
+          // milliseconds, or on a day April does not have, is on another side of some recordings
+          // as text than as time (see the figures' test).
+          recordedAt: new Date(Date.UTC(2021, 3, 30, 23, 59, 50 + recorded.length, 500)).toISOString(),
           prevHash: '0'.repeat(64),
           hash: '0'.repeat(64),
         },
@@ -338,7 +340,7 @@ describe('grant decider under random command sequences', () => {
         const early = recorded.slice(0, Math.min(grownAt, recorded.length));
         const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
         const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
-        const knownAts = [undefined, '2021-12-31T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
+        const knownAts = [undefined, '2021-04-29T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
         for (const stream of [early, recorded]) {
           for (const asOf of asOfs) {
             for (const knownAt of knownAts) {
@@ -373,11 +375,11 @@ describe('grant decider under random command sequences', () => {
         // writes (a search by Date.parse would take it for another moment, and fail here).
         const knownAts = [
           undefined,
-          '2021-12-31T23:59:59.999Z',
+          '2021-04-29T23:59:59.999Z',
           ...recorded.map((event) => event.metadata.recordedAt),
           ...recorded.slice(0, 3).map((event) => event.metadata.recordedAt.replace(/\.\d{3}Z$/, 'Z')),
-          // Date.parse reads it as 2022-01-01T00:00:05.000Z; as text it is before every recording.
-          '2021-12-31T24:00:05.000Z',
+          // Date.parse reads it as 2021-05-01T00:00:05.000Z; as text it is before every recording of May.
+          '2021-04-31T00:00:05.000Z',
         ];
         // A stream recorded (in order) with a moment without milliseconds, as an imported log may be.
         const lastWithoutMilliseconds = recorded.map((event, index) =>
@@ -448,7 +450,7 @@ describe('grant decider under random command sequences', () => {
         const views = new StreamViews<null>((event) => businessDateOf(event as RecordedEvent));
         const dates = [...new Set(recorded.map((event) => businessDateOf(event)).filter((date): date is string => date !== null))];
         const asOfs = [undefined, '2019-12-31', ...dates, ...dates.map((date) => dateOf((Date.parse(date) - START) / 86_400_000 + 1)), '2030-01-01'];
-        const knownAts = [undefined, '2021-12-31T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
+        const knownAts = [undefined, '2021-04-29T23:59:59.999Z', ...recorded.map((event) => event.metadata.recordedAt)];
         // The index first sees part of the stream, then the whole of it, as a growing stream does.
         for (const stream of [recorded.slice(0, Math.min(grownAt, recorded.length)), recorded]) {
           const seenByKey = new Map<string, string>();
