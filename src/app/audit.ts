@@ -127,7 +127,7 @@ export async function verifyLog(
   let rootAtHead: string | null = head && head.size === 0 ? root.rootHex() : null;
   let last = { position: 0, hash: '' };
   const chains = await verifyChains(store, (count) => onEvent?.(count), 100, (event) => {
-    root.push(leafOf(event));
+    root.pushHex(event.metadata.hash);
     last = { position: event.position, hash: event.metadata.hash };
     if (head && root.size === head.size) rootAtHead = root.rootHex();
   });
@@ -210,7 +210,7 @@ export async function checkTailAgainstTreeHead(store: EventStore, saved: { reado
   for (let round = 0; round < 3; round += 1) {
     let read = 0;
     for await (const event of pagedLog(store, last.position)) {
-      tree.push(leafOf(event));
+      tree.pushHex(event.metadata.hash);
       last = { position: event.position, hash: event.metadata.hash };
       read += 1;
     }
@@ -235,7 +235,7 @@ export async function logDigest(store: EventStore, treeSize?: number, onEvent?: 
   const root = new StreamingMerkleRoot();
   let time = EPOCH;
   for await (const event of logUpTo(store, treeSize)) {
-    root.push(leafOf(event));
+    root.pushHex(event.metadata.hash);
     time = event.metadata.recordedAt;
     onEvent?.(root.size);
   }
